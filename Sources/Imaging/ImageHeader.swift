@@ -1,0 +1,99 @@
+import WalkaroundCore
+
+/// What an image file's header declares, read without decoding any pixels.
+public struct ImageHeader: Sendable, Equatable {
+    public var format: ImageFormat
+    public var width: Int
+    public var height: Int
+    /// Colour components per pixel (1 grey, 3 colour, 4 CMYK or RGBA).
+    public var components: Int
+
+    public init(format: ImageFormat, width: Int, height: Int, components: Int) {
+        self.format = format
+        self.width = width
+        self.height = height
+        self.components = components
+    }
+
+    /// Reads the header of a JPEG (the first start-of-frame marker) or a PNG (the IHDR chunk).
+    public static func read(_ bytes: [UInt8]) throws(ImageHeaderError) -> ImageHeader {
+        switch ImageFormat(sniffing: bytes) {
+        case .jpeg: try readJPEG(bytes)
+        case .png: try readPNG(bytes)
+        case nil: throw .notAnImage
+        }
+    }
+
+    private static func readPNG(_ bytes: [UInt8]) throws(ImageHeaderError) -> ImageHeader {
+        // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4), bit depth, colour type.
+        guard bytes.count >= 26, bytes[12..<16].elementsEqual("IHDR".utf8) else {
+            throw .corrupt("PNG has no IHDR chunk")
+        }
+        let width = Int(bigEndian32(bytes, at: 16))
+        let height = Int(bigEndian32(bytes, at: 20))
+        let components: Int
+        switch bytes[25] {
+        case 0: components = 1
+        case 2: components = 3
+        case 3: components = 3
+        case 4: components = 2
+        case 6: components = 4
+        default: throw .corrupt("PNG colour type \(bytes[25]) is not valid")
+        }
+        guard width > 0, height > 0 else { throw .corrupt("PNG declares a zero dimension") }
+        return ImageHeader(format: .png, width: width, height: height, components: components)
+    }
+
+    private static func readJPEG(_ bytes: [UInt8]) throws(ImageHeaderError) -> ImageHeader {
+        var offset = 2
+        while offset + 4 <= bytes.count {
+            guard bytes[offset] == 0xFF else { throw .corrupt("JPEG marker expected at byte \(offset)") }
+            let marker = bytes[offset + 1]
+            if marker == 0xFF {  // fill byte before a marker
+                offset += 1
+                continue
+            }
+            if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 {  // markers without a length
+                offset += 2
+                continue
+            }
+            if marker == 0xD9 || marker == 0xDA {
+                throw .corrupt("JPEG has no frame header before its image data")
+            }
+            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            guard length >= 2 else { throw .corrupt("JPEG segment length \(length) is not valid") }
+            if isStartOfFrame(marker) {
+                guard offset + 10 <= bytes.count else { break }
+                let height = Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6])
+                let width = Int(bytes[offset + 7]) << 8 | Int(bytes[offset + 8])
+                let components = Int(bytes[offset + 9])
+                guard width > 0, height > 0 else { throw .corrupt("JPEG declares a zero dimension") }
+                return ImageHeader(format: .jpeg, width: width, height: height, components: components)
+            }
+            offset += 2 + length
+        }
+        throw .corrupt("JPEG ends before its frame header")
+    }
+
+    /// SOF0–SOF15, excluding DHT (C4), JPG (C8) and DAC (CC), which share the range.
+    private static func isStartOfFrame(_ marker: UInt8) -> Bool {
+        (0xC0...0xCF).contains(marker) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC
+    }
+
+    private static func bigEndian32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}
+
+/// Why a header could not be read.
+public enum ImageHeaderError: Error, Equatable, CustomStringConvertible {
+    case notAnImage
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .notAnImage: "not a JPEG or PNG file"
+        case .corrupt(let reason): "corrupt image: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Storage
+import WalkaroundCore
+
+/// The durable job queue, a table in the database.
+///
+/// Claims take a lease: a job whose worker died is claimable again once its lease has run out.
+/// PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so concurrent workers never block on or
+/// double-claim a job; SQLite claims inside a `BEGIN IMMEDIATE` transaction, which serialises writers.
+public struct JobQueue: Sendable {
+    public let database: any SQLDatabase
+    public var retryPolicy: RetryPolicy
+
+    public init(database: any SQLDatabase, retryPolicy: RetryPolicy = RetryPolicy()) {
+        self.database = database
+        self.retryPolicy = retryPolicy
+    }
+
+    /// Adds a job for `photoID`, inside the caller's transaction so the photo and its job commit together.
+    @discardableResult
+    public func enqueue(photoID: UUID, at date: Date, in db: any SQLExecutor) async throws -> UUID {
+        let id = UUID()
+        try await db.execute(
+            """
+            INSERT INTO jobs (id, kind, photo_id, status, attempts, max_attempts, run_at, created_at, updated_at)
+            VALUES (\(id), \(Job.Kind.processPhoto.sqlValue), \(photoID), \(Job.Status.queued.sqlValue), 0,
+                    \(retryPolicy.maxAttempts), \(date), \(date), \(date))
+            """
+        )
+        return id
+    }
+
+    /// Claims up to `limit` jobs that are due, or whose lease expired, for `worker` until `now + lease`.
+    public func claim(limit: Int, worker: String, lease: Duration, now: Date = Date()) async throws -> [Job] {
+        let leaseUntil = now.addingTimeInterval(lease.seconds)
+        return try await database.transaction { db in
+            let lock = db.dialectSQL(postgres: " FOR UPDATE SKIP LOCKED", sqlite: "")
+            return try await db.execute(
+                """
+                UPDATE jobs SET status = \(Job.Status.running.sqlValue), attempts = attempts + 1,
+                    lease_until = \(leaseUntil), worker = \(worker), updated_at = \(now)
+                WHERE id IN (
+                    SELECT id FROM jobs
+                    WHERE (status = \(Job.Status.queued.sqlValue) AND run_at <= \(now))
+                       OR (status = \(Job.Status.running.sqlValue) AND lease_until < \(now))
+                    ORDER BY run_at, id
+                    LIMIT \(limit)\(unsafeSQL: lock)
+                )
+                RETURNING *
+                """
+            ).map(Job.init(row:))
+        }
+    }
+
+    /// Marks the job done, in the caller's transaction with the work's results.
+    public func complete(_ job: Job, at date: Date, in db: any SQLExecutor) async throws {
+        try await db.execute(
+            """
+            UPDATE jobs SET status = \(Job.Status.done.sqlValue), lease_until = NULL, last_error = NULL, updated_at = \(date)
+            WHERE id = \(job.id)
+            """
+        )
+    }
+
+    /// Records a failed attempt: queued again after a backoff, or failed for good when the failure
+    /// is permanent or the attempts are used up. Returns the new status.
+    @discardableResult
+    public func fail(_ job: Job, failure: JobFailure, at date: Date, in db: (any SQLExecutor)? = nil) async throws -> Job.Status {
+        let terminal = !failure.retryable || job.attempts >= job.maxAttempts
+        let status: Job.Status = terminal ? .failed : .queued
+        let runAt = terminal ? date : date.addingTimeInterval(retryPolicy.delay(afterAttempt: job.attempts).seconds)
+        try await (db ?? database).execute(
+            """
+            UPDATE jobs SET status = \(status.sqlValue), run_at = \(runAt), lease_until = NULL,
+                last_error = \(failure.reason), updated_at = \(date)
+            WHERE id = \(job.id)
+            """
+        )
+        return status
+    }
+
+    /// Gives a claimed job back without counting the attempt (the worker is shutting down).
+    public func release(_ job: Job, at date: Date = Date()) async throws {
+        try await database.execute(
+            """
+            UPDATE jobs SET status = \(Job.Status.queued.sqlValue), attempts = attempts - 1, lease_until = NULL,
+                worker = NULL, run_at = \(date), updated_at = \(date)
+            WHERE id = \(job.id) AND status = \(Job.Status.running.sqlValue) AND worker = \(job.worker)
+            """
+        )
+    }
+
+    /// Jobs waiting to run (the `walkaround_jobs_queued` gauge).
+    public func queuedCount() async throws -> Int {
+        try await database.first("SELECT COUNT(*) AS n FROM jobs WHERE status = \(Job.Status.queued.sqlValue)")?.int("n") ?? 0
+    }
+
+    /// The jobs of a photo, oldest first.
+    public func jobs(forPhoto photoID: UUID) async throws -> [Job] {
+        try await database.execute("SELECT * FROM jobs WHERE photo_id = \(photoID) ORDER BY created_at").map(Job.init(row:))
+    }
+}
+
+/// Exponential backoff between attempts: `base · 2^(attempt−1)`, capped, with ±20 % jitter so
+/// jobs that failed together do not retry together.
+public struct RetryPolicy: Sendable {
+    public var maxAttempts: Int
+    public var baseDelay: Duration
+    public var maxDelay: Duration
+
+    public init(maxAttempts: Int = 5, baseDelay: Duration = .seconds(2), maxDelay: Duration = .seconds(300)) {
+        self.maxAttempts = maxAttempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    public func delay(afterAttempt attempt: Int) -> Duration {
+        let exponential = baseDelay.seconds * pow(2, Double(max(0, attempt - 1)))
+        let capped = min(exponential, maxDelay.seconds)
+        return .milliseconds(Int64(capped * Double.random(in: 0.8...1.2) * 1000))
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+extension Job {
+    init(row: SQLRow) throws {
+        self.init(
+            id: try row.uuid("id"),
+            kind: try row.value("kind"),
+            photoID: try row.uuid("photo_id"),
+            status: try row.value("status"),
+            attempts: try row.int("attempts"),
+            maxAttempts: try row.int("max_attempts"),
+            runAt: try row.date("run_at"),
+            leaseUntil: try row.optionalDate("lease_until"),
+            worker: try row.optionalString("worker"),
+            lastError: try row.optionalString("last_error")
+        )
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Claims photo jobs from the queue and processes up to `concurrency` of them at once.
+///
+/// On graceful shutdown (SIGTERM) it stops claiming and lets in-flight jobs finish for up to
+/// `drainTimeout`; jobs still running then are cancelled and released back to the queue, so
+/// another worker takes them at once instead of waiting for the lease to run out.
+public struct JobWorker: Service {
+    public struct Settings: Sendable {
+        public var concurrency: Int
+        public var lease: Duration
+        public var pollInterval: Duration
+        public var drainTimeout: Duration
+
+        public init(concurrency: Int = 4, lease: Duration = .seconds(60), pollInterval: Duration = .milliseconds(200), drainTimeout: Duration = .seconds(25)) {
+            self.concurrency = concurrency
+            self.lease = lease
+            self.pollInterval = pollInterval
+            self.drainTimeout = drainTimeout
+        }
+    }
+
+    public let queue: JobQueue
+    public let processor: PhotoProcessor
+    public let settings: Settings
+    public let signal: WakeSignal
+    public let name: String
+    private let logger: Logger
+
+    public init(queue: JobQueue, processor: PhotoProcessor, settings: Settings, signal: WakeSignal, logger: Logger) {
+        self.queue = queue
+        self.processor = processor
+        self.settings = settings
+        self.signal = signal
+        self.name = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        logger.info("worker started", metadata: ["worker": "\(name)", "concurrency": "\(settings.concurrency)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.claimAndProcess() }
+            group.addTask {
+                // Ends the drain: after graceful shutdown plus the drain timeout, or on cancellation.
+                try? await gracefulShutdown()
+                try? await Task.sleep(for: self.settings.drainTimeout)
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        logger.info("worker stopped", metadata: ["worker": "\(name)"])
+    }
+
+    /// Claims while not shutting down, then waits for in-flight jobs.
+    private func claimAndProcess() async {
+        let inFlight = InFlightCount()
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let free = settings.concurrency - inFlight.value
+                var claimed: [Job] = []
+                if free > 0 {
+                    do {
+                        claimed = try await queue.claim(limit: free, worker: name, lease: settings.lease)
+                    } catch {
+                        logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                for job in claimed {
+                    inFlight.add(1)
+                    group.addTask {
+                        await self.run(job)
+                        inFlight.add(-1)
+                        self.signal.signal()
+                    }
+                }
+                if claimed.isEmpty || claimed.count == free {
+                    await cancelWhenGracefulShutdown { await self.signal.wait(timeout: self.settings.pollInterval) }
+                }
+            }
+        }
+    }
+
+    /// One attempt of a job, with its outcome recorded.
+    private func run(_ job: Job) async {
+        var metadata: Logger.Metadata = ["job": "\(job.id)", "photo": "\(job.photoID)", "attempt": "\(job.attempts)"]
+        do {
+            if job.attempts > job.maxAttempts {
+                throw JobFailure.permanent("gave up after \(job.maxAttempts) attempts whose workers stopped mid-job")
+            }
+            try await processor.process(job)
+            logger.info("job done", metadata: metadata)
+        } catch is CancellationError {
+            await detached { try await queue.release(job) }
+            logger.warning("job released at shutdown", metadata: metadata)
+        } catch {
+            let failure = error as? JobFailure ?? .transient("\(error)")
+            metadata["error"] = "\(failure.reason)"
+            if Task.isCancelled {
+                await detached { try await queue.release(job) }
+                logger.warning("job released at shutdown", metadata: metadata)
+                return
+            }
+            await detached { try await processor.recordFailure(job, failure) }
+            logger.warning("job attempt failed", metadata: metadata)
+        }
+    }
+
+    /// Runs bookkeeping that must finish even when the job's task was cancelled.
+    private func detached(_ body: @escaping @Sendable () async throws -> Void) async {
+        let logger = self.logger
+        await Task {
+            do { try await body() } catch { logger.error("recording job outcome failed", metadata: ["error": "\(error)"]) }
+        }.value
+    }
+}
+
+/// Jobs a worker is running now.
+private final class InFlightCount: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add(_ delta: Int) { count.withLock { $0 += delta } }
+}

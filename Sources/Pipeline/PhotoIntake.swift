@@ -1,0 +1,107 @@
+import Foundation
+import Storage
+import WalkaroundCore
+
+/// Accepts an uploaded photo so that nothing acknowledged is ever lost: the file is written
+/// durably first, then the photo row, its processing job and the idempotency record commit in
+/// one transaction. A crash before the commit leaves only an unreferenced file; after it, the job
+/// is in the queue.
+public struct PhotoIntake: Sendable {
+    public struct Upload: Sendable {
+        public var inspectionID: UUID
+        public var view: Photo.View
+        public var bytes: [UInt8]
+        public var format: ImageFormat
+        /// The client's `Idempotency-Key`, scoped to the API key that sent it.
+        public var idempotency: (apiKeyID: UUID, key: String)?
+
+        public init(inspectionID: UUID, view: Photo.View, bytes: [UInt8], format: ImageFormat, idempotency: (apiKeyID: UUID, key: String)?) {
+            self.inspectionID = inspectionID
+            self.view = view
+            self.bytes = bytes
+            self.format = format
+            self.idempotency = idempotency
+        }
+    }
+
+    /// What the caller answers: a new photo, or the first answer to a retried request.
+    public enum Outcome: Sendable {
+        case accepted(Photo, response: IdempotentResponse)
+        case replayed(IdempotentResponse)
+    }
+
+    /// Why an upload was refused; nothing was stored in the database.
+    public enum Refusal: Error, Equatable {
+        case inspectionNotFound
+        case inspectionCompleted
+        case photoLimitReached(Int)
+        case idempotencyKeyReused
+    }
+
+    public let database: any SQLDatabase
+    public let blobs: PhotoBlobStore
+    public let queue: JobQueue
+    public let maxPhotosPerInspection: Int
+    public let signal: WakeSignal
+
+    public init(database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, maxPhotosPerInspection: Int, signal: WakeSignal) {
+        self.database = database
+        self.blobs = blobs
+        self.queue = queue
+        self.maxPhotosPerInspection = maxPhotosPerInspection
+        self.signal = signal
+    }
+
+    /// Stores the upload; `render` turns the new photo into the response body kept for replays.
+    public func accept(_ upload: Upload, status: Int, render: @Sendable (Photo) throws -> String) async throws -> Outcome {
+        let sha256 = PhotoBlobStore.address(of: upload.bytes)
+        let fingerprint = "\(upload.inspectionID.uuidString)|\(upload.view.rawValue)|\(sha256)"
+        let idempotency = IdempotencyRepository(database: database)
+        if let replay = try await previousAnswer(upload, fingerprint: fingerprint, in: idempotency) { return .replayed(replay) }
+
+        try await blobs.store(upload.bytes, sha256: sha256)
+        let photo = Photo(
+            inspectionID: upload.inspectionID,
+            view: upload.view,
+            sha256: sha256,
+            format: upload.format,
+            byteCount: upload.bytes.count,
+            createdAt: Date().truncatedToMicroseconds
+        )
+        let response = IdempotentResponse(fingerprint: fingerprint, status: status, body: try render(photo))
+        do {
+            try await database.transaction { db in
+                guard let inspection = try await InspectionRepository(database: database).getForUpdate(upload.inspectionID, in: db) else {
+                    throw Refusal.inspectionNotFound
+                }
+                guard inspection.status == .open else { throw Refusal.inspectionCompleted }
+                let photos = PhotoRepository(database: database)
+                guard try await photos.count(of: upload.inspectionID, in: db) < maxPhotosPerInspection else {
+                    throw Refusal.photoLimitReached(maxPhotosPerInspection)
+                }
+                try await photos.insert(photo, in: db)
+                try await queue.enqueue(photoID: photo.id, at: photo.createdAt, in: db)
+                if let (apiKeyID, key) = upload.idempotency {
+                    try await idempotency.insert(
+                        apiKeyID: apiKeyID, key: key, inspectionID: upload.inspectionID, photoID: photo.id,
+                        response: response, at: photo.createdAt, in: db
+                    )
+                }
+            }
+        } catch StorageError.uniqueViolation {
+            // A concurrent request with the same Idempotency-Key committed first: answer as it did.
+            if let replay = try await previousAnswer(upload, fingerprint: fingerprint, in: idempotency) { return .replayed(replay) }
+            throw Refusal.idempotencyKeyReused
+        }
+        signal.signal()
+        return .accepted(photo, response: response)
+    }
+
+    private func previousAnswer(_ upload: Upload, fingerprint: String, in repository: IdempotencyRepository) async throws -> IdempotentResponse? {
+        guard let (apiKeyID, key) = upload.idempotency,
+            let previous = try await repository.find(apiKeyID: apiKeyID, key: key)
+        else { return nil }
+        guard previous.fingerprint == fingerprint else { throw Refusal.idempotencyKeyReused }
+        return previous
+    }
+}

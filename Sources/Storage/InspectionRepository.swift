@@ -1,0 +1,134 @@
+import Foundation
+import WalkaroundCore
+
+/// Inspections in the database.
+public struct InspectionRepository: Sendable {
+    public let database: any SQLDatabase
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    public func insert(_ inspection: Inspection) async throws {
+        try await database.execute(
+            """
+            INSERT INTO inspections (id, kind, station, plate, vin, reference, status, created_at, completed_at)
+            VALUES (\(inspection.id), \(inspection.kind.sqlValue), \(inspection.station), \(inspection.vehicle.plate),
+                    \(inspection.vehicle.vin), \(inspection.reference), \(inspection.status.sqlValue),
+                    \(inspection.createdAt), \(inspection.completedAt))
+            """
+        )
+    }
+
+    public func get(_ id: UUID, in db: (any SQLExecutor)? = nil) async throws -> Inspection? {
+        try await (db ?? database).first("SELECT * FROM inspections WHERE id = \(id)").map(Inspection.init(row:))
+    }
+
+    /// Reads the inspection and, on PostgreSQL, locks its row until the transaction ends, so
+    /// concurrent uploads to one inspection count its photos one after the other.
+    public func getForUpdate(_ id: UUID, in db: any SQLExecutor) async throws -> Inspection? {
+        let lock = db.dialectSQL(postgres: " FOR UPDATE", sqlite: "")
+        return try await db.first("SELECT * FROM inspections WHERE id = \(id)\(unsafeSQL: lock)").map(Inspection.init(row:))
+    }
+
+    /// One page of inspections, newest first; `after` is the last item of the previous page.
+    public func list(_ filter: InspectionFilter, limit: Int, after cursor: InspectionCursor?) async throws -> [Inspection] {
+        var statement: SQLStatement = "SELECT * FROM inspections WHERE 1 = 1"
+        if let plate = filter.plate { statement = statement + " AND plate = \(plate)" }
+        if let station = filter.station { statement = statement + " AND station = \(station)" }
+        if let kind = filter.kind { statement = statement + " AND kind = \(kind.sqlValue)" }
+        if let status = filter.status { statement = statement + " AND status = \(status.sqlValue)" }
+        if let cursor {
+            statement = statement + " AND (created_at < \(cursor.createdAt) OR (created_at = \(cursor.createdAt) AND id < \(cursor.id)))"
+        }
+        statement = statement + " ORDER BY created_at DESC, id DESC LIMIT \(limit)"
+        return try await database.execute(statement).map(Inspection.init(row:))
+    }
+
+    /// Marks an open inspection completed; returns false when it was not open.
+    public func complete(_ id: UUID, at date: Date) async throws -> Bool {
+        let rows = try await database.execute(
+            """
+            UPDATE inspections SET status = \(Inspection.Status.completed.sqlValue), completed_at = \(date)
+            WHERE id = \(id) AND status = \(Inspection.Status.open.sqlValue) RETURNING id
+            """
+        )
+        return !rows.isEmpty
+    }
+
+    /// Erases the inspection and everything derived from it in one transaction; returns the photo
+    /// addresses no other photo still uses, whose files the caller then deletes.
+    public func erase(_ id: UUID) async throws -> [String]? {
+        try await database.transaction { db in
+            guard try await db.first("SELECT id FROM inspections WHERE id = \(id)") != nil else { return nil }
+            let addresses = try await db.execute("SELECT DISTINCT sha256 FROM photos WHERE inspection_id = \(id)")
+                .map { try $0.string("sha256") }
+            try await db.execute("DELETE FROM idempotency_keys WHERE inspection_id = \(id)")
+            try await db.execute("DELETE FROM jobs WHERE photo_id IN (SELECT id FROM photos WHERE inspection_id = \(id))")
+            try await db.execute("DELETE FROM photos WHERE inspection_id = \(id)")
+            try await db.execute("DELETE FROM inspections WHERE id = \(id)")
+            var orphans: [String] = []
+            for address in addresses where try await db.first("SELECT id FROM photos WHERE sha256 = \(address) LIMIT 1") == nil {
+                orphans.append(address)
+            }
+            return orphans
+        }
+    }
+}
+
+/// Filters for listing inspections; nil matches everything.
+public struct InspectionFilter: Sendable, Equatable {
+    public var plate: String?
+    public var station: String?
+    public var kind: Inspection.Kind?
+    public var status: Inspection.Status?
+
+    public init(plate: String? = nil, station: String? = nil, kind: Inspection.Kind? = nil, status: Inspection.Status? = nil) {
+        self.plate = plate
+        self.station = station
+        self.kind = kind
+        self.status = status
+    }
+}
+
+/// Position in the newest-first listing: the creation time and id of the last inspection seen.
+public struct InspectionCursor: Sendable, Equatable {
+    public var createdAt: Date
+    public var id: UUID
+
+    public init(createdAt: Date, id: UUID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    /// An opaque token: base64url of `microseconds.uuid`.
+    public var token: String {
+        Data("\(createdAt.microsecondsSince1970).\(id.uuidString)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(token: String) {
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        self.init(createdAt: Date(microsecondsSince1970: micros), id: id)
+    }
+}
+
+extension Inspection {
+    init(row: SQLRow) throws {
+        self.init(
+            id: try row.uuid("id"),
+            kind: try row.value("kind"),
+            station: try row.string("station"),
+            vehicle: VehicleRef(plate: try row.optionalString("plate"), vin: try row.optionalString("vin")),
+            reference: try row.optionalString("reference"),
+            status: try row.value("status"),
+            createdAt: try row.date("created_at"),
+            completedAt: try row.optionalDate("completed_at")
+        )
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+
+/// The schema, as numbered migrations applied in order and recorded in `schema_migrations`.
+///
+/// One text serves both databases: `{uuid}` becomes `UUID` or `TEXT`, `{time}` becomes
+/// `TIMESTAMPTZ` or `INTEGER` (microseconds since 1970, see `SQLValue`).
+public struct Migrations: Sendable {
+    public struct Migration: Sendable {
+        public var version: Int
+        public var name: String
+        public var sql: String
+    }
+
+    public static let all: [Migration] = [
+        Migration(
+            version: 1,
+            name: "inspections, photos, jobs, api keys, idempotency keys",
+            sql: """
+                CREATE TABLE inspections (
+                    id {uuid} PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    station TEXT NOT NULL,
+                    plate TEXT,
+                    vin TEXT,
+                    reference TEXT,
+                    status TEXT NOT NULL,
+                    created_at {time} NOT NULL,
+                    completed_at {time}
+                );
+                CREATE INDEX inspections_created ON inspections (created_at DESC, id DESC);
+                CREATE INDEX inspections_station_created ON inspections (station, created_at DESC, id DESC);
+                CREATE INDEX inspections_plate ON inspections (plate);
+                CREATE TABLE photos (
+                    id {uuid} PRIMARY KEY,
+                    inspection_id {uuid} NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+                    view TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    format TEXT NOT NULL,
+                    byte_count BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    width INTEGER,
+                    height INTEGER,
+                    error TEXT,
+                    created_at {time} NOT NULL,
+                    processed_at {time}
+                );
+                CREATE INDEX photos_inspection ON photos (inspection_id, created_at);
+                CREATE INDEX photos_sha256 ON photos (sha256);
+                CREATE TABLE jobs (
+                    id {uuid} PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    photo_id {uuid} NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    run_at {time} NOT NULL,
+                    lease_until {time},
+                    worker TEXT,
+                    last_error TEXT,
+                    created_at {time} NOT NULL,
+                    updated_at {time} NOT NULL
+                );
+                CREATE INDEX jobs_claimable ON jobs (status, run_at);
+                CREATE INDEX jobs_photo ON jobs (photo_id);
+                CREATE TABLE api_keys (
+                    id {uuid} PRIMARY KEY,
+                    name TEXT,
+                    role TEXT NOT NULL,
+                    station TEXT,
+                    key_hash TEXT NOT NULL UNIQUE,
+                    created_at {time} NOT NULL,
+                    revoked_at {time}
+                );
+                CREATE TABLE idempotency_keys (
+                    api_key_id {uuid} NOT NULL,
+                    key TEXT NOT NULL,
+                    inspection_id {uuid} NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+                    photo_id {uuid} NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+                    fingerprint TEXT NOT NULL,
+                    response_status INTEGER NOT NULL,
+                    response_body TEXT NOT NULL,
+                    created_at {time} NOT NULL,
+                    PRIMARY KEY (api_key_id, key)
+                );
+                """
+        ),
+    ]
+
+    public let database: any SQLDatabase
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    /// The SQL of a migration for this database.
+    static func render(_ sql: String, for dialect: SQLDialect) -> String {
+        switch dialect {
+        case .postgres:
+            sql.replacingOccurrences(of: "{uuid}", with: "UUID").replacingOccurrences(of: "{time}", with: "TIMESTAMPTZ")
+        case .sqlite:
+            sql.replacingOccurrences(of: "{uuid}", with: "TEXT").replacingOccurrences(of: "{time}", with: "INTEGER")
+        }
+    }
+
+    /// Applies every migration not yet recorded, each in its own transaction; returns the versions applied.
+    /// Several processes may call this at once: PostgreSQL serialises them with an advisory lock,
+    /// SQLite with its write lock.
+    @discardableResult
+    public func apply() async throws -> [Int] {
+        try await database.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
+            """
+        )
+        var applied: [Int] = []
+        for migration in Self.all {
+            let ran = try await database.transaction { db in
+                if db.dialect == .postgres {
+                    try await db.execute("SELECT pg_advisory_xact_lock(\(Int64(0x5741_4C4B)))")
+                }
+                if try await db.first("SELECT version FROM schema_migrations WHERE version = \(migration.version)") != nil {
+                    return false
+                }
+                for statement in Self.render(migration.sql, for: db.dialect).split(separator: ";") {
+                    let text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !text.isEmpty { try await db.execute(SQLStatement(stringLiteral: text)) }
+                }
+                let now = ISO8601DateFormatter().string(from: Date())
+                try await db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(now))"
+                )
+                return true
+            }
+            if ran { applied.append(migration.version) }
+        }
+        return applied
+    }
+
+    /// Versions the code knows but the database has not applied (empty when up to date).
+    public func pending() async throws -> [Int] {
+        let rows: [SQLRow]
+        do {
+            rows = try await database.execute("SELECT version FROM schema_migrations")
+        } catch {
+            return Self.all.map(\.version)
+        }
+        let done = Set(try rows.map { try $0.int("version") })
+        return Self.all.map(\.version).filter { !done.contains($0) }
+    }
+}

@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Photo files on local disk, addressed by the SHA-256 of their bytes.
+///
+/// A write goes to a temporary file that is fsynced and then renamed into place (and the folder
+/// fsynced), so a file at its address is always complete: a crash leaves at most a stray temporary.
+/// Blocking file calls run on the NIO thread pool, off the event loops.
+public struct PhotoBlobStore: Sendable {
+    public let root: String
+    private let threadPool: NIOThreadPool
+
+    public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
+        self.root = root
+        self.threadPool = threadPool
+        try Self.makeDirectory(root + "/tmp")
+    }
+
+    /// Hex SHA-256 of `bytes`.
+    public static func address(of bytes: some DataProtocol) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Where the blob with this address lives.
+    public func path(for sha256: String) -> String {
+        let a = sha256.prefix(2)
+        let b = sha256.dropFirst(2).prefix(2)
+        return "\(root)/\(a)/\(b)/\(sha256)"
+    }
+
+    /// Stores `bytes` durably under `sha256` (which the caller computed); an existing blob is kept.
+    public func store(_ bytes: [UInt8], sha256: String) async throws {
+        let target = path(for: sha256)
+        let temporary = "\(root)/tmp/\(UUID().uuidString)"
+        try await threadPool.runIfActive {
+            if FileManager.default.fileExists(atPath: target) { return }
+            let folder = String(target[..<target.lastIndex(of: "/")!])
+            try Self.makeDirectory(folder)
+            try Self.writeSynced(bytes, to: temporary)
+            guard rename(temporary, target) == 0 else {
+                let code = errno
+                unlink(temporary)
+                throw StorageError.database("rename into \(target) failed: \(String(cString: strerror(code)))")
+            }
+            try Self.syncDirectory(folder)
+        }
+    }
+
+    /// The stored bytes, or nil when no blob has this address.
+    public func read(sha256: String) async throws -> [UInt8]? {
+        let target = path(for: sha256)
+        return try await threadPool.runIfActive {
+            guard let data = FileManager.default.contents(atPath: target) else { return nil }
+            return [UInt8](data)
+        }
+    }
+
+    /// Deletes the blob; a missing blob is not an error (erasure is idempotent).
+    public func remove(sha256: String) async throws {
+        let target = path(for: sha256)
+        try await threadPool.runIfActive {
+            if unlink(target) != 0 && errno != ENOENT {
+                throw StorageError.database("unlink \(target) failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    public func exists(sha256: String) -> Bool {
+        FileManager.default.fileExists(atPath: path(for: sha256))
+    }
+
+    private static func makeDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    private static func writeSynced(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw StorageError.database("open \(path) failed: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var written = 0
+        try bytes.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    unlink(path)
+                    throw StorageError.database("write \(path) failed: \(String(cString: strerror(errno)))")
+                }
+                written += n
+            }
+        }
+        guard fsync(fd) == 0 else {
+            unlink(path)
+            throw StorageError.database("fsync \(path) failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = fsync(fd)
+    }
+}

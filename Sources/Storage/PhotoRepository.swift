@@ -1,0 +1,72 @@
+import Foundation
+import WalkaroundCore
+
+/// Photos in the database.
+public struct PhotoRepository: Sendable {
+    public let database: any SQLDatabase
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    public func insert(_ photo: Photo, in db: any SQLExecutor) async throws {
+        try await db.execute(
+            """
+            INSERT INTO photos (id, inspection_id, view, sha256, format, byte_count, status, width, height, error, created_at, processed_at)
+            VALUES (\(photo.id), \(photo.inspectionID), \(photo.view.sqlValue), \(photo.sha256), \(photo.format.sqlValue),
+                    \(photo.byteCount), \(photo.status.sqlValue), \(photo.width), \(photo.height), \(photo.error),
+                    \(photo.createdAt), \(photo.processedAt))
+            """
+        )
+    }
+
+    public func get(_ id: UUID) async throws -> Photo? {
+        try await database.first("SELECT * FROM photos WHERE id = \(id)").map(Photo.init(row:))
+    }
+
+    /// The photos of an inspection in upload order.
+    public func photos(of inspectionID: UUID) async throws -> [Photo] {
+        try await database.execute("SELECT * FROM photos WHERE inspection_id = \(inspectionID) ORDER BY created_at, id")
+            .map(Photo.init(row:))
+    }
+
+    public func count(of inspectionID: UUID, in db: any SQLExecutor) async throws -> Int {
+        try await db.first("SELECT COUNT(*) AS n FROM photos WHERE inspection_id = \(inspectionID)")?.int("n") ?? 0
+    }
+
+    public func setStatus(_ id: UUID, _ status: Photo.Status, error: String? = nil, in db: (any SQLExecutor)? = nil) async throws {
+        try await (db ?? database).execute(
+            "UPDATE photos SET status = \(status.sqlValue), error = \(error) WHERE id = \(id)"
+        )
+    }
+
+    /// Records what processing found and marks the photo processed.
+    public func markProcessed(_ id: UUID, width: Int, height: Int, at date: Date, in db: (any SQLExecutor)? = nil) async throws {
+        try await (db ?? database).execute(
+            """
+            UPDATE photos SET status = \(Photo.Status.processed.sqlValue), width = \(width), height = \(height),
+                error = NULL, processed_at = \(date)
+            WHERE id = \(id)
+            """
+        )
+    }
+}
+
+extension Photo {
+    init(row: SQLRow) throws {
+        self.init(
+            id: try row.uuid("id"),
+            inspectionID: try row.uuid("inspection_id"),
+            view: try row.value("view"),
+            sha256: try row.string("sha256"),
+            format: try row.value("format"),
+            byteCount: try row.int("byte_count"),
+            status: try row.value("status"),
+            width: try row.optionalInt("width"),
+            height: try row.optionalInt("height"),
+            error: try row.optionalString("error"),
+            createdAt: try row.date("created_at"),
+            processedAt: try row.optionalDate("processed_at")
+        )
+    }
+}

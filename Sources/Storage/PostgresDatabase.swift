@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import ServiceLifecycle
+
+/// PostgreSQL through postgres-nio's connection pool. It is a `Service`: `run()` must be running
+/// (in the application's service group) for queries to get connections.
+public final class PostgresDatabase: SQLDatabase, Service {
+    public let dialect = SQLDialect.postgres
+    private let client: PostgresClient
+    private let logger: Logger
+
+    /// Connects to `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+    public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
+        guard let components = URLComponents(string: url),
+            ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty
+        else {
+            throw StorageError.configuration("DATABASE_URL must look like postgres://user:password@host:5432/database")
+        }
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-full": tls = .require(.makeClientConfiguration())
+        default: throw StorageError.configuration("sslmode \(sslMode) is not one of disable, prefer, require")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: components.port ?? 5432,
+            username: components.percentEncodedUser?.removingPercentEncoding ?? "postgres",
+            password: components.percentEncodedPassword?.removingPercentEncoding,
+            database: String(components.path.dropFirst()).isEmpty ? nil : String(components.path.dropFirst()),
+            tls: tls
+        )
+        configuration.options.maximumConnections = maxConnections
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await client.run()
+    }
+
+    @discardableResult
+    public func execute(_ statement: SQLStatement) async throws -> [SQLRow] {
+        try await Self.mapErrors { try await Self.decode(client.query(Self.query(statement), logger: logger).collect()) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(Transaction(connection: connection, logger: logger))
+            }
+        } catch let error as PostgresTransactionError {
+            // Surface the cause: the closure's own error (a domain refusal, say) or the failed statement.
+            throw error.closureError ?? error.commitError.map(Self.translate) ?? error.beginError.map(Self.translate) ?? error
+        }
+    }
+
+    public func ping() async -> Bool {
+        (try? await execute("SELECT 1 AS one")) != nil
+    }
+
+    public func close() async {}
+
+    private struct Transaction: SQLExecutor {
+        let connection: PostgresConnection
+        let logger: Logger
+        var dialect: SQLDialect { .postgres }
+
+        func execute(_ statement: SQLStatement) async throws -> [SQLRow] {
+            try await PostgresDatabase.mapErrors {
+                try await PostgresDatabase.decode(connection.query(PostgresDatabase.query(statement), logger: logger).collect())
+            }
+        }
+    }
+
+    static func query(_ statement: SQLStatement) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: statement.values.count)
+        for value in statement.values {
+            switch value {
+            case .null: binds.appendNull()
+            case .int(let int): binds.append(int)
+            case .double(let double): binds.append(double)
+            case .text(let text): binds.append(text)
+            case .bytes(let bytes): binds.append(ByteBuffer(bytes: bytes))
+            case .uuid(let uuid): binds.append(uuid)
+            case .date(let date): binds.append(date)
+            }
+        }
+        return PostgresQuery(unsafeSQL: statement.render { "$\($0)" }, binds: binds)
+    }
+
+    static func decode(_ rows: [PostgresRow]) throws -> [SQLRow] {
+        try rows.map { row in
+            var columns: [String: SQLValue] = [:]
+            for cell in row where columns[cell.columnName] == nil {
+                columns[cell.columnName] = try decode(cell)
+            }
+            return SQLRow(columns: columns)
+        }
+    }
+
+    private static func decode(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return .int(try cell.decode(Int64.self))
+        case .float4, .float8: return .double(try cell.decode(Double.self))
+        case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
+        case .bytea: return .bytes(Array(try cell.decode(ByteBuffer.self).readableBytesView))
+        case .uuid: return .uuid(try cell.decode(UUID.self))
+        case .timestamptz, .timestamp: return .date(try cell.decode(Date.self))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+
+    static func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            throw translate(error)
+        }
+    }
+
+    private static func translate(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        if error.serverInfo?[.sqlState] == "23505" {
+            return StorageError.uniqueViolation(error.serverInfo?[.constraintName] ?? "unique constraint")
+        }
+        if let message = error.serverInfo?[.message] {
+            return StorageError.database("\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))")
+        }
+        return StorageError.database("\(error.code)")
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// One walk-around of a vehicle at a station: a check-out when the car leaves, a return when it comes back.
+public struct Inspection: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var kind: Kind
+    public var station: String
+    public var vehicle: VehicleRef
+    /// Free text the station uses to find the inspection again (a rental agreement number, say).
+    public var reference: String?
+    public var status: Status
+    public var createdAt: Date
+    public var completedAt: Date?
+
+    public init(
+        id: UUID = UUID(),
+        kind: Kind,
+        station: String,
+        vehicle: VehicleRef,
+        reference: String? = nil,
+        status: Status = .open,
+        createdAt: Date,
+        completedAt: Date? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.station = station
+        self.vehicle = vehicle
+        self.reference = reference
+        self.status = status
+        self.createdAt = createdAt
+        self.completedAt = completedAt
+    }
+
+    /// Whether the car is leaving (check-out) or coming back (return).
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case checkout
+        case `return`
+    }
+
+    /// `open` accepts photos; `completed` is closed to new photos.
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case open
+        case completed
+    }
+}
+
+/// The vehicle as declared by the station; the plate reader checks it later.
+public struct VehicleRef: Sendable, Equatable, Codable {
+    public var plate: String?
+    public var vin: String?
+
+    public init(plate: String? = nil, vin: String? = nil) {
+        self.plate = plate
+        self.vin = vin
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import Logging
+import Pipeline
+import ServiceLifecycle
+import Storage
+
+/// The parts of a running Walkaround process, wired once and shared by the routes and workers.
+public struct WalkaroundComponents: Sendable {
+    public let settings: WalkaroundSettings
+    public let database: any SQLDatabase
+    public let blobs: PhotoBlobStore
+    public let queue: JobQueue
+    public let signal: WakeSignal
+    public let metrics: WalkaroundMetrics
+
+    /// Opens the database named by the settings (PostgreSQL for `DATABASE_URL`, else SQLite in the data folder).
+    public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
+        let database: any SQLDatabase
+        if let url = settings.databaseURL {
+            database = try PostgresDatabase(url: url, maxConnections: settings.databaseMaxConnections, logger: logger)
+        } else {
+            database = try await SQLiteDatabase.open(path: settings.sqlitePath, logger: logger)
+        }
+        return WalkaroundComponents(
+            settings: settings,
+            database: database,
+            blobs: try PhotoBlobStore(root: settings.photoDir),
+            queue: JobQueue(database: database, retryPolicy: settings.retry),
+            signal: WakeSignal(),
+            metrics: metrics
+        )
+    }
+
+    public func makeWorker(logger: Logger) -> JobWorker {
+        let processor = PhotoProcessor(
+            database: database, blobs: blobs, queue: queue, stageDelay: settings.stageDelay, metrics: metrics.factory
+        )
+        return JobWorker(queue: queue, processor: processor, settings: settings.worker, signal: signal, logger: logger)
+    }
+}
+
+/// Builds the HTTP application for the role in the settings: routes, middleware, and the
+/// long-running services (the PostgreSQL pool, job workers). Migrations run before the server
+/// starts accepting connections.
+public func buildApplication(components: WalkaroundComponents, logger: Logger) -> some ApplicationProtocol {
+    let settings = components.settings
+    let router = buildRouter(components: components)
+    var services: [any Service] = []
+    if let postgres = components.database as? PostgresDatabase { services.append(postgres) }
+    if settings.role.runsWorkers { services.append(components.makeWorker(logger: logger)) }
+    var app = Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "walkaround"),
+        services: services,
+        logger: logger
+    )
+    app.beforeServerStarts {
+        let applied = try await Migrations(database: components.database).apply()
+        logger.info("database ready", metadata: ["dialect": "\(components.database.dialect)", "migrations_applied": "\(applied)", "role": "\(settings.role)"])
+    }
+    return app
+}
+
+/// The router: operational routes for every role, the v1 API behind authentication for `all` and `api`.
+public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRequestContext> {
+    let router = Router(context: WalkaroundRequestContext.self)
+    router.add(middleware: RequestObservationMiddleware(factory: components.metrics.factory))
+    router.add(middleware: ErrorMiddleware())
+    OperationsController(database: components.database, queue: components.queue, metrics: components.metrics).addRoutes(to: router)
+    guard components.settings.role.servesAPI else { return router }
+
+    let database = components.database
+    let inspections = InspectionRepository(database: database)
+    let photos = PhotoRepository(database: database)
+    let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: database)))
+    InspectionsController(inspections: inspections, photos: photos, blobs: components.blobs).addRoutes(to: api)
+    PhotosController(
+        inspections: inspections,
+        photos: photos,
+        blobs: components.blobs,
+        intake: PhotoIntake(
+            database: database, blobs: components.blobs, queue: components.queue,
+            maxPhotosPerInspection: components.settings.maxPhotosPerInspection, signal: components.signal
+        ),
+        maxUploadBytes: components.settings.maxUploadBytes
+    ).addRoutes(to: api)
+    return router
+}
+
+extension WalkaroundComponents {
+    /// Runs `body` with the database usable outside the application (for `migrate`, `keys create`):
+    /// PostgreSQL's pool needs its `run()` going while queries are made.
+    public func withDatabase<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        guard let postgres = database as? PostgresDatabase else {
+            defer { Task { await database.close() } }
+            return try await body(database)
+        }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await postgres.run()
+                return nil
+            }
+            let result = try await body(postgres)
+            group.cancelAll()
+            return result
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Hummingbird
+import Storage
+import WalkaroundCore
+
+/// `/v1/inspections`: create, list, read, complete and erase inspections.
+struct InspectionsController {
+    let inspections: InspectionRepository
+    let photos: PhotoRepository
+    let blobs: PhotoBlobStore
+
+    func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
+        group.post("inspections", use: create)
+        group.get("inspections", use: list)
+        group.get("inspections/:id", use: get)
+        group.delete("inspections/:id", use: erase)
+        group.post("inspections/:id/complete", use: complete)
+    }
+
+    @Sendable func create(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<InspectionResource> {
+        let key = try context.requireKey()
+        let body = try await request.decodeJSON(as: CreateInspectionRequest.self, context: context)
+        let inspection = try Self.validate(body, now: Date())
+        guard key.canWrite(station: inspection.station) else {
+            throw APIError.forbidden("this key may not create inspections for station \(inspection.station)")
+        }
+        try await inspections.insert(inspection)
+        context.logger.info("inspection created", metadata: ["inspection": "\(inspection.id)", "station": "\(inspection.station)"])
+        return EditedResponse(
+            status: .created,
+            headers: [.location: "/v1/inspections/\(inspection.id.apiString)"],
+            response: InspectionResource(inspection, photos: [])
+        )
+    }
+
+    @Sendable func list(request: Request, context: WalkaroundRequestContext) async throws -> InspectionPage {
+        let key = try context.requireKey()
+        let query = request.uri.queryParameters
+        var filter = InspectionFilter(
+            plate: query["plate"].map { VehicleRef.normalisedPlate(String($0)) },
+            station: query["station"].map(String.init)
+        )
+        if let kind = query["kind"] {
+            guard let value = Inspection.Kind(rawValue: String(kind)) else {
+                throw APIError.badRequest("invalid_parameter", "kind must be checkout or return")
+            }
+            filter.kind = value
+        }
+        if let status = query["status"] {
+            guard let value = Inspection.Status(rawValue: String(status)) else {
+                throw APIError.badRequest("invalid_parameter", "status must be open or completed")
+            }
+            filter.status = value
+        }
+        if key.role == .station {
+            if let asked = filter.station, asked != key.station {
+                throw APIError.forbidden("this key may only list inspections of station \(key.station ?? "")")
+            }
+            filter.station = key.station
+        }
+        var limit = 50
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...200).contains(value) else {
+                throw APIError.badRequest("invalid_parameter", "limit must be an integer from 1 to 200")
+            }
+            limit = value
+        }
+        var cursor: InspectionCursor?
+        if let token = query["cursor"] {
+            guard let value = InspectionCursor(token: String(token)) else {
+                throw APIError.badRequest("invalid_cursor", "cursor is not one this server issued")
+            }
+            cursor = value
+        }
+        let page = try await inspections.list(filter, limit: limit + 1, after: cursor)
+        let items = Array(page.prefix(limit))
+        let next = page.count > limit ? items.last.map { InspectionCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
+        return InspectionPage(items: items.map { InspectionResource($0) }, nextCursor: next)
+    }
+
+    @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), access: .read)
+        return InspectionResource(inspection, photos: try await photos.photos(of: inspection.id))
+    }
+
+    @Sendable func complete(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), access: .write)
+        guard inspection.status == .open else {
+            throw APIError.conflict("inspection_completed", "inspection is already completed")
+        }
+        let photos = try await photos.photos(of: inspection.id)
+        guard !photos.isEmpty else {
+            throw APIError.conflict("no_photos", "an inspection without photos cannot be completed")
+        }
+        guard try await inspections.complete(inspection.id, at: Date().truncatedToMicroseconds) else {
+            throw APIError.conflict("inspection_completed", "inspection is already completed")
+        }
+        context.logger.info("inspection completed", metadata: ["inspection": "\(inspection.id)"])
+        return InspectionResource(try await inspections.get(inspection.id) ?? inspection, photos: photos)
+    }
+
+    @Sendable func erase(request: Request, context: WalkaroundRequestContext) async throws -> HTTPResponse.Status {
+        let key = try context.requireKey()
+        _ = try await inspections.authorized(context.parameters.require("id"), for: key, access: .read)
+        guard key.canErase else { throw APIError.forbidden("erasure needs an admin key") }
+        let id = try Self.parseID(context.parameters.require("id"))
+        guard let orphans = try await inspections.erase(id) else { throw APIError.notFound("inspection") }
+        for address in orphans { try await blobs.remove(sha256: address) }
+        context.logger.notice("inspection erased", metadata: ["inspection": "\(id)", "files_removed": "\(orphans.count)"])
+        return .noContent
+    }
+
+    /// Checks the body's values and builds the inspection (422 for valid JSON with wrong values).
+    static func validate(_ body: CreateInspectionRequest, now: Date) throws -> Inspection {
+        guard let kind = Inspection.Kind(rawValue: body.kind) else {
+            throw APIError.unprocessable("invalid_field", "kind must be checkout or return")
+        }
+        let station = body.station.trimmingCharacters(in: .whitespaces)
+        guard (1...64).contains(station.count),
+            station.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) })
+        else {
+            throw APIError.unprocessable("invalid_field", "station must be 1 to 64 letters, digits, '-', '_' or '.'")
+        }
+        let plate = body.vehicle?.plate.map(VehicleRef.normalisedPlate).flatMap { $0.isEmpty ? nil : $0 }
+        if let plate, plate.count > 12 {
+            throw APIError.unprocessable("invalid_field", "vehicle.plate is longer than any European plate")
+        }
+        let vin = body.vehicle?.vin?.trimmingCharacters(in: .whitespaces).uppercased()
+        if let vin, !VehicleRef.isValidVIN(vin) {
+            throw APIError.unprocessable("invalid_field", "vehicle.vin must be 17 characters without I, O or Q")
+        }
+        guard plate != nil || vin != nil else {
+            throw APIError.unprocessable("vehicle_required", "vehicle needs a plate or a vin")
+        }
+        if let reference = body.reference, reference.count > 200 {
+            throw APIError.unprocessable("invalid_field", "reference is longer than 200 characters")
+        }
+        return Inspection(kind: kind, station: station, vehicle: VehicleRef(plate: plate, vin: vin), reference: body.reference, createdAt: now.truncatedToMicroseconds)
+    }
+
+    static func parseID(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw APIError.badRequest("invalid_id", "\(text) is not a UUID") }
+        return id
+    }
+}
+
+/// Read or write access to an inspection.
+enum InspectionAccess {
+    case read
+    case write
+}
+
+extension InspectionRepository {
+    /// The inspection with this id if the key may access it: 400 for a malformed id, 404 when there
+    /// is none, 403 when it belongs to a station the key may not act for.
+    func authorized(_ idText: String, for key: APIKey, access: InspectionAccess) async throws -> Inspection {
+        let id = try InspectionsController.parseID(idText)
+        guard let inspection = try await get(id) else { throw APIError.notFound("inspection") }
+        let allowed = access == .read ? key.canRead(station: inspection.station) : key.canWrite(station: inspection.station)
+        guard allowed else {
+            throw APIError.forbidden(access == .read ? "this key may not read this inspection" : "this key may not change this inspection")
+        }
+        return inspection
+    }
+}
+
+extension Request {
+    /// Decodes a JSON body: 400 when it is not JSON, 422 when it is JSON of the wrong shape.
+    func decodeJSON<T: Decodable>(as type: T.Type, context: WalkaroundRequestContext, limit: Int = 64 * 1024) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, code: "payload_too_large", message: "JSON body is larger than \(limit) bytes")
+        }
+        let data = Data(buffer.readableBytesView)
+        guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
+            throw APIError.badRequest("invalid_json", "body is not valid JSON")
+        }
+        do {
+            return try APIJSON.decoder.decode(T.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError.unprocessable("invalid_field", "\(key.stringValue) is required")
+        } catch let DecodingError.typeMismatch(_, detail) {
+            let path = detail.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError.unprocessable("invalid_field", "\(path) has the wrong type")
+        } catch {
+            throw APIError.unprocessable("invalid_field", "body does not match the expected shape")
+        }
+    }
+}

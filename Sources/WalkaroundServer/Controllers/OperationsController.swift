@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import Metrics
+import Pipeline
+import Storage
+
+/// Unauthenticated operational routes: `/health`, `/ready`, `/metrics`, `/openapi.yaml`.
+struct OperationsController {
+    let database: any SQLDatabase
+    let migrations: Migrations
+    let queue: JobQueue
+    let metrics: WalkaroundMetrics
+    let queuedGauge: Gauge
+
+    init(database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics) {
+        self.database = database
+        self.migrations = Migrations(database: database)
+        self.queue = queue
+        self.metrics = metrics
+        self.queuedGauge = Gauge(label: "walkaround_jobs_queued", factory: metrics.factory)
+    }
+
+    func addRoutes(to router: Router<WalkaroundRequestContext>) {
+        router.get("health", use: health)
+        router.get("ready", use: ready)
+        router.get("metrics", use: exposition)
+        router.get("openapi.yaml", use: openAPI)
+    }
+
+    struct Health: ResponseEncodable {
+        var status: String
+    }
+
+    struct Readiness: ResponseEncodable {
+        var status: String
+        var database: Bool
+        var pendingMigrations: [Int]
+    }
+
+    /// Alive: the process answers. Never touches the database, so a database outage does not restart pods.
+    @Sendable func health(request: Request, context: WalkaroundRequestContext) async throws -> Health {
+        Health(status: "ok")
+    }
+
+    /// Ready: the database answers and every migration is applied; 503 otherwise.
+    @Sendable func ready(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<Readiness> {
+        let reachable = await database.ping()
+        let pending = reachable ? ((try? await migrations.pending()) ?? Migrations.all.map(\.version)) : Migrations.all.map(\.version)
+        let isReady = reachable && pending.isEmpty
+        return EditedResponse(
+            status: isReady ? .ok : .serviceUnavailable,
+            response: Readiness(status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending)
+        )
+    }
+
+    @Sendable func exposition(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        if let queued = try? await queue.queuedCount() { queuedGauge.record(queued) }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
+        )
+    }
+
+    @Sendable func openAPI(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text))
+        )
+    }
+}
+
+/// The API description shipped with the server (docs/openapi.yaml links to the same file).
+public enum OpenAPIDocument {
+    public static let text: String = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        else { return "openapi: 3.1.0\ninfo: {title: Walkaround, version: missing}\npaths: {}\n" }
+        return text
+    }()
+}

@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Pipeline
+import Storage
+import WalkaroundCore
+
+/// Photo upload (`POST /v1/inspections/{id}/photos`) and the stored original (`GET /v1/photos/{id}/image`).
+struct PhotosController {
+    let inspections: InspectionRepository
+    let photos: PhotoRepository
+    let blobs: PhotoBlobStore
+    let intake: PhotoIntake
+    let maxUploadBytes: Int
+
+    func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
+        group.post("inspections/:id/photos", use: upload)
+        group.get("photos/:id/image", use: image)
+    }
+
+    @Sendable func upload(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let key = try context.requireKey()
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, access: .write)
+        let idempotencyKey = try Self.idempotencyKey(request)
+        let (bytes, formView) = try await readPhoto(request)
+        guard let viewText = request.uri.queryParameters["view"].map(String.init) ?? formView else {
+            throw APIError.badRequest("missing_parameter", "view is required: one of \(Self.views)")
+        }
+        guard let view = Photo.View(rawValue: viewText) else {
+            throw APIError.badRequest("invalid_parameter", "view must be one of \(Self.views)")
+        }
+        guard let format = ImageFormat(sniffing: bytes) else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "the photo is not a JPEG or PNG file")
+        }
+        let upload = PhotoIntake.Upload(
+            inspectionID: inspection.id, view: view, bytes: bytes, format: format,
+            idempotency: idempotencyKey.map { (key.id, $0) }
+        )
+        let outcome: PhotoIntake.Outcome
+        do {
+            outcome = try await intake.accept(upload, status: 202) { photo in
+                String(decoding: try APIJSON.encoder.encode(PhotoResource(photo)), as: UTF8.self)
+            }
+        } catch let refusal as PhotoIntake.Refusal {
+            throw APIError(refusal)
+        }
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        let stored: IdempotentResponse
+        switch outcome {
+        case .accepted(let photo, let response):
+            stored = response
+            headers[.location] = "/v1/photos/\(photo.id.apiString)/image"
+            context.logger.info("photo accepted", metadata: ["photo": "\(photo.id)", "inspection": "\(inspection.id)", "bytes": "\(bytes.count)"])
+        case .replayed(let response):
+            stored = response
+            headers[.idempotentReplayed] = "true"
+        }
+        return Response(
+            status: HTTPResponse.Status(code: stored.status),
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: stored.body))
+        )
+    }
+
+    @Sendable func image(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let key = try context.requireKey()
+        let id = try InspectionsController.parseID(context.parameters.require("id"))
+        guard let photo = try await photos.get(id) else { throw APIError.notFound("photo") }
+        _ = try await inspections.authorized(photo.inspectionID.uuidString, for: key, access: .read)
+        guard let bytes = try await blobs.read(sha256: photo.sha256) else { throw APIError.notFound("photo file") }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: photo.format.mediaType,
+                .eTag: "\"\(photo.sha256)\"",
+                .cacheControl: "private, max-age=31536000, immutable",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+
+    /// The photo's bytes from a raw image body or a multipart `photo` part, plus a multipart `view` field.
+    private func readPhoto(_ request: Request) async throws -> ([UInt8], String?) {
+        let contentType = request.headers[.contentType] ?? ""
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let isMultipart = mediaType == "multipart/form-data"
+        guard isMultipart || mediaType == "image/jpeg" || mediaType == "image/png" else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "send image/jpeg, image/png or multipart/form-data with a photo part")
+        }
+        // Multipart framing adds a little to the photo itself.
+        let limit = isMultipart ? maxUploadBytes + 64 * 1024 : maxUploadBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw Self.tooLarge(maxUploadBytes)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLarge(maxUploadBytes)
+        }
+        let body = Array(buffer.readableBytesView)
+        guard isMultipart else {
+            guard !body.isEmpty else { throw APIError.badRequest("empty_body", "the request has no photo") }
+            return (body, nil)
+        }
+        guard let boundary = MultipartFormData.boundary(fromContentType: contentType),
+            let form = MultipartFormData(body: body, boundary: boundary)
+        else {
+            throw APIError.badRequest("invalid_multipart", "the multipart/form-data body could not be parsed")
+        }
+        guard let part = form.part(named: "photo"), !part.body.isEmpty else {
+            throw APIError.badRequest("missing_photo_part", "the form has no non-empty part named photo")
+        }
+        guard part.body.count <= maxUploadBytes else { throw Self.tooLarge(maxUploadBytes) }
+        let view = form.part(named: "view").flatMap { String(validating: $0.body, as: UTF8.self) }
+        return (Array(part.body), view?.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    private static func idempotencyKey(_ request: Request) throws -> String? {
+        guard let value = request.headers[.idempotencyKey] else { return nil }
+        guard (1...255).contains(value.count), value.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value <= 0x7E }) else {
+            throw APIError.badRequest("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters")
+        }
+        return value
+    }
+
+    private static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "payload_too_large", message: "the photo is larger than \(limit) bytes")
+    }
+
+    private static let views = Photo.View.allCases.map(\.rawValue).joined(separator: ", ")
+}
+
+extension APIError {
+    init(_ refusal: PhotoIntake.Refusal) {
+        switch refusal {
+        case .inspectionNotFound: self = .notFound("inspection")
+        case .inspectionCompleted: self = .conflict("inspection_completed", "the inspection is completed and takes no more photos")
+        case .photoLimitReached(let limit): self = .conflict("photo_limit_reached", "the inspection already has \(limit) photos")
+        case .idempotencyKeyReused:
+            self = .unprocessable("idempotency_key_reused", "this Idempotency-Key was used for a different upload")
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+}

@@ -1,0 +1,67 @@
+import CoreMetrics
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import Pipeline
+
+/// Per request: the `http_request_duration_seconds` histogram (method, route, status), one access
+/// log line with the request id, and the id echoed in `X-Request-Id` for support calls.
+struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
+    let factory: any MetricsFactory
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var status = 500
+        defer {
+            let elapsed = ContinuousClock.now - start
+            let route = context.endpointPath ?? "unmatched"
+            Metrics.Timer(
+                label: "http_request_duration_seconds",
+                dimensions: [("method", request.method.rawValue), ("route", route), ("status", "\(status)")],
+                factory: factory
+            ).record(duration: elapsed)
+            let level: Logger.Level = route.hasPrefix("/v1") || status >= 500 ? .info : .debug
+            context.logger.log(
+                level: level,
+                "request",
+                metadata: [
+                    "method": "\(request.method)", "path": "\(request.uri.path)", "route": "\(route)", "status": "\(status)",
+                    "ms": "\((elapsed.seconds * 1000 * 100).rounded() / 100)",
+                ]
+            )
+        }
+        do {
+            var response = try await next(request, context)
+            status = response.status.code
+            response.headers[.requestID] = context.id
+            return response
+        } catch let error as any HTTPResponseError {
+            status = error.status.code
+            throw EditedHTTPError(originalError: error, context: context, requestID: context.id)
+        }
+    }
+}
+
+/// An error response that also carries the request id header.
+private struct EditedHTTPError: HTTPResponseError {
+    let originalError: any HTTPResponseError
+    let requestID: String
+    var status: HTTPResponse.Status { originalError.status }
+
+    init(originalError: any HTTPResponseError, context: some RequestContext, requestID: String) {
+        self.originalError = originalError
+        self.requestID = requestID
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try originalError.response(from: request, context: context)
+        response.headers[.requestID] = requestID
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
+}

@@ -1,0 +1,67 @@
+import Configuration
+import Foundation
+import Logging
+import Pipeline
+
+/// Everything the service reads from configuration, with its defaults.
+///
+/// Keys map to environment variables by swift-configuration's rule (`walkaround.dataDir` is
+/// `WALKAROUND_DATA_DIR`); command-line flags are layered over the environment by the executable.
+public struct WalkaroundSettings: Sendable {
+    /// Which parts of the system this process runs.
+    public enum Role: String, Sendable, CaseIterable {
+        /// API, workers and (later) inference in one process: the embedded default.
+        case all
+        /// Upload and read API only; jobs are left to worker processes.
+        case api
+        /// Job workers only; HTTP serves just /health, /ready and /metrics.
+        case worker
+
+        public var servesAPI: Bool { self != .worker }
+        public var runsWorkers: Bool { self != .api }
+    }
+
+    public var host: String
+    public var port: Int
+    public var role: Role
+    /// `postgres://...` selects PostgreSQL; nil means the embedded SQLite file in `dataDir`.
+    public var databaseURL: String?
+    public var databaseMaxConnections: Int
+    /// Where the SQLite database and the photo files live.
+    public var dataDir: String
+    public var maxUploadBytes: Int
+    public var maxPhotosPerInspection: Int
+    public var worker: JobWorker.Settings
+    public var retry: RetryPolicy
+    /// Fault injection for crash tests and demos: extra time spent in each job. Zero in production.
+    public var stageDelay: Duration
+    public var logLevel: Logger.Level
+
+    public init(reader: ConfigReader) {
+        host = reader.string(forKey: "http.host", default: "0.0.0.0")
+        port = reader.int(forKey: "http.port", default: 8080)
+        role = Role(rawValue: reader.string(forKey: "walkaround.role", default: "all")) ?? .all
+        databaseURL = reader.string(forKey: "database.url").flatMap { $0.isEmpty ? nil : $0 }
+        databaseMaxConnections = reader.int(forKey: "database.maxConnections", default: 20)
+        dataDir = reader.string(forKey: "walkaround.dataDir", default: "./data")
+        maxUploadBytes = reader.int(forKey: "walkaround.upload.maxBytes", default: 25 * 1024 * 1024)
+        maxPhotosPerInspection = reader.int(forKey: "walkaround.inspection.maxPhotos", default: 64)
+        worker = JobWorker.Settings(
+            concurrency: reader.int(forKey: "walkaround.worker.concurrency", default: 4),
+            lease: .milliseconds(reader.int(forKey: "walkaround.job.leaseMs", default: 60_000)),
+            pollInterval: .milliseconds(reader.int(forKey: "walkaround.worker.pollMs", default: 200)),
+            drainTimeout: .milliseconds(reader.int(forKey: "walkaround.worker.drainMs", default: 25_000))
+        )
+        retry = RetryPolicy(
+            maxAttempts: reader.int(forKey: "walkaround.job.maxAttempts", default: 5),
+            baseDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryBaseMs", default: 2_000)),
+            maxDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryMaxMs", default: 300_000))
+        )
+        stageDelay = .milliseconds(reader.int(forKey: "walkaround.debug.stageDelayMs", default: 0))
+        logLevel = Logger.Level(rawValue: reader.string(forKey: "log.level", default: "info")) ?? .info
+    }
+
+    /// The SQLite file used when no `DATABASE_URL` is set.
+    public var sqlitePath: String { dataDir + "/walkaround.sqlite" }
+    public var photoDir: String { dataDir + "/photos" }
+}

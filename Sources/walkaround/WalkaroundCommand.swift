@@ -1,0 +1,134 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Logging
+import Metrics
+import Storage
+import WalkaroundCore
+import WalkaroundServer
+
+@main
+struct WalkaroundCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "walkaround",
+        abstract: "Vehicle inspection service: photo intake, processing, damage reports.",
+        subcommands: [Serve.self, Migrate.self, Keys.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Flags every command shares; each overrides its environment variable.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL (postgres://user:pass@host:5432/db); default: SQLite in the data folder. Env: DATABASE_URL")
+    var databaseURL: String?
+
+    @Option(help: "Folder for the SQLite database and photo files. Env: WALKAROUND_DATA_DIR (default ./data)")
+    var dataDir: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: LOG_LEVEL")
+    var logLevel: String?
+
+    /// Flags over environment variables over built-in defaults.
+    func reader(extra: [AbsoluteConfigKey: ConfigValue] = [:]) -> ConfigReader {
+        var flags = extra
+        if let databaseURL { flags["database.url"] = ConfigValue(.string(databaseURL), isSecret: true) }
+        if let dataDir { flags["walkaround.dataDir"] = ConfigValue(.string(dataDir), isSecret: false) }
+        if let logLevel { flags["log.level"] = ConfigValue(.string(logLevel), isSecret: false) }
+        return ConfigReader(providers: [InMemoryProvider(name: "flags", values: flags), EnvironmentVariablesProvider()])
+    }
+
+    func bootstrap(_ settings: WalkaroundSettings) -> Logger {
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: settings.logLevel) }
+        var logger = Logger(label: "walkaround")
+        logger.logLevel = settings.logLevel
+        return logger
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP service and workers; applies migrations on start.")
+
+    @Option(help: "all (API and workers), api, or worker. Env: WALKAROUND_ROLE")
+    var role: String?
+
+    @Option(help: "Listen address. Env: HTTP_HOST (default 0.0.0.0)")
+    var host: String?
+
+    @Option(help: "Listen port. Env: HTTP_PORT (default 8080)")
+    var port: Int?
+
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if let role, WalkaroundSettings.Role(rawValue: role) == nil {
+            throw ValidationError("--role must be one of all, api, worker")
+        }
+    }
+
+    func run() async throws {
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let role { flags["walkaround.role"] = ConfigValue(.string(role), isSecret: false) }
+        if let host { flags["http.host"] = ConfigValue(.string(host), isSecret: false) }
+        if let port { flags["http.port"] = ConfigValue(.int(port), isSecret: false) }
+        let settings = WalkaroundSettings(reader: common.reader(extra: flags))
+        let logger = common.bootstrap(settings)
+        let metrics = WalkaroundMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
+        let components = try await WalkaroundComponents.open(settings: settings, metrics: metrics, logger: logger)
+        let app = buildApplication(components: components, logger: logger)
+        try await app.runService()
+        await components.database.close()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let settings = WalkaroundSettings(reader: common.reader())
+        let logger = common.bootstrap(settings)
+        let components = try await WalkaroundComponents.open(settings: settings, metrics: WalkaroundMetrics(), logger: logger)
+        let applied = try await components.withDatabase { try await Migrations(database: $0).apply() }
+        print(applied.isEmpty ? "database is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an API key and print it once; only its hash is stored.")
+
+        @Option(help: "station (its own station's inspections), reviewer (read all) or admin")
+        var role: String
+
+        @Option(help: "The station a station key acts for (required for --role station)")
+        var station: String?
+
+        @Option(help: "A label to recognise the key by")
+        var name: String?
+
+        @OptionGroup var common: CommonOptions
+
+        func validate() throws {
+            guard let parsed = Role(rawValue: role) else { throw ValidationError("--role must be one of station, reviewer, admin") }
+            if parsed == .station && (station ?? "").isEmpty { throw ValidationError("--role station needs --station") }
+            if parsed != .station && station != nil { throw ValidationError("--station is only for --role station") }
+        }
+
+        func run() async throws {
+            let settings = WalkaroundSettings(reader: common.reader())
+            let logger = common.bootstrap(settings)
+            let components = try await WalkaroundComponents.open(settings: settings, metrics: WalkaroundMetrics(), logger: logger)
+            let (role, station, name) = (Role(rawValue: role)!, station, name)
+            let created = try await components.withDatabase { database in
+                try await Migrations(database: database).apply()
+                return try await APIKeyRepository(database: database).create(role: role, station: station, name: name)
+            }
+            FileHandle.standardError.write(Data("created \(role.rawValue) key \(created.key.id)\(station.map { " for station \($0)" } ?? ""); it is shown only now:\n".utf8))
+            print(created.secret)
+        }
+    }
+}
