@@ -92,8 +92,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "StorageTests",
-            dependencies: ["Storage", "WalkaroundCore"],
+            name: "UnitTests",
+            dependencies: ["Imaging", "Pipeline", "Storage", "WalkaroundCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -102,7 +102,9 @@ let package = Package(
                 "WalkaroundServer",
                 "Storage",
                 "Pipeline",
+                "WalkaroundCore",
                 "walkaround",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,134 @@
+import Configuration
+import Foundation
+import Pipeline
+import Storage
+import Testing
+
+@testable import WalkaroundServer
+
+/// A `walkaround serve --role worker` process, run from the built executable.
+private struct WorkerProcess {
+    let process: Process
+    let output: String
+
+    static var executable: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("walkaround").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return #filePath.components(separatedBy: "/Tests/")[0] + "/.build/debug/walkaround"
+    }
+
+    static func start(_ environment: TestEnvironment, stageDelayMs: Int, leaseMs: Int, drainMs: Int) throws -> WorkerProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve", "--role", "worker", "--host", "127.0.0.1", "--port", "0", "--data-dir", environment.dataDir]
+            + (environment.databaseURL.map { ["--database-url", $0] } ?? [])
+        var env = ProcessInfo.processInfo.environment
+        env["WALKAROUND_DEBUG_STAGE_DELAY_MS"] = "\(stageDelayMs)"
+        env["WALKAROUND_JOB_LEASE_MS"] = "\(leaseMs)"
+        env["WALKAROUND_WORKER_DRAIN_MS"] = "\(drainMs)"
+        env["WALKAROUND_WORKER_POLL_MS"] = "50"
+        process.environment = env
+        let output = environment.dataDir + "/worker-\(UUID().uuidString.prefix(6)).log"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return WorkerProcess(process: process, output: output)
+    }
+
+    func waitForExit(timeout: Duration) async throws -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline { return nil }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    var log: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+}
+
+@Suite("Crash recovery and graceful shutdown", .serialized)
+struct CrashRecoveryTests {
+    /// Polls `condition` until it holds or `timeout` passes.
+    private func eventually(_ timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return false
+    }
+
+    private func runningJobs(_ database: any SQLDatabase) async throws -> [SQLRow] {
+        try await database.execute("SELECT * FROM jobs WHERE status = 'running'")
+    }
+
+    @Test(arguments: Backend.available)
+    func aJobOfAKilledWorkerIsClaimedAgainAfterItsLease(_ backend: Backend) async throws {
+        // The API runs in this process; the worker is a separate process we can kill.
+        let apiOnly: [AbsoluteConfigKey: ConfigValue] = ["walkaround.role": ConfigValue(.string("api"), isSecret: false)]
+        try await TestApp.run(backend, apiOnly) { app in
+            let id = try await app.createInspection()
+            for seed in 0..<3 { #expect(try await app.upload(TestImages.jpeg(seed: UInt8(seed)), to: id).status == .accepted) }
+
+            let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
+            let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 1_500, drainMs: 1_000)
+            let started = try await eventually { try await runningJobs(app.database).count == 3 }
+            #expect(started, "the worker process claimed the jobs: \(worker.log)")
+            kill(worker.process.processIdentifier, SIGKILL)
+            _ = try await worker.waitForExit(timeout: .seconds(5))
+            #expect(worker.process.terminationReason == .uncaughtSignal)
+
+            // A fresh worker in this process finds the jobs once their leases run out.
+            let replacement = app.components.makeWorker(logger: TestEnvironment.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await replacement.run() }
+                let photos = try await app.waitUntilSettled(id, timeout: .seconds(20))
+                #expect(photos.count == 3)
+                #expect(photos.allSatisfy { $0["status"] as? String == "processed" })
+                group.cancelAll()
+            }
+            let jobs = try await app.database.execute("SELECT * FROM jobs")
+            #expect(try jobs.map { try $0.string("status") } == ["done", "done", "done"])
+            #expect(try jobs.allSatisfy { try $0.int("attempts") == 2 }, "each job was claimed by the killed worker, then again")
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func sigtermLetsInFlightJobsFinish(_ backend: Backend) async throws {
+        let apiOnly: [AbsoluteConfigKey: ConfigValue] = ["walkaround.role": ConfigValue(.string("api"), isSecret: false)]
+        try await TestApp.run(backend, apiOnly) { app in
+            let id = try await app.createInspection()
+            let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
+            let worker = try WorkerProcess.start(environment, stageDelayMs: 1_500, leaseMs: 60_000, drainMs: 20_000)
+            try await app.upload(TestImages.jpeg(), to: id)
+            #expect(try await eventually { try await runningJobs(app.database).count == 1 }, "claimed: \(worker.log)")
+            kill(worker.process.processIdentifier, SIGTERM)
+            let status = try await worker.waitForExit(timeout: .seconds(20))
+            #expect(status == 0, "clean exit after the drain: \(worker.log)")
+            let photos = try await app.inspection(id)["photos"] as? [[String: Any]]
+            #expect(photos?.first?["status"] as? String == "processed", "the in-flight job finished before exit")
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func sigtermReleasesJobsThatOutlastTheDrain(_ backend: Backend) async throws {
+        let apiOnly: [AbsoluteConfigKey: ConfigValue] = ["walkaround.role": ConfigValue(.string("api"), isSecret: false)]
+        try await TestApp.run(backend, apiOnly) { app in
+            let id = try await app.createInspection()
+            let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
+            let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 600_000, drainMs: 300)
+            try await app.upload(TestImages.jpeg(), to: id)
+            #expect(try await eventually { try await runningJobs(app.database).count == 1 }, "claimed: \(worker.log)")
+            kill(worker.process.processIdentifier, SIGTERM)
+            let status = try await worker.waitForExit(timeout: .seconds(15))
+            #expect(status == 0, "clean exit: \(worker.log)")
+            let job = try #require(try await app.database.first("SELECT * FROM jobs"))
+            #expect(try job.string("status") == "queued", "released, not left leased for ten minutes")
+            #expect(try job.int("attempts") == 0)
+            #expect(job.isNull("lease_until"))
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Pipeline
+import Storage
+import Testing
+import WalkaroundCore
+
+@testable import WalkaroundServer
+
+@Suite("Durable job queue")
+struct JobQueueTests {
+    /// A database with migrations applied and `count` photos, each with a queued job.
+    private func withQueue(
+        _ backend: Backend,
+        photos count: Int,
+        retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .seconds(30)),
+        _ body: @Sendable (JobQueue, [UUID]) async throws -> Void
+    ) async throws {
+        let environment = try await TestEnvironment.make(backend)
+        defer { environment.remove() }
+        let components = try await WalkaroundComponents.open(settings: environment.settings(), metrics: WalkaroundMetrics(), logger: TestEnvironment.logger)
+        try await components.withDatabase { database in
+            try await Migrations(database: database).apply()
+            let queue = JobQueue(database: database, retryPolicy: retry)
+            let inspection = Inspection(kind: .checkout, station: "MUC-01", vehicle: VehicleRef(plate: "M1"), createdAt: Date().truncatedToMicroseconds)
+            try await InspectionRepository(database: database).insert(inspection)
+            var ids: [UUID] = []
+            for index in 0..<count {
+                let photo = Photo(inspectionID: inspection.id, view: .front, sha256: "\(index)", format: .jpeg, byteCount: 1, createdAt: Date().truncatedToMicroseconds)
+                try await database.transaction { db in
+                    try await PhotoRepository(database: database).insert(photo, in: db)
+                    try await queue.enqueue(photoID: photo.id, at: Date(timeIntervalSinceNow: -1), in: db)
+                }
+                ids.append(photo.id)
+            }
+            try await body(queue, ids)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func anExpiredLeaseIsClaimedAgain(_ backend: Backend) async throws {
+        try await withQueue(backend, photos: 1) { queue, _ in
+            let first = try await queue.claim(limit: 5, worker: "a", lease: .milliseconds(300))
+            #expect(first.count == 1)
+            #expect(first.first?.attempts == 1)
+            #expect(try await queue.claim(limit: 5, worker: "b", lease: .seconds(10)).isEmpty, "a leased job is not handed out twice")
+            try await Task.sleep(for: .milliseconds(400))
+            let again = try await queue.claim(limit: 5, worker: "b", lease: .seconds(10))
+            #expect(again.map(\.id) == first.map(\.id))
+            #expect(again.first?.attempts == 2)
+            #expect(again.first?.worker == "b")
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func failuresBackOffThenFailForGood(_ backend: Backend) async throws {
+        try await withQueue(backend, photos: 1) { queue, _ in
+            var job = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10)).first)
+            let status = try await queue.fail(job, failure: .transient("database hiccup"), at: Date())
+            #expect(status == .queued)
+            #expect(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10)).isEmpty, "not before its backoff")
+            let later = Date(timeIntervalSinceNow: 60)
+            job = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10), now: later).first)
+            #expect(job.attempts == 2)
+            #expect(job.lastError == "database hiccup")
+            try await queue.fail(job, failure: .transient("again"), at: later)
+            job = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10), now: later.addingTimeInterval(600)).first)
+            #expect(job.attempts == 3)
+            let final = try await queue.fail(job, failure: .transient("third time"), at: later.addingTimeInterval(600))
+            #expect(final == .failed, "the third of three attempts is the last")
+            #expect(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10), now: later.addingTimeInterval(3600)).isEmpty)
+            let stored = try #require(try await queue.jobs(forPhoto: job.photoID).first)
+            #expect(stored.status == .failed)
+            #expect(stored.lastError == "third time")
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func releaseHandsTheJobBackUncounted(_ backend: Backend) async throws {
+        try await withQueue(backend, photos: 1) { queue, _ in
+            let job = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(60)).first)
+            try await queue.release(job)
+            let again = try #require(try await queue.claim(limit: 1, worker: "b", lease: .seconds(60)).first)
+            #expect(again.id == job.id)
+            #expect(again.attempts == 1)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func concurrentClaimsNeverShareAJob(_ backend: Backend) async throws {
+        try await withQueue(backend, photos: 30) { queue, photos in
+            let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
+                for worker in 0..<6 {
+                    group.addTask { try await queue.claim(limit: 4, worker: "w\(worker)", lease: .seconds(60)).map(\.photoID) }
+                }
+                return try await group.reduce(into: [UUID]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 24)
+            #expect(Set(claimed).count == claimed.count, "no job claimed twice")
+            #expect(Set(claimed).isSubset(of: Set(photos)))
+            #expect(try await queue.queuedCount() == 6)
+        }
+    }
+}

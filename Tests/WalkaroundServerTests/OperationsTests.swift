@@ -1,0 +1,86 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import WalkaroundServer
+
+@Suite("Health, readiness, metrics and the OpenAPI description")
+struct OperationsTests {
+    @Test(arguments: Backend.available)
+    func healthReadyAndMetrics(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            let health = try await app.request(.get, "/health", key: nil)
+            #expect(health.status == .ok)
+            let ready = try await app.request(.get, "/ready", key: nil)
+            #expect(ready.status == .ok)
+            #expect(ready.object["pending_migrations"] as? [Int] == [])
+
+            let id = try await app.createInspection()
+            try await app.upload(TestImages.jpeg(), to: id)
+            _ = try await app.waitUntilSettled(id)
+            let metrics = try await app.request(.get, "/metrics", key: nil)
+            #expect(metrics.status == .ok)
+            #expect(metrics.text.contains("walkaround_jobs_queued 0"))
+            #expect(metrics.text.contains("walkaround_photo_processing_seconds_count 1"))
+            #expect(metrics.text.contains(#"http_request_duration_seconds_count{method="POST",route="/v1/inspections/{id}/photos",status="202"} 1"#))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func readinessFailsWhileMigrationsArePending(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            try await app.database.execute("DELETE FROM schema_migrations")
+            let ready = try await app.request(.get, "/ready", key: nil)
+            #expect(ready.status == .serviceUnavailable)
+            #expect(ready.object["status"] as? String == "not_ready")
+            #expect(try await app.request(.get, "/health", key: nil).status == .ok)
+        }
+    }
+
+    @Test func openAPIDescribesExactlyTheServedRoutes() async throws {
+        let environment = try await TestEnvironment.make(.sqlite)
+        defer { environment.remove() }
+        let components = try await WalkaroundComponents.open(settings: environment.settings(), metrics: WalkaroundMetrics(), logger: TestEnvironment.logger)
+        let router = buildRouter(components: components)
+        let served = Set(router.routes.map { "\($0.method.rawValue.uppercased()) \($0.path)" })
+        let documented = Set(OpenAPISpec.operations(OpenAPIDocument.text))
+        #expect(!served.isEmpty)
+        #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")
+        #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+
+        let file = try String(contentsOfFile: #filePath.components(separatedBy: "/Tests/")[0] + "/docs/openapi.yaml", encoding: .utf8)
+        #expect(file == OpenAPIDocument.text, "docs/openapi.yaml is the document the server serves")
+        await components.database.close()
+
+        try await TestApp.run(.sqlite) { app in
+            let response = try await app.request(.get, "/openapi.yaml", key: nil)
+            #expect(response.status == .ok)
+            #expect(response.text == OpenAPIDocument.text)
+        }
+    }
+}
+
+/// Reads the operations (`METHOD /path`) out of the OpenAPI YAML's `paths:` block.
+enum OpenAPISpec {
+    static func operations(_ yaml: String) -> [String] {
+        var operations: [String] = []
+        var inPaths = false
+        var path: String?
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("paths:") { inPaths = true; continue }
+            if inPaths, let first = line.first, first != " ", first != "#" { inPaths = false }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     ") {
+                let key = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if ["get", "post", "put", "patch", "delete"].contains(String(key)) {
+                    operations.append("\(key.uppercased()) \(path)")
+                }
+            }
+        }
+        return operations
+    }
+}

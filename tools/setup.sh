@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the system packages Walkaround needs when they are missing (Debian/Ubuntu, root or sudo).
+set -euo pipefail
+
+sudo_if_needed() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6.2+ toolchain first" >&2; exit 1; }
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v curl >/dev/null || missing+=(curl)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
