@@ -93,8 +93,14 @@ extension WalkaroundComponents {
     /// PostgreSQL's pool needs its `run()` going while queries are made.
     public func withDatabase<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         guard let postgres = database as? PostgresDatabase else {
-            defer { Task { await database.close() } }
-            return try await body(database)
+            do {
+                let result = try await body(database)
+                await database.close()
+                return result
+            } catch {
+                await database.close()
+                throw error
+            }
         }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {

@@ -29,7 +29,7 @@ private struct WorkerProcess {
         env["WALKAROUND_WORKER_POLL_MS"] = "50"
         process.environment = env
         let output = environment.dataDir + "/worker-\(UUID().uuidString.prefix(6)).log"
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardOutput = handle
         process.standardError = handle
@@ -96,15 +96,28 @@ struct CrashRecoveryTests {
         }
     }
 
-    @Test(arguments: Backend.available)
-    func sigtermLetsInFlightJobsFinish(_ backend: Backend) async throws {
+    /// An API-only app, one inspection, and a worker process that has claimed one photo's job.
+    private func withClaimedJob(
+        _ backend: Backend,
+        stageDelayMs: Int,
+        leaseMs: Int,
+        drainMs: Int,
+        _ body: @Sendable (TestApp, String, WorkerProcess) async throws -> Void
+    ) async throws {
         let apiOnly: [AbsoluteConfigKey: ConfigValue] = ["walkaround.role": ConfigValue(.string("api"), isSecret: false)]
         try await TestApp.run(backend, apiOnly) { app in
             let id = try await app.createInspection()
             let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
-            let worker = try WorkerProcess.start(environment, stageDelayMs: 1_500, leaseMs: 60_000, drainMs: 20_000)
+            let worker = try WorkerProcess.start(environment, stageDelayMs: stageDelayMs, leaseMs: leaseMs, drainMs: drainMs)
             try await app.upload(TestImages.jpeg(), to: id)
             #expect(try await eventually { try await runningJobs(app.database).count == 1 }, "claimed: \(worker.log)")
+            try await body(app, id, worker)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func sigtermLetsInFlightJobsFinish(_ backend: Backend) async throws {
+        try await withClaimedJob(backend, stageDelayMs: 1_500, leaseMs: 60_000, drainMs: 20_000) { app, id, worker in
             kill(worker.process.processIdentifier, SIGTERM)
             let status = try await worker.waitForExit(timeout: .seconds(20))
             #expect(status == 0, "clean exit after the drain: \(worker.log)")
@@ -115,13 +128,7 @@ struct CrashRecoveryTests {
 
     @Test(arguments: Backend.available)
     func sigtermReleasesJobsThatOutlastTheDrain(_ backend: Backend) async throws {
-        let apiOnly: [AbsoluteConfigKey: ConfigValue] = ["walkaround.role": ConfigValue(.string("api"), isSecret: false)]
-        try await TestApp.run(backend, apiOnly) { app in
-            let id = try await app.createInspection()
-            let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
-            let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 600_000, drainMs: 300)
-            try await app.upload(TestImages.jpeg(), to: id)
-            #expect(try await eventually { try await runningJobs(app.database).count == 1 }, "claimed: \(worker.log)")
+        try await withClaimedJob(backend, stageDelayMs: 60_000, leaseMs: 600_000, drainMs: 300) { app, _, worker in
             kill(worker.process.processIdentifier, SIGTERM)
             let status = try await worker.waitForExit(timeout: .seconds(15))
             #expect(status == 0, "clean exit: \(worker.log)")

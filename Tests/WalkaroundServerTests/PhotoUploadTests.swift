@@ -5,6 +5,8 @@ import HummingbirdTesting
 import Storage
 import Testing
 
+@testable import WalkaroundServer
+
 @Suite("Photo uploads")
 struct PhotoUploadTests {
     @Test(arguments: Backend.available)
@@ -144,9 +146,4 @@ struct PhotoUploadTests {
             #expect(try job.optionalString("last_error")?.contains("frame header") == true)
         }
     }
-}
-
-extension HTTPField.Name {
-    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
-    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 }

@@ -101,9 +101,8 @@ struct InspectionsController {
 
     @Sendable func erase(request: Request, context: WalkaroundRequestContext) async throws -> HTTPResponse.Status {
         let key = try context.requireKey()
-        _ = try await inspections.authorized(context.parameters.require("id"), for: key, access: .read)
+        let id = try await inspections.authorized(context.parameters.require("id"), for: key, access: .read).id
         guard key.canErase else { throw APIError.forbidden("erasure needs an admin key") }
-        let id = try Self.parseID(context.parameters.require("id"))
         guard let orphans = try await inspections.erase(id) else { throw APIError.notFound("inspection") }
         for address in orphans { try await blobs.remove(sha256: address) }
         context.logger.notice("inspection erased", metadata: ["inspection": "\(id)", "files_removed": "\(orphans.count)"])

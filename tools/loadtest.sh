@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Upload load run against a release build of `walkaround serve`, on loopback only.
+#   tools/loadtest.sh sqlite [seconds] [connections]
+#   tools/with-postgres.sh tools/loadtest.sh postgres [seconds] [connections]
+# Prints wrk's throughput and latency percentiles for 3.2 MB JPEG uploads, then waits until every
+# accepted photo is processed and reports how many were accepted and processed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:-sqlite}
+seconds=${2:-20}
+connections=${3:-8}
+
+command -v wrk >/dev/null || apt-get install -y -qq wrk
+command -v cjpeg >/dev/null || apt-get install -y -qq libjpeg-turbo-progs
+[ -x .build/release/walkaround ] || swift build -c release --product walkaround
+bin=$PWD/.build/release/walkaround
+
+work=$(mktemp -d /tmp/walkaround-load.XXXXXX)
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+python3 tools/make-photo.py "$work/photo.ppm" 3264 2448
+cjpeg -quality 90 "$work/photo.ppm" > "$work/photo.jpg"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+export WALKAROUND_DATA_DIR="$work/data" WALKAROUND_INSPECTION_MAX_PHOTOS=1000000 LOG_LEVEL=warning
+if [ "$backend" = postgres ]; then
+  export DATABASE_URL=${WALKAROUND_TEST_POSTGRES_URL:?run under tools/with-postgres.sh}
+fi
+KEY=$("$bin" keys create --role station --station LOAD-01 2>/dev/null)
+"$bin" serve --host 127.0.0.1 --port "$port" > "$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -sf "localhost:$port/ready" >/dev/null && break; sleep 0.1; done
+
+id=$(curl -sf -X POST "localhost:$port/v1/inspections" -H "Authorization: Bearer $KEY" \
+  -H 'Content-Type: application/json' -d '{"kind": "checkout", "station": "LOAD-01", "vehicle": {"plate": "L-OAD 1"}}' \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+
+echo "backend=$backend photo=$(stat -c %s "$work/photo.jpg") bytes connections=$connections seconds=$seconds"
+PHOTO="$work/photo.jpg" KEY=$KEY UPLOAD_PATH="/v1/inspections/$id/photos?view=front" \
+  wrk -t 2 -c "$connections" -d "${seconds}s" --latency -s tools/upload.lua "http://127.0.0.1:$port" | tee "$work/wrk.txt"
+
+for _ in $(seq 600); do
+  counts=$(curl -sf "localhost:$port/v1/inspections/$id" -H "Authorization: Bearer $KEY" \
+    | python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["photos"]), d["photo_counts"].get("processed", 0))')
+  read -r total processed <<<"$counts"
+  [ "$total" = "$processed" ] && break
+  sleep 0.5
+done
+echo "accepted=$total processed=$processed"
+curl -sf "localhost:$port/metrics" | grep -E '^walkaround_photo_processing_seconds_(count|sum)' || true
