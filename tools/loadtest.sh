@@ -42,7 +42,7 @@ id=$(curl -sf -X POST "localhost:$port/v1/inspections" -H "Authorization: Bearer
 
 echo "backend=$backend photo=$(stat -c %s "$work/photo.jpg") bytes connections=$connections seconds=$seconds"
 PHOTO="$work/photo.jpg" KEY=$KEY UPLOAD_PATH="/v1/inspections/$id/photos?view=front" \
-  wrk -t 2 -c "$connections" -d "${seconds}s" --latency -s tools/upload.lua "http://127.0.0.1:$port" | tee "$work/wrk.txt"
+  wrk -t "$(( connections < 2 ? 1 : 2 ))" -c "$connections" -d "${seconds}s" --latency -s tools/upload.lua "http://127.0.0.1:$port" | tee "$work/wrk.txt"
 
 for _ in $(seq 600); do
   counts=$(curl -sf "localhost:$port/v1/inspections/$id" -H "Authorization: Bearer $KEY" \
@@ -52,4 +52,13 @@ for _ in $(seq 600); do
   sleep 0.5
 done
 echo "accepted=$total processed=$processed"
-curl -sf "localhost:$port/metrics" | grep -E '^walkaround_photo_processing_seconds_(count|sum)' || true
+# Upload-to-processed percentiles, read off the histogram (the upper edge of the bucket each falls in).
+curl -sf "localhost:$port/metrics" | python3 -c '
+import re, sys
+buckets = [(float(m.group(1)), float(m.group(2))) for m in
+           re.finditer(r"^walkaround_photo_processing_seconds_bucket\{le=\"([^\"]+)\"\} (\S+)", sys.stdin.read(), re.M)]
+total = buckets[-1][1]
+def quantile(q):
+    return next(le for le, n in buckets if n >= q * total)
+print("upload to processed: p50 <= %gs, p90 <= %gs (of %d)" % (quantile(0.5), quantile(0.9), total))
+'

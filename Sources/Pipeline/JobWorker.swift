@@ -41,6 +41,7 @@ public struct JobWorker: Service {
     }
 
     public func run() async throws {
+        guard await schemaIsReady() else { return }
         logger.info("worker started", metadata: ["worker": "\(name)", "concurrency": "\(settings.concurrency)"])
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.claimAndProcess() }
@@ -53,6 +54,17 @@ public struct JobWorker: Service {
             group.cancelAll()
         }
         logger.info("worker stopped", metadata: ["worker": "\(name)"])
+    }
+
+    /// Waits until every migration is applied (the server applies them as it starts), so the
+    /// first claim does not meet a missing table; false when shut down first.
+    private func schemaIsReady() async -> Bool {
+        let migrations = Migrations(database: queue.database)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let pending = try? await migrations.pending(), pending.isEmpty { return true }
+            await cancelWhenGracefulShutdown { try? await Task.sleep(for: self.settings.pollInterval) }
+        }
+        return false
     }
 
     /// Claims while not shutting down, then waits for in-flight jobs.

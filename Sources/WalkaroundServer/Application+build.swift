@@ -107,6 +107,8 @@ extension WalkaroundComponents {
                 try await postgres.run()
                 return nil
             }
+            // Give the pool's run() a moment to start, so the first query does not log that it has not.
+            try await Task.sleep(for: .milliseconds(20))
             let result = try await body(postgres)
             group.cancelAll()
             return result

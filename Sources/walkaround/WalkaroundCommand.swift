@@ -37,8 +37,9 @@ struct CommonOptions: ParsableArguments {
         return ConfigReader(providers: [InMemoryProvider(name: "flags", values: flags), EnvironmentVariablesProvider()])
     }
 
-    func bootstrap(_ settings: WalkaroundSettings) -> Logger {
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: settings.logLevel) }
+    /// JSON logs: on standard output for the service, on standard error for one-off commands.
+    func bootstrap(_ settings: WalkaroundSettings, stream: FileHandle = .standardError) -> Logger {
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: settings.logLevel, stream: stream) }
         var logger = Logger(label: "walkaround")
         logger.logLevel = settings.logLevel
         return logger
@@ -71,7 +72,7 @@ struct Serve: AsyncParsableCommand {
         if let host { flags["http.host"] = ConfigValue(.string(host), isSecret: false) }
         if let port { flags["http.port"] = ConfigValue(.int(port), isSecret: false) }
         let settings = WalkaroundSettings(reader: common.reader(extra: flags))
-        let logger = common.bootstrap(settings)
+        let logger = common.bootstrap(settings, stream: .standardOutput)
         let metrics = WalkaroundMetrics()
         MetricsSystem.bootstrap(metrics.factory)
         let components = try await WalkaroundComponents.open(settings: settings, metrics: metrics, logger: logger)
