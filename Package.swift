@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "walkaround", targets: ["walkaround"]),
+        .executable(name: "imaging-bench", targets: ["imaging-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -31,9 +32,19 @@ let package = Package(
             name: "WalkaroundCore",
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
         .target(
             name: "Imaging",
-            dependencies: ["WalkaroundCore"],
+            dependencies: ["WalkaroundCore", "CTurboJPEG", "CPNG"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -67,6 +78,7 @@ let package = Package(
             name: "WalkaroundServer",
             dependencies: [
                 "WalkaroundCore",
+                "Imaging",
                 "Storage",
                 "Pipeline",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -85,10 +97,16 @@ let package = Package(
             name: "walkaround",
             dependencies: [
                 "WalkaroundServer",
+                "Imaging",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "imaging-bench",
+            dependencies: ["Imaging"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,13 +7,23 @@ public struct ImageHeader: Sendable, Equatable {
     public var height: Int
     /// Colour components per pixel (1 grey, 3 colour, 4 CMYK or RGBA).
     public var components: Int
+    /// The EXIF orientation tag (JPEG APP1, PNG eXIf); `.up` when there is none.
+    public var orientation: Orientation
+    /// A JPEG with an Adobe APP14 marker: its CMYK values are stored inverted, as Photoshop writes them.
+    public var adobeMarker: Bool
 
-    public init(format: ImageFormat, width: Int, height: Int, components: Int) {
+    public init(format: ImageFormat, width: Int, height: Int, components: Int, orientation: Orientation = .up, adobeMarker: Bool = false) {
         self.format = format
         self.width = width
         self.height = height
         self.components = components
+        self.orientation = orientation
+        self.adobeMarker = adobeMarker
     }
+
+    /// The size of the photo turned upright.
+    public var uprightSize: (width: Int, height: Int) { orientation.uprightSize(width: width, height: height) }
+    public var pixelCount: Int { width * height }
 
     /// Reads the header of a JPEG (the first start-of-frame marker) or a PNG (the IHDR chunk).
     public static func read(_ bytes: [UInt8]) throws(ImageHeaderError) -> ImageHeader {
@@ -41,10 +51,29 @@ public struct ImageHeader: Sendable, Equatable {
         default: throw .corrupt("PNG colour type \(bytes[25]) is not valid")
         }
         guard width > 0, height > 0 else { throw .corrupt("PNG declares a zero dimension") }
-        return ImageHeader(format: .png, width: width, height: height, components: components)
+        return ImageHeader(format: .png, width: width, height: height, components: components, orientation: pngOrientation(bytes))
+    }
+
+    /// The orientation from an eXIf chunk before the image data, if any.
+    private static func pngOrientation(_ bytes: [UInt8]) -> Orientation {
+        var offset = 8
+        while offset + 8 <= bytes.count {
+            let length = Int(bigEndian32(bytes, at: offset))
+            let type = bytes[offset + 4..<offset + 8]
+            if type.elementsEqual("IDAT".utf8) || type.elementsEqual("IEND".utf8) { break }
+            let end = offset + 8 + length
+            guard length >= 0, end <= bytes.count else { break }
+            if type.elementsEqual("eXIf".utf8) {
+                return EXIF.orientation(tiff: bytes[offset + 8..<end]) ?? .up
+            }
+            offset = end + 4  // the CRC
+        }
+        return .up
     }
 
     private static func readJPEG(_ bytes: [UInt8]) throws(ImageHeaderError) -> ImageHeader {
+        var orientation = Orientation.up
+        var adobe = false
         var offset = 2
         while offset + 4 <= bytes.count {
             guard bytes[offset] == 0xFF else { throw .corrupt("JPEG marker expected at byte \(offset)") }
@@ -62,18 +91,28 @@ public struct ImageHeader: Sendable, Equatable {
             }
             let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
             guard length >= 2 else { throw .corrupt("JPEG segment length \(length) is not valid") }
+            let payload = bytes[min(offset + 4, bytes.count)..<min(offset + 2 + length, bytes.count)]
+            if marker == 0xE1, payload.starts(with: exifSignature) {
+                orientation = EXIF.orientation(tiff: payload.dropFirst(exifSignature.count)) ?? orientation
+            } else if marker == 0xEE, payload.starts(with: "Adobe".utf8) {
+                adobe = true
+            }
             if isStartOfFrame(marker) {
                 guard offset + 10 <= bytes.count else { break }
                 let height = Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6])
                 let width = Int(bytes[offset + 7]) << 8 | Int(bytes[offset + 8])
                 let components = Int(bytes[offset + 9])
                 guard width > 0, height > 0 else { throw .corrupt("JPEG declares a zero dimension") }
-                return ImageHeader(format: .jpeg, width: width, height: height, components: components)
+                return ImageHeader(
+                    format: .jpeg, width: width, height: height, components: components, orientation: orientation, adobeMarker: adobe
+                )
             }
             offset += 2 + length
         }
         throw .corrupt("JPEG ends before its frame header")
     }
+
+    private static let exifSignature: [UInt8] = Array("Exif".utf8) + [0, 0]
 
     /// SOF0–SOF15, excluding DHT (C4), JPG (C8) and DAC (CC), which share the range.
     private static func isStartOfFrame(_ marker: UInt8) -> Bool {

@@ -5,22 +5,29 @@ import Metrics
 import Storage
 import WalkaroundCore
 
-/// The processing stage of a photo job: reads the stored photo and records what it finds.
+/// The processing stage of a photo job: decodes the stored photo (orientation applied, scaled to
+/// the model input) and runs the quality gate; the verdict, measures and perceptual hash are
+/// stored with the photo. Detection joins here next.
 ///
-/// For now it reads the image header (format and dimensions); the imaging, quality and detection
-/// stages join here.
+/// A photo that cannot be decoded (corrupt, truncated, over the pixel limit) is `rejected` with
+/// the reason, not retried: the same bytes would fail the same way.
 public struct PhotoProcessor: Sendable {
     public let database: any SQLDatabase
     public let blobs: PhotoBlobStore
     public let queue: JobQueue
+    public let analyzer: PhotoAnalyzer
     /// Added before the stage finishes; a fault-injection knob for crash tests and demos, zero otherwise.
     public var stageDelay: Duration
     private let processingSeconds: Metrics.Timer
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, stageDelay: Duration = .zero, metrics: any MetricsFactory) {
+    public init(
+        database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, analyzer: PhotoAnalyzer = PhotoAnalyzer(),
+        stageDelay: Duration = .zero, metrics: any MetricsFactory
+    ) {
         self.database = database
         self.blobs = blobs
         self.queue = queue
+        self.analyzer = analyzer
         self.stageDelay = stageDelay
         self.processingSeconds = Metrics.Timer(label: "walkaround_photo_processing_seconds", factory: metrics)
     }
@@ -37,16 +44,24 @@ public struct PhotoProcessor: Sendable {
         guard let bytes = try await blobs.read(sha256: photo.sha256) else {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
         }
-        let header: ImageHeader
-        do {
-            header = try ImageHeader.read(bytes)
-        } catch {
-            throw JobFailure.permanent(error.description)
-        }
+        let analysis = analyzer.analyze(bytes)
         if stageDelay > .zero { try await Task.sleep(for: stageDelay) }
         let finished = Date()
+        let size = analysis.header?.uprightSize
+        let maxDistance = analyzer.thresholds.maxDuplicateDistance
         try await database.transaction { db in
-            try await photos.markProcessed(photo.id, width: header.width, height: header.height, at: finished, in: db)
+            var report = analysis.report
+            if report.accepted, let hash = report.measures.flatMap({ PerceptualHash(hex: $0.perceptualHash) }) {
+                try await photos.lockInspection(photo.inspectionID, in: db)
+                let earlier = try await photos.acceptedHashes(of: photo.inspectionID, excluding: photo.id, in: db)
+                if let twin = earlier.first(where: { PerceptualHash(hex: $0.hash).map { $0.distance(to: hash) <= maxDistance } ?? false }) {
+                    report = report.markingDuplicate(of: twin.view.rawValue)
+                }
+            }
+            try await photos.recordAnalysis(
+                photo.id, width: size?.width, height: size?.height, orientation: analysis.header?.orientation.rawValue,
+                quality: report, at: finished, in: db
+            )
             try await queue.complete(job, at: finished, in: db)
         }
         processingSeconds.record(duration: .nanoseconds(Int64(max(0, finished.timeIntervalSince(photo.createdAt)) * 1e9)))

@@ -84,6 +84,28 @@ public struct Migrations: Sendable {
                 );
                 """
         ),
+        Migration(
+            version: 2,
+            name: "photo quality and orientation, detections",
+            sql: """
+                ALTER TABLE photos ADD COLUMN orientation INTEGER;
+                ALTER TABLE photos ADD COLUMN quality TEXT;
+                ALTER TABLE photos ADD COLUMN phash TEXT;
+                CREATE TABLE detections (
+                    id {uuid} PRIMARY KEY,
+                    photo_id {uuid} NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+                    class_name TEXT NOT NULL,
+                    confidence {real} NOT NULL,
+                    x1 {real} NOT NULL,
+                    y1 {real} NOT NULL,
+                    x2 {real} NOT NULL,
+                    y2 {real} NOT NULL,
+                    status TEXT,
+                    created_at {time} NOT NULL
+                );
+                CREATE INDEX detections_photo ON detections (photo_id);
+                """
+        ),
     ]
 
     public let database: any SQLDatabase
@@ -97,8 +119,10 @@ public struct Migrations: Sendable {
         switch dialect {
         case .postgres:
             sql.replacingOccurrences(of: "{uuid}", with: "UUID").replacingOccurrences(of: "{time}", with: "TIMESTAMPTZ")
+                .replacingOccurrences(of: "{real}", with: "DOUBLE PRECISION")
         case .sqlite:
             sql.replacingOccurrences(of: "{uuid}", with: "TEXT").replacingOccurrences(of: "{time}", with: "INTEGER")
+                .replacingOccurrences(of: "{real}", with: "REAL")
         }
     }
 

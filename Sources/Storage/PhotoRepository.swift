@@ -40,15 +40,43 @@ public struct PhotoRepository: Sendable {
         )
     }
 
-    /// Records what processing found and marks the photo processed.
-    public func markProcessed(_ id: UUID, width: Int, height: Int, at date: Date, in db: (any SQLExecutor)? = nil) async throws {
-        try await (db ?? database).execute(
+    /// Records what the quality gate found: `processed` when the photo passed, `rejected` when not.
+    /// `width`/`height`/`orientation` are nil for a photo that could not be decoded.
+    public func recordAnalysis(
+        _ id: UUID, width: Int?, height: Int?, orientation: Int?, quality: QualityReport, at date: Date, in db: any SQLExecutor
+    ) async throws {
+        let status: Photo.Status = quality.accepted ? .processed : .rejected
+        try await db.execute(
             """
-            UPDATE photos SET status = \(Photo.Status.processed.sqlValue), width = \(width), height = \(height),
-                error = NULL, processed_at = \(date)
+            UPDATE photos SET status = \(status.sqlValue), width = \(width), height = \(height), orientation = \(orientation),
+                quality = \(try Self.encode(quality)), phash = \(quality.measures?.perceptualHash), error = NULL, processed_at = \(date)
             WHERE id = \(id)
             """
         )
+    }
+
+    /// Perceptual hashes of the other photos of an inspection that passed the gate, with their views.
+    /// Call inside the transaction that records the verdict, after `lockInspection`.
+    public func acceptedHashes(of inspectionID: UUID, excluding photoID: UUID, in db: any SQLExecutor) async throws -> [(view: Photo.View, hash: String)] {
+        try await db.execute(
+            """
+            SELECT view, phash FROM photos
+            WHERE inspection_id = \(inspectionID) AND id <> \(photoID) AND status = \(Photo.Status.processed.sqlValue) AND phash IS NOT NULL
+            ORDER BY created_at, id
+            """
+        ).map { (try $0.value("view"), try $0.string("phash")) }
+    }
+
+    /// Serialises quality verdicts within one inspection, so two near-identical photos processed at
+    /// the same moment cannot both pass. (SQLite transactions are serial already.)
+    public func lockInspection(_ inspectionID: UUID, in db: any SQLExecutor) async throws {
+        if db.dialect == .postgres {
+            try await db.execute("SELECT id FROM inspections WHERE id = \(inspectionID) FOR UPDATE")
+        }
+    }
+
+    static func encode(_ quality: QualityReport) throws -> String {
+        String(decoding: try JSONEncoder().encode(quality), as: UTF8.self)
     }
 }
 
@@ -64,6 +92,8 @@ extension Photo {
             status: try row.value("status"),
             width: try row.optionalInt("width"),
             height: try row.optionalInt("height"),
+            orientation: try row.optionalInt("orientation"),
+            quality: try row.optionalString("quality").flatMap { try? JSONDecoder().decode(QualityReport.self, from: Data($0.utf8)) },
             error: try row.optionalString("error"),
             createdAt: try row.date("created_at"),
             processedAt: try row.optionalDate("processed_at")

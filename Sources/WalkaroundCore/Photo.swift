@@ -12,6 +12,10 @@ public struct Photo: Sendable, Equatable, Codable {
     public var status: Status
     public var width: Int?
     public var height: Int?
+    /// The EXIF orientation tag (1–8) the photo was stored with; width and height are upright.
+    public var orientation: Int?
+    /// The quality gate's measures and verdict, once processed.
+    public var quality: QualityReport?
     /// Why processing failed, when it did.
     public var error: String?
     public var createdAt: Date
@@ -27,6 +31,8 @@ public struct Photo: Sendable, Equatable, Codable {
         status: Status = .queued,
         width: Int? = nil,
         height: Int? = nil,
+        orientation: Int? = nil,
+        quality: QualityReport? = nil,
         error: String? = nil,
         createdAt: Date,
         processedAt: Date? = nil
@@ -40,6 +46,8 @@ public struct Photo: Sendable, Equatable, Codable {
         self.status = status
         self.width = width
         self.height = height
+        self.orientation = orientation
+        self.quality = quality
         self.error = error
         self.createdAt = createdAt
         self.processedAt = processedAt
@@ -60,11 +68,17 @@ public struct Photo: Sendable, Equatable, Codable {
         case other
     }
 
-    /// Processing state: `queued` → `processing` → `processed` or `failed`.
+    /// Processing state: `queued` → `processing` → `processed` (passed the quality gate),
+    /// `rejected` (failed it: too blurred, too dark, unreadable, …; never evidence of new damage)
+    /// or `failed` (processing itself failed after its retries).
     public enum Status: String, Sendable, Codable, CaseIterable {
         case queued
         case processing
         case processed
+        case rejected
         case failed
     }
+
+    /// Whether this photo may serve as evidence of damage.
+    public var isEvidence: Bool { status == .processed }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Imaging
 import Logging
 import Pipeline
 import ServiceLifecycle
@@ -32,9 +33,14 @@ public struct WalkaroundComponents: Sendable {
         )
     }
 
+    /// The decoder and quality gate, as configured.
+    public var analyzer: PhotoAnalyzer {
+        PhotoAnalyzer(decoder: PhotoDecoder(maxPixels: settings.maxImagePixels), thresholds: settings.quality)
+    }
+
     public func makeWorker(logger: Logger) -> JobWorker {
         let processor = PhotoProcessor(
-            database: database, blobs: blobs, queue: queue, stageDelay: settings.stageDelay, metrics: metrics.factory
+            database: database, blobs: blobs, queue: queue, analyzer: analyzer, stageDelay: settings.stageDelay, metrics: metrics.factory
         )
         return JobWorker(queue: queue, processor: processor, settings: settings.worker, signal: signal, logger: logger)
     }
@@ -78,11 +84,13 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     PhotosController(
         inspections: inspections,
         photos: photos,
+        detections: DetectionRepository(database: database),
         blobs: components.blobs,
         intake: PhotoIntake(
             database: database, blobs: components.blobs, queue: components.queue,
             maxPhotosPerInspection: components.settings.maxPhotosPerInspection, signal: components.signal
         ),
+        decoder: components.analyzer.decoder,
         maxUploadBytes: components.settings.maxUploadBytes
     ).addRoutes(to: api)
     return router

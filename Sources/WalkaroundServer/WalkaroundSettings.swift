@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import Pipeline
+import WalkaroundCore
 
 /// Everything the service reads from configuration, with its defaults.
 ///
@@ -31,6 +32,10 @@ public struct WalkaroundSettings: Sendable {
     public var dataDir: String
     public var maxUploadBytes: Int
     public var maxPhotosPerInspection: Int
+    /// Photos whose header declares more pixels are rejected undecoded (decompression bombs).
+    public var maxImagePixels: Int
+    /// The quality gate's limits.
+    public var quality: QualityThresholds
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Fault injection for crash tests and demos: extra time spent in each job. Zero in production.
@@ -46,6 +51,17 @@ public struct WalkaroundSettings: Sendable {
         dataDir = reader.string(forKey: "walkaround.dataDir", default: "./data")
         maxUploadBytes = reader.int(forKey: "walkaround.upload.maxBytes", default: 25 * 1024 * 1024)
         maxPhotosPerInspection = reader.int(forKey: "walkaround.inspection.maxPhotos", default: 64)
+        maxImagePixels = reader.int(forKey: "walkaround.imaging.maxPixels", default: 50_000_000)
+        let defaults = QualityThresholds()
+        quality = QualityThresholds(
+            minSharpness: reader.double(forKey: "walkaround.quality.minSharpness", default: defaults.minSharpness),
+            minMeanLuminance: reader.double(forKey: "walkaround.quality.minMeanLuminance", default: defaults.minMeanLuminance),
+            maxMeanLuminance: reader.double(forKey: "walkaround.quality.maxMeanLuminance", default: defaults.maxMeanLuminance),
+            maxDarkClippedShare: reader.double(forKey: "walkaround.quality.maxDarkClipped", default: defaults.maxDarkClippedShare),
+            maxBrightClippedShare: reader.double(forKey: "walkaround.quality.maxBrightClipped", default: defaults.maxBrightClippedShare),
+            minShortSide: reader.int(forKey: "walkaround.quality.minShortSide", default: defaults.minShortSide),
+            maxDuplicateDistance: reader.int(forKey: "walkaround.quality.duplicateDistance", default: defaults.maxDuplicateDistance)
+        )
         worker = JobWorker.Settings(
             concurrency: reader.int(forKey: "walkaround.worker.concurrency", default: 4),
             lease: .milliseconds(reader.int(forKey: "walkaround.job.leaseMs", default: 60_000)),

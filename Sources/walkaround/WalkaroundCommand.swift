@@ -12,7 +12,7 @@ struct WalkaroundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "walkaround",
         abstract: "Vehicle inspection service: photo intake, processing, damage reports.",
-        subcommands: [Serve.self, Migrate.self, Keys.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, Inspect.self],
         defaultSubcommand: Serve.self
     )
 }

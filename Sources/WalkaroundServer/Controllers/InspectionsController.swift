@@ -80,7 +80,10 @@ struct InspectionsController {
 
     @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
         let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), access: .read)
-        return InspectionResource(inspection, photos: try await photos.photos(of: inspection.id))
+        return InspectionResource(
+            inspection, photos: try await photos.photos(of: inspection.id),
+            detections: try await DetectionRepository(database: photos.database).detections(ofInspection: inspection.id)
+        )
     }
 
     @Sendable func complete(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {

@@ -1,22 +1,32 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Imaging
 import NIOCore
 import Pipeline
 import Storage
 import WalkaroundCore
 
-/// Photo upload (`POST /v1/inspections/{id}/photos`) and the stored original (`GET /v1/photos/{id}/image`).
+/// Photo upload (`POST /v1/inspections/{id}/photos`), the stored original (`GET /v1/photos/{id}/image`),
+/// a thumbnail and the annotated image with the detections drawn.
 struct PhotosController {
     let inspections: InspectionRepository
     let photos: PhotoRepository
+    let detections: DetectionRepository
     let blobs: PhotoBlobStore
     let intake: PhotoIntake
+    let decoder: PhotoDecoder
     let maxUploadBytes: Int
+
+    /// The annotated image is decoded at the smallest scale whose longer side covers this.
+    static let annotatedSize = 2048
+    static let thumbnailSizes = 32...1024
 
     func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
         group.post("inspections/:id/photos", use: upload)
         group.get("photos/:id/image", use: image)
+        group.get("photos/:id/thumbnail.jpg", use: thumbnail)
+        group.get("photos/:id/annotated.jpg", use: annotated)
     }
 
     @Sendable func upload(request: Request, context: WalkaroundRequestContext) async throws -> Response {
@@ -64,11 +74,7 @@ struct PhotosController {
     }
 
     @Sendable func image(request: Request, context: WalkaroundRequestContext) async throws -> Response {
-        let key = try context.requireKey()
-        let id = try InspectionsController.parseID(context.parameters.require("id"))
-        guard let photo = try await photos.get(id) else { throw APIError.notFound("photo") }
-        _ = try await inspections.authorized(photo.inspectionID.uuidString, for: key, access: .read)
-        guard let bytes = try await blobs.read(sha256: photo.sha256) else { throw APIError.notFound("photo file") }
+        let (photo, bytes) = try await readablePhoto(context)
         return Response(
             status: .ok,
             headers: [
@@ -78,6 +84,75 @@ struct PhotosController {
             ],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes))
         )
+    }
+
+    /// `?size=` (32–1024, default 320) pixels on the longer side, upright.
+    @Sendable func thumbnail(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let size: Int
+        if let text = request.uri.queryParameters["size"] {
+            guard let value = Int(text), Self.thumbnailSizes.contains(value) else {
+                throw APIError.badRequest("invalid_parameter", "size must be a whole number from \(Self.thumbnailSizes.lowerBound) to \(Self.thumbnailSizes.upperBound)")
+            }
+            size = value
+        } else {
+            size = 320
+        }
+        let (photo, bytes) = try await readablePhoto(context)
+        let decoded = try decode(bytes, cover: size)
+        let jpeg = try JPEGCodec.encode(decoded.image.fitted(longSide: size), quality: 80)
+        return Self.jpegResponse(jpeg, headers: [.eTag: "\"\(photo.sha256)-\(size)\"", .cacheControl: "private, max-age=31536000, immutable"])
+    }
+
+    /// The photo upright with its detections drawn: red for new damage, amber for pre-existing,
+    /// yellow for needs-review, blue before any comparison.
+    @Sendable func annotated(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let (photo, bytes) = try await readablePhoto(context)
+        let found = try await detections.detections(of: photo.id)
+        let decoded = try decode(bytes, cover: Self.annotatedSize)
+        let annotations = found.map { detection in
+            let status = detection.status.map { " " + $0.rawValue.replacingOccurrences(of: "_", with: " ") } ?? ""
+            return Annotation(
+                box: detection.box,
+                label: "\(detection.className.replacingOccurrences(of: "_", with: " ")) \(Int((detection.confidence * 100).rounded()))%\(status)",
+                colour: Self.colour(for: detection.status)
+            )
+        }
+        let jpeg = try JPEGCodec.encode(Annotator.draw(annotations, on: decoded), quality: 85)
+        return Self.jpegResponse(jpeg, headers: [.cacheControl: "private, no-cache"])
+    }
+
+    static func colour(for status: DamageStatus?) -> RGB {
+        switch status {
+        case .new: RGB(225, 30, 30)
+        case .preExisting: RGB(255, 165, 0)
+        case .needsReview: RGB(255, 225, 0)
+        case .notSeen: RGB(160, 160, 160)
+        case .unverified, nil: RGB(0, 150, 255)
+        }
+    }
+
+    /// The photo named in the path and its stored bytes, when the key may read its inspection.
+    private func readablePhoto(_ context: WalkaroundRequestContext) async throws -> (Photo, [UInt8]) {
+        let key = try context.requireKey()
+        let id = try InspectionsController.parseID(context.parameters.require("id"))
+        guard let photo = try await photos.get(id) else { throw APIError.notFound("photo") }
+        _ = try await inspections.authorized(photo.inspectionID.uuidString, for: key, access: .read)
+        guard let bytes = try await blobs.read(sha256: photo.sha256) else { throw APIError.notFound("photo file") }
+        return (photo, bytes)
+    }
+
+    private func decode(_ bytes: [UInt8], cover: Int) throws -> DecodedPhoto {
+        do {
+            return try decoder.decode(bytes, cover: cover)
+        } catch {
+            throw APIError.unprocessable("unreadable_photo", "the stored photo cannot be decoded: \(error)")
+        }
+    }
+
+    private static func jpegResponse(_ jpeg: [UInt8], headers extra: HTTPFields) -> Response {
+        var headers: HTTPFields = [.contentType: "image/jpeg"]
+        headers.append(contentsOf: extra)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
     }
 
     /// The photo's bytes from a raw image body or a multipart `photo` part, plus a multipart `view` field.

@@ -13,6 +13,9 @@ struct PhotoResource: ResponseCodable, Equatable {
     var status: Photo.Status
     var width: Int?
     var height: Int?
+    var orientation: Int?
+    var quality: QualityResource?
+    var detections: [DetectionResource]?
     var error: String?
     var createdAt: Date
     var processedAt: Date?
@@ -20,9 +23,11 @@ struct PhotoResource: ResponseCodable, Equatable {
 
     struct Links: Codable, Equatable {
         var image: String
+        var thumbnail: String
+        var annotated: String
     }
 
-    init(_ photo: Photo) {
+    init(_ photo: Photo, detections: [Detection]? = nil) {
         id = photo.id.apiString
         inspectionId = photo.inspectionID.apiString
         view = photo.view
@@ -32,10 +37,47 @@ struct PhotoResource: ResponseCodable, Equatable {
         status = photo.status
         width = photo.width
         height = photo.height
+        orientation = photo.orientation
+        quality = photo.quality.map(QualityResource.init)
+        self.detections = detections?.map(DetectionResource.init)
         error = photo.error
         createdAt = photo.createdAt
         processedAt = photo.processedAt
-        links = Links(image: "/v1/photos/\(photo.id.apiString)/image")
+        let base = "/v1/photos/\(photo.id.apiString)"
+        links = Links(image: base + "/image", thumbnail: base + "/thumbnail.jpg", annotated: base + "/annotated.jpg")
+    }
+}
+
+/// The quality gate's verdict on a photo: `accepted`, the measured values, and when rejected the
+/// machine-readable issues and one sentence of advice for the station.
+struct QualityResource: Codable, Equatable {
+    var accepted: Bool
+    var advice: String?
+    var issues: [QualityIssue]
+    var measures: QualityMeasures?
+
+    init(_ report: QualityReport) {
+        accepted = report.accepted
+        advice = report.advice
+        issues = report.issues
+        measures = report.measures
+    }
+}
+
+/// A detection as the API shows it; the box is in upright original-photo pixels.
+struct DetectionResource: Codable, Equatable {
+    var id: String
+    var className: String
+    var confidence: Double
+    var box: Box
+    var status: DamageStatus?
+
+    init(_ detection: Detection) {
+        id = detection.id.apiString
+        className = detection.className
+        confidence = detection.confidence
+        box = detection.box
+        status = detection.status
     }
 }
 
@@ -52,7 +94,7 @@ struct InspectionResource: ResponseCodable, Equatable {
     var photos: [PhotoResource]?
     var photoCounts: [String: Int]?
 
-    init(_ inspection: Inspection, photos: [Photo]? = nil) {
+    init(_ inspection: Inspection, photos: [Photo]? = nil, detections: [UUID: [Detection]] = [:]) {
         id = inspection.id.apiString
         kind = inspection.kind
         station = inspection.station
@@ -61,7 +103,7 @@ struct InspectionResource: ResponseCodable, Equatable {
         status = inspection.status
         createdAt = inspection.createdAt
         completedAt = inspection.completedAt
-        self.photos = photos?.map(PhotoResource.init)
+        self.photos = photos?.map { PhotoResource($0, detections: detections[$0.id] ?? []) }
         photoCounts = photos.map { photos in
             Dictionary(grouping: photos, by: \.status.rawValue).mapValues(\.count)
         }

@@ -1,0 +1,44 @@
+// Benchmark: decode + orient + letterbox of one photo to the model size, repeated.
+// Usage: imaging-bench PHOTO [ITERATIONS] [SIZE]; prints one JSON line.
+// Peak memory is the process's maximum resident set (getrusage) after the loop, minus the
+// resident set before the first decode (with the file already read): the cost of one photo in flight.
+import Foundation
+import Imaging
+
+func residentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2, let data = FileManager.default.contents(atPath: arguments[1]) else {
+    FileHandle.standardError.write(Data("usage: imaging-bench PHOTO [ITERATIONS] [SIZE]\n".utf8))
+    exit(2)
+}
+let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 30 : 30
+let size = arguments.count > 3 ? Int(arguments[3]) ?? 640 : 640
+let bytes = [UInt8](data)
+let decoder = PhotoDecoder()
+let baseline = residentMegabytes()
+var times: [Double] = []
+var checksum = 0
+for iteration in 0..<(iterations + 3) {
+    let start = ContinuousClock.now
+    let (_, boxed) = try decoder.decodeLetterboxed(bytes, size: size)
+    let elapsed = ContinuousClock.now - start
+    checksum &+= Int(boxed.canvas.pixels[(size / 2 * size + size / 2) * 3])
+    if iteration >= 3 {  // warm-up runs are not counted
+        times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+    }
+}
+times.sort()
+let median = times[times.count / 2]
+let p90 = times[min(times.count - 1, Int((Double(times.count) * 0.9).rounded(.up)) - 1)]
+let peak = residentMegabytes()
+print(
+    String(
+        format: "{\"tool\": \"walkaround (libjpeg-turbo, Swift)\", \"median_ms\": %.2f, \"p90_ms\": %.2f, \"peak_rss_mb\": %.1f, \"photo_rss_mb\": %.1f, \"iterations\": %d, \"checksum\": %d}",
+        median, p90, peak, peak - baseline, iterations, checksum
+    )
+)

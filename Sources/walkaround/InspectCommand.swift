@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import WalkaroundCore
+import WalkaroundServer
+
+/// `walkaround inspect PHOTO...`: runs the imaging stage and quality gate on local files, with the
+/// thresholds the service would use (same environment variables), photos compared with each other
+/// for near-duplicates in the order given.
+struct Inspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decode photos and run the quality gate on them; prints size, orientation, quality values and verdict."
+    )
+
+    @Argument(help: "JPEG or PNG files.")
+    var photos: [String]
+
+    @Flag(help: "Print JSON (an array, one object per photo) instead of a line per photo.")
+    var json = false
+
+    @OptionGroup var common: CommonOptions
+
+    struct Result: Encodable {
+        var file: String
+        var format: ImageFormat?
+        var width: Int?
+        var height: Int?
+        var orientation: Int?
+        /// The stored (pre-orientation) size and the size the photo was decoded at for the model.
+        var storedWidth: Int?
+        var storedHeight: Int?
+        var letterbox: Letterbox?
+        var verdict: String
+        var quality: QualityReport?
+        var advice: String?
+    }
+
+    func run() async throws {
+        let settings = WalkaroundSettings(reader: common.reader())
+        let analyzer = PhotoAnalyzer(decoder: PhotoDecoder(maxPixels: settings.maxImagePixels), thresholds: settings.quality)
+        var results: [Result] = []
+        var accepted: [(file: String, hash: PerceptualHash)] = []
+        for file in photos {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("cannot read \(file)")
+            }
+            let analysis = analyzer.analyze([UInt8](data))
+            var report = analysis.report
+            if report.accepted, let hash = report.measures.flatMap({ PerceptualHash(hex: $0.perceptualHash) }) {
+                if let twin = accepted.first(where: { $0.hash.distance(to: hash) <= analyzer.thresholds.maxDuplicateDistance }) {
+                    report = report.markingDuplicate(of: twin.file)
+                } else {
+                    accepted.append((file, hash))
+                }
+            }
+            let header = analysis.header
+            results.append(
+                Result(
+                    file: file, format: header?.format, width: header?.uprightSize.width, height: header?.uprightSize.height,
+                    orientation: header?.orientation.rawValue, storedWidth: header?.width, storedHeight: header?.height,
+                    letterbox: analysis.letterboxed?.letterbox, verdict: report.accepted ? "accepted" : "rejected",
+                    quality: report, advice: report.advice
+                )
+            )
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            return
+        }
+        for result in results {
+            let size = result.width.map { "\($0)×\(result.height ?? 0)" } ?? "-"
+            let measures = result.quality?.measures.map {
+                String(format: "sharpness %.0f, luma %.0f, dark %.0f%%, bright %.0f%%", $0.sharpness, $0.meanLuminance, $0.darkClippedShare * 100, $0.brightClippedShare * 100)
+            } ?? ""
+            print("\(result.file): \(result.verdict), \(size), orientation \(result.orientation ?? 1), \(measures)\(result.advice.map { " — " + $0 } ?? "")")
+        }
+    }
+}
