@@ -109,9 +109,15 @@ let package = Package(
             dependencies: ["Imaging"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestFixtures",
+            dependencies: ["Imaging", "WalkaroundCore"],
+            path: "Tests/TestFixtures",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Imaging", "Pipeline", "Storage", "WalkaroundCore"],
+            dependencies: ["Imaging", "Pipeline", "Storage", "WalkaroundCore", "TestFixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -122,6 +128,8 @@ let package = Package(
                 "Pipeline",
                 "WalkaroundCore",
                 "walkaround",
+                "Imaging",
+                "TestFixtures",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -138,7 +138,8 @@ public struct ImageEncodingError: Error, CustomStringConvertible {
 }
 
 /// PNG decoding with libpng's simplified API (8-bit RGB out; 16-bit, grey, palette and alpha
-/// sources are converted, alpha composited on white).
+/// sources are converted, alpha composited on white). The whole image is decoded at once: a PNG
+/// costs width × height × 3 bytes in flight (JPEGs far less, thanks to DCT scaling).
 public enum PNGCodec {
     public static func decode(_ bytes: [UInt8]) throws(ImageDecodingError) -> RGBImage {
         var image = png_image()
@@ -149,6 +150,8 @@ public enum PNGCodec {
             }
             defer { png_image_free(&image) }
             image.format = PNG_FORMAT_FLAG_COLOR
+            // A 16-bit file without gAMA/sRGB is, in practice, sRGB-encoded (libpng would assume linear).
+            image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
             let width = Int(image.width), height = Int(image.height)
             var pixels = [UInt8](repeating: 0, count: width * height * 3)
             var background = png_color(red: 255, green: 255, blue: 255)
