@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Imaging
 import Storage
 import Testing
 
@@ -13,7 +14,7 @@ struct PhotoUploadTests {
     func rawAndMultipartUploadsAreProcessed(_ backend: Backend) async throws {
         try await TestApp.run(backend) { app in
             let id = try await app.createInspection()
-            let jpeg = TestImages.jpeg(width: 4000, height: 3000)
+            let jpeg = TestImages.jpeg(width: 1600, height: 1200, orientation: .rotatedClockwise)
             let raw = try await app.upload(jpeg, to: id, view: "front_left")
             #expect(raw.status == .accepted)
             #expect(raw.object["status"] as? String == "queued")
@@ -21,7 +22,7 @@ struct PhotoUploadTests {
             #expect(raw.object["sha256"] as? String == PhotoBlobStore.address(of: jpeg))
             #expect(raw.headers[.location] != nil)
 
-            let png = TestImages.png(width: 1170, height: 2532)
+            let png = TestImages.png(width: 780, height: 1040)
             let boundary = "walkaround-test-boundary"
             let form = multipartBody(boundary: boundary, parts: [
                 ("view", nil, nil, Array("rear".utf8)),
@@ -35,8 +36,13 @@ struct PhotoUploadTests {
             let photos = try await app.waitUntilSettled(id)
             #expect(photos.count == 2)
             #expect(photos.map { $0["status"] as? String } == ["processed", "processed"])
-            #expect(photos.map { $0["width"] as? Int } == [4000, 1170])
-            #expect(photos.map { $0["height"] as? Int } == [3000, 2532])
+            #expect(try ImageHeader.read(jpeg).width == 1200, "the JPEG is stored on its side, 1200×1600")
+            #expect(photos.map { $0["width"] as? Int } == [1600, 780], "sizes are upright")
+            #expect(photos.map { $0["height"] as? Int } == [1200, 1040])
+            #expect(photos.map { $0["orientation"] as? Int } == [6, 1])
+            let quality = try #require(photos.first?["quality"] as? [String: Any])
+            #expect(quality["accepted"] as? Bool == true)
+            #expect(((quality["measures"] as? [String: Any])?["sharpness"] as? Double ?? 0) > 40)
 
             let photoID = try #require(photos.last?["id"] as? String)
             let image = try await app.request(.get, "/v1/photos/\(photoID)/image", key: app.keys.station)
@@ -53,10 +59,10 @@ struct PhotoUploadTests {
         let overrides: [AbsoluteConfigKey: ConfigValue] = ["walkaround.upload.maxBytes": ConfigValue(.int(4096), isSecret: false)]
         try await TestApp.run(backend, overrides) { app in
             let id = try await app.createInspection()
-            let jpeg = TestImages.jpeg()
+            let jpeg = TestImages.fakeJPEG()
             let boundary = "b0undary"
             let cases: [(String, TestResponse, HTTPResponse.Status, String)] = [
-                ("too large", try await app.upload(TestImages.jpeg(padding: 5000), to: id), .contentTooLarge, "payload_too_large"),
+                ("too large", try await app.upload(TestImages.fakeJPEG(padding: 5000), to: id), .contentTooLarge, "payload_too_large"),
                 ("text as jpeg", try await app.upload(Array("hello, not a photo".utf8), to: id), .unsupportedMediaType, "unsupported_media_type"),
                 ("gif", try await app.upload(Array("GIF89a....".utf8), to: id, contentType: "image/gif"), .unsupportedMediaType, "unsupported_media_type"),
                 ("no content type", try await app.request(.post, "/v1/inspections/\(id)/photos?view=front", key: app.keys.station, body: jpeg), .unsupportedMediaType, "unsupported_media_type"),
@@ -132,18 +138,27 @@ struct PhotoUploadTests {
     }
 
     @Test(arguments: Backend.available)
-    func corruptPhotoFailsWithItsReasonKept(_ backend: Backend) async throws {
+    func corruptPhotoIsRejectedWithItsReasonAndNotRetried(_ backend: Backend) async throws {
         try await TestApp.run(backend) { app in
             let id = try await app.createInspection()
             let response = try await app.upload(TestImages.corruptJPEG, to: id)
             #expect(response.status == .accepted, "magic bytes pass; the file is judged by processing")
+            let truncated = TestImages.jpeg(seed: 3)
+            #expect(try await app.upload(Array(truncated.prefix(truncated.count / 2)), to: id).status == .accepted)
             let photos = try await app.waitUntilSettled(id)
-            #expect(photos.first?["status"] as? String == "failed")
-            #expect((photos.first?["error"] as? String)?.contains("corrupt image") == true)
-            let job = try #require(try await app.database.first("SELECT * FROM jobs"))
-            #expect(try job.string("status") == "failed")
-            #expect(try job.int("attempts") == 1, "a permanent failure is not retried")
-            #expect(try job.optionalString("last_error")?.contains("frame header") == true)
+            for photo in photos {
+                #expect(photo["status"] as? String == "rejected")
+                let quality = try #require(photo["quality"] as? [String: Any])
+                let issues = quality["issues"] as? [[String: Any]] ?? []
+                #expect(issues.map { $0["code"] as? String } == ["unreadable"])
+                #expect((quality["advice"] as? String)?.contains("damaged or incomplete") == true)
+            }
+            let jobs = try await app.database.execute("SELECT * FROM jobs")
+            #expect(try jobs.map { try $0.string("status") } == ["done", "done"])
+            #expect(try jobs.map { try $0.int("attempts") } == [1, 1], "the same bytes would fail the same way: no retry")
+            let thumbnail = try await app.request(.get, "/v1/photos/\(try #require(photos.first?["id"] as? String))/thumbnail.jpg", key: app.keys.station)
+            #expect(thumbnail.status == .unprocessableContent)
+            #expect(thumbnail.errorCode == "unreadable_photo")
         }
     }
 }

@@ -3,9 +3,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Imaging
 import Logging
 import NIOCore
 import Storage
+import TestFixtures
 import Testing
 import WalkaroundCore
 
@@ -184,7 +186,7 @@ struct TestApp: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let photos = try await inspection(id)["photos"] as? [[String: Any]] ?? []
-            if photos.allSatisfy({ ["processed", "failed"].contains($0["status"] as? String) }) { return photos }
+            if photos.allSatisfy({ ["processed", "rejected", "failed"].contains($0["status"] as? String) }) { return photos }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("photos of \(id) did not settle within \(timeout)")
@@ -204,10 +206,20 @@ extension TestResponse {
     var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
 }
 
-/// Images made by the tests: real file headers the service reads (format, size), with distinct content.
+/// Images made by the tests. `jpeg`/`png` are real photos the quality gate accepts (distinct scenes
+/// per seed, so they are not near-duplicates of each other); `fakeJPEG` is a header with filler,
+/// enough for the upload checks that never decode.
 enum TestImages {
+    static func jpeg(width: Int = 1024, height: Int = 768, seed: UInt8 = 0, orientation: Orientation? = nil) -> [UInt8] {
+        SyntheticPhoto.acceptableJPEG(width: width, height: height, seed: UInt64(seed), orientation: orientation)
+    }
+
+    static func png(width: Int = 768, height: Int = 1024, seed: UInt8 = 100) -> [UInt8] {
+        PNGWriter.png(SyntheticPhoto.scene(width: width, height: height, seed: UInt64(seed)))
+    }
+
     /// A baseline JPEG header (SOI, APP0, SOF0 declaring the size) followed by `padding` bytes and EOI.
-    static func jpeg(width: Int = 640, height: Int = 480, padding: Int = 64, seed: UInt8 = 0) -> [UInt8] {
+    static func fakeJPEG(width: Int = 640, height: Int = 480, padding: Int = 64, seed: UInt8 = 0) -> [UInt8] {
         var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]
         bytes += Array("JFIF".utf8) + [0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]
         bytes += [0xFF, 0xC0, 0x00, 0x11, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8), UInt8(width & 0xFF), 0x03]
@@ -218,27 +230,8 @@ enum TestImages {
         return bytes
     }
 
-    /// A PNG signature and IHDR chunk declaring the size (RGB, 8 bits), then IEND.
-    static func png(width: Int = 800, height: Int = 600) -> [UInt8] {
-        func be32(_ value: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8((value >> $0) & 0xFF) } }
-        let ihdr: [UInt8] = Array("IHDR".utf8) + be32(width) + be32(height) + [8, 2, 0, 0, 0]
-        let iend: [UInt8] = Array("IEND".utf8)
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-            + be32(13) + ihdr + be32(Int(crc32(ihdr)))
-            + be32(0) + iend + be32(Int(crc32(iend)))
-    }
-
     /// Starts like a JPEG but has no frame header: accepted at upload, refused by processing.
     static let corruptJPEG: [UInt8] = [0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02] + Array(repeating: 0x42, count: 100)
-
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
-    }
 }
 
 /// A `multipart/form-data` body with the given parts.
