@@ -10,6 +10,10 @@ missing=()
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6.2+ toolchain first" >&2; exit 1; }
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v curl >/dev/null || missing+=(curl)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+# Imaging: libjpeg-turbo's TurboJPEG API and libpng, found through pkg-config.
+[ -f /usr/include/turbojpeg.h ] || missing+=(libturbojpeg0-dev)
+pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -11,15 +11,9 @@ private struct WorkerProcess {
     let process: Process
     let output: String
 
-    static var executable: String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("walkaround").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        return #filePath.components(separatedBy: "/Tests/")[0] + "/.build/debug/walkaround"
-    }
-
     static func start(_ environment: TestEnvironment, stageDelayMs: Int, leaseMs: Int, drainMs: Int) throws -> WorkerProcess {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: walkaroundExecutable)
         process.arguments = ["serve", "--role", "worker", "--host", "127.0.0.1", "--port", "0", "--data-dir", environment.dataDir]
             + (environment.databaseURL.map { ["--database-url", $0] } ?? [])
         var env = ProcessInfo.processInfo.environment

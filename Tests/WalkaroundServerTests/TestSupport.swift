@@ -99,6 +99,13 @@ struct Keys: Sendable {
     }
 }
 
+/// The built `walkaround` executable, for tests that run it as a process.
+var walkaroundExecutable: String {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("walkaround").path
+    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+    return #filePath.components(separatedBy: "/Tests/")[0] + "/.build/debug/walkaround"
+}
+
 /// A running application (router test mode: real routes, middleware, services and database, no sockets).
 struct TestApp: Sendable {
     let client: any TestClientProtocol

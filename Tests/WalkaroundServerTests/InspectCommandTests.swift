@@ -1,0 +1,56 @@
+import Foundation
+import Imaging
+import TestFixtures
+import Testing
+
+@Suite("walkaround inspect")
+struct InspectCommandTests {
+    /// Runs the executable and returns its standard output and exit status.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (output: String, status: Int32) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: walkaroundExecutable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+    }
+
+    @Test func printsSizeOrientationQualityAndVerdictPerPhoto() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inspect-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let scene = SyntheticPhoto.scene(width: 1200, height: 900, seed: 60)
+        let files: [(String, [UInt8])] = [
+            ("side.jpg", try SyntheticPhoto.jpeg(scene.storedForm(for: .rotatedClockwise), orientation: .rotatedClockwise)),
+            ("dark.png", PNGWriter.png(SyntheticPhoto.exposed(SyntheticPhoto.scene(width: 1024, height: 768, seed: 61), gain: 0.12))),
+            ("again.jpg", try SyntheticPhoto.jpeg(scene, quality: 70)),
+            ("broken.jpg", Array(try SyntheticPhoto.jpeg(scene).prefix(5000))),
+        ]
+        for (name, bytes) in files { #expect(FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data(bytes))) }
+
+        let (output, status) = try Self.run(["inspect", "--json"] + files.map { "\(folder)/\($0.0)" })
+        #expect(status == 0)
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]], "\(output)")
+        #expect(results.count == 4)
+        let side = results[0]
+        #expect(side["width"] as? Int == 1200 && side["height"] as? Int == 900, "upright size")
+        #expect(side["stored_width"] as? Int == 900 && side["orientation"] as? Int == 6)
+        #expect(side["verdict"] as? String == "accepted")
+        let measures = (side["quality"] as? [String: Any])?["measures"] as? [String: Any]
+        #expect((measures?["sharpness"] as? Double ?? 0) > 40)
+        #expect(results[1]["verdict"] as? String == "rejected")
+        #expect((results[1]["advice"] as? String)?.contains("too dark") == true)
+        #expect((results[2]["advice"] as? String)?.contains("side.jpg") == true, "a near-duplicate of the first photo")
+        #expect(results[3]["verdict"] as? String == "rejected")
+        #expect((results[3]["advice"] as? String)?.contains("damaged or incomplete") == true)
+
+        // Thresholds come from the same configuration as the service.
+        let strict = try Self.run(["inspect", "\(folder)/side.jpg"], environment: ["WALKAROUND_QUALITY_MIN_SHORT_SIDE": "2000"])
+        #expect(strict.output.contains("rejected") && strict.output.contains("too small"), "\(strict.output)")
+    }
+}
