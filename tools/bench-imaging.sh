@@ -18,4 +18,5 @@ for round in $(seq "$rounds"); do
   .build/release/imaging-bench "$photo" "$iterations" 640
   .venv-bench/bin/python tools/bench/imaging_bench.py pillow "$photo" "$iterations" 640
   .venv-bench/bin/python tools/bench/imaging_bench.py opencv "$photo" "$iterations" 640
+  .venv-bench/bin/python tools/bench/imaging_bench.py opencv-threads "$photo" "$iterations" 640
 done

@@ -54,10 +54,12 @@ enum Resampler {
     /// Resamples interleaved `channels`-channel pixels from `width` × `height` to `newWidth` × `newHeight`.
     static func resample(_ pixels: [UInt8], width: Int, height: Int, channels: Int, newWidth: Int, newHeight: Int) -> [UInt8] {
         if width == newWidth && height == newHeight { return pixels }
-        let rows = channels == 3
-            ? horizontalPass(pixels, width: width, height: height, newWidth: newWidth, channels: 3)
-            : horizontalPass(pixels, width: width, height: height, newWidth: newWidth, channels: channels)
-        return verticalPass(rows, rowLength: newWidth * channels, height: height, newHeight: newHeight)
+        // Columns first: that pass runs along whole rows (vectorised) and leaves fewer rows for
+        // the per-pixel horizontal pass.
+        let columns = verticalPass(pixels, rowLength: width * channels, height: height, newHeight: newHeight)
+        return channels == 3
+            ? horizontalPass(columns, width: width, height: newHeight, newWidth: newWidth, channels: 3)
+            : horizontalPass(columns, width: width, height: newHeight, newWidth: newWidth, channels: channels)
     }
 
     /// Resamples each row to `newWidth` pixels. `@inline(__always)` lets the call with a constant
