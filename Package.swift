@@ -48,6 +48,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Inference",
+            dependencies: [
+                "WalkaroundCore",
+                "Imaging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Storage",
             dependencies: [
                 "WalkaroundCore",

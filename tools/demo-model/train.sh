@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Reproduces models/walkaround-demo.onnx: renders the synthetic dataset, trains YOLOv8n from
+# scratch on the CPU (offline), evaluates on the held-out test split and exports ONNX.
+#   tools/demo-model/train.sh [EPOCHS] [IMGSZ] [TRAIN_IMAGES]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+epochs=${1:-40}
+imgsz=${2:-416}
+train=${3:-800}
+if [ ! -x .venv-train/bin/python ]; then
+  python3 -m venv .venv-train
+  .venv-train/bin/pip install -q -r tools/demo-model/requirements.txt
+  .venv-train/bin/pip install -q --no-deps ultralytics==8.4.190
+fi
+work=models/.work
+rm -rf "$work/data"
+.venv-train/bin/python tools/demo-model/render_dataset.py "$work/data" --train "$train" --val 150 --test 150
+YOLO_CONFIG_DIR="$PWD/$work/config" .venv-train/bin/python tools/demo-model/train.py "$work/data" "$work" \
+  --epochs "$epochs" --imgsz "$imgsz"
+cp "$work/walkaround-demo.onnx" models/walkaround-demo.onnx
+cp "$work/metrics.json" models/walkaround-demo.metrics.json
+ls -l models/walkaround-demo.onnx
