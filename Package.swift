@@ -54,6 +54,7 @@ let package = Package(
                 "Imaging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -77,6 +78,7 @@ let package = Package(
             dependencies: [
                 "WalkaroundCore",
                 "Imaging",
+                "Inference",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -89,6 +91,7 @@ let package = Package(
             dependencies: [
                 "WalkaroundCore",
                 "Imaging",
+                "Inference",
                 "Storage",
                 "Pipeline",
                 .product(name: "Configuration", package: "swift-configuration"),

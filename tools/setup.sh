@@ -20,3 +20,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# ONNX Runtime's shared library from the pinned PyPI wheel, into .ort/lib (dlopen'ed by the service).
+"$(dirname "$0")/install-onnxruntime.sh"

@@ -46,12 +46,7 @@ public struct PhotoDecoder: Sendable {
     /// Decodes `bytes` upright. With `cover`, a JPEG is decoded at the smallest scale whose longer
     /// side is still at least `cover` pixels (a PNG always at full size); nil decodes full size.
     public func decode(_ bytes: [UInt8], cover: Int? = nil) throws(ImageDecodingError) -> DecodedPhoto {
-        let header = try header(bytes)
-        let stored: RGBImage =
-            switch header.format {
-            case .jpeg: try JPEGCodec.decode(bytes, header: header, cover: cover)
-            case .png: try PNGCodec.decode(bytes)
-            }
+        let (header, stored) = try decodeStored(bytes, cover: cover)
         return DecodedPhoto(header: header, image: stored.applying(header.orientation))
     }
 }
@@ -107,19 +102,32 @@ public struct LetterboxedPhoto: Sendable {
     public var canvas: RGBImage
     /// The scaled photo without padding (quality checks run on it).
     public var content: RGBImage
+
+    public init(letterbox: Letterbox, canvas: RGBImage, content: RGBImage) {
+        self.letterbox = letterbox
+        self.canvas = canvas
+        self.content = content
+    }
 }
 
 extension PhotoDecoder {
+    /// The header and the pixels in stored orientation (not yet turned upright), JPEGs at the
+    /// smallest DCT scale whose longer side covers `cover`.
+    public func decodeStored(_ bytes: [UInt8], cover: Int?) throws(ImageDecodingError) -> (header: ImageHeader, stored: RGBImage) {
+        let header = try header(bytes)
+        let stored: RGBImage =
+            switch header.format {
+            case .jpeg: try JPEGCodec.decode(bytes, header: header, cover: cover)
+            case .png: try PNGCodec.decode(bytes)
+            }
+        return (header, stored)
+    }
+
     /// Decodes `bytes` straight to the model input: decoded at the smallest scale covering `size`,
     /// resized while still in stored orientation and turned upright only at model size (cheaper
     /// than turning the decoded image).
     public func decodeLetterboxed(_ bytes: [UInt8], size: Int) throws(ImageDecodingError) -> (header: ImageHeader, letterboxed: LetterboxedPhoto) {
-        let header = try header(bytes)
-        let stored: RGBImage =
-            switch header.format {
-            case .jpeg: try JPEGCodec.decode(bytes, header: header, cover: size)
-            case .png: try PNGCodec.decode(bytes)
-            }
+        let (header, stored) = try decodeStored(bytes, cover: size)
         let box = Letterbox(sourceWidth: header.uprightSize.width, sourceHeight: header.uprightSize.height, size: size)
         return (header, LetterboxedPhoto(stored: stored, orientation: header.orientation, letterbox: box))
     }
@@ -130,7 +138,7 @@ extension LetterboxedPhoto {
 
     /// Letterboxes a stored image (possibly decoded at a reduced scale) into `box`, whose geometry
     /// is that of the upright original.
-    init(stored: RGBImage, orientation: Orientation, letterbox box: Letterbox) {
+    public init(stored: RGBImage, orientation: Orientation, letterbox box: Letterbox) {
         let size = box.size
         let resized =
             orientation.swapsAxes

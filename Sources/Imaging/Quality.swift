@@ -122,19 +122,37 @@ public struct PhotoAnalyzer: Sendable {
     public struct Analysis: Sendable {
         /// Nil when the photo could not be decoded (the report says why).
         public var header: ImageHeader?
+        /// The photo as decoded (stored orientation, DCT-scaled), kept for other input sizes.
+        public var stored: RGBImage?
         public var letterboxed: LetterboxedPhoto?
         public var report: QualityReport
+
+        /// The photo letterboxed to `size`: the analysis's own canvas when the size matches, else
+        /// made from the decoded pixels (one resampling either way).
+        public func letterboxed(size: Int) -> LetterboxedPhoto? {
+            if let letterboxed, letterboxed.letterbox.size == size { return letterboxed }
+            guard let header, let stored else { return nil }
+            let upright = header.uprightSize
+            return LetterboxedPhoto(
+                stored: stored, orientation: header.orientation,
+                letterbox: Letterbox(sourceWidth: upright.width, sourceHeight: upright.height, size: size)
+            )
+        }
     }
 
     public func analyze(_ bytes: [UInt8]) -> Analysis {
-        let header: ImageHeader, letterboxed: LetterboxedPhoto
+        let header: ImageHeader, stored: RGBImage
         do {
-            (header, letterboxed) = try decoder.decodeLetterboxed(bytes, size: modelSize)
+            (header, stored) = try decoder.decodeStored(bytes, cover: modelSize)
         } catch {
-            return Analysis(header: nil, letterboxed: nil, report: .undecodable(error))
+            return Analysis(header: nil, stored: nil, letterboxed: nil, report: .undecodable(error))
         }
         let upright = header.uprightSize
+        let letterboxed = LetterboxedPhoto(
+            stored: stored, orientation: header.orientation,
+            letterbox: Letterbox(sourceWidth: upright.width, sourceHeight: upright.height, size: modelSize)
+        )
         let measures = QualityMeasures(content: letterboxed.content, width: upright.width, height: upright.height)
-        return Analysis(header: header, letterboxed: letterboxed, report: .assess(measures, thresholds: thresholds))
+        return Analysis(header: header, stored: stored, letterboxed: letterboxed, report: .assess(measures, thresholds: thresholds))
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
 import Imaging
+import Inference
 import Logging
 import Metrics
 import Storage
 import WalkaroundCore
 
 /// The processing stage of a photo job: decodes the stored photo (orientation applied, scaled to
-/// the model input) and runs the quality gate; the verdict, measures and perceptual hash are
-/// stored with the photo. Detection joins here next.
+/// the model input), runs the quality gate, then the detection models on every photo that could
+/// be decoded (a rejected photo's detections are kept but never count as evidence). The verdict,
+/// measures, perceptual hash and detections are stored in one transaction.
 ///
 /// A photo that cannot be decoded (corrupt, truncated, over the pixel limit) is `rejected` with
 /// the reason, not retried: the same bytes would fail the same way.
@@ -16,14 +18,17 @@ public struct PhotoProcessor: Sendable {
     public let blobs: PhotoBlobStore
     public let queue: JobQueue
     public let analyzer: PhotoAnalyzer
+    /// The detection models; nil runs the quality gate only.
+    public let inference: InferenceService?
     /// Added before the stage finishes; a fault-injection knob for crash tests and demos, zero otherwise.
     public var stageDelay: Duration
     private let processingSeconds: Metrics.Timer
 
     public init(
         database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, analyzer: PhotoAnalyzer = PhotoAnalyzer(),
-        stageDelay: Duration = .zero, metrics: any MetricsFactory
+        inference: InferenceService? = nil, stageDelay: Duration = .zero, metrics: any MetricsFactory
     ) {
+        self.inference = inference
         self.database = database
         self.blobs = blobs
         self.queue = queue
@@ -45,6 +50,7 @@ public struct PhotoProcessor: Sendable {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
         }
         let analysis = analyzer.analyze(bytes)
+        let detections = try await detect(analysis, photo: photo)
         if stageDelay > .zero { try await Task.sleep(for: stageDelay) }
         let finished = Date()
         let size = analysis.header?.uprightSize
@@ -62,9 +68,35 @@ public struct PhotoProcessor: Sendable {
                 photo.id, width: size?.width, height: size?.height, orientation: analysis.header?.orientation.rawValue,
                 quality: report, at: finished, in: db
             )
+            try await DetectionRepository(database: database).replace(detections, of: photo.id, in: db)
             try await queue.complete(job, at: finished, in: db)
         }
         processingSeconds.record(duration: .nanoseconds(Int64(max(0, finished.timeIntervalSince(photo.createdAt)) * 1e9)))
+    }
+
+    /// The models' detections on a decodable photo; none without models or pixels.
+    private func detect(_ analysis: PhotoAnalyzer.Analysis, photo: Photo) async throws -> [Detection] {
+        guard let inference, analysis.header != nil else { return [] }
+        switch inference.state {
+        case .loading: throw JobFailure.transient("the detection models are still loading")
+        case .failed(let reason): throw JobFailure.transient("the detection models failed to load: \(reason)")
+        case .ready: break
+        }
+        let found: [ModelDetection]
+        do {
+            found = try await inference.detect { size in analysis.letterboxed(size: size)! }
+        } catch let overloaded as InferenceOverloaded {
+            throw JobFailure.transient(overloaded.description)
+        } catch {
+            throw JobFailure.transient("detection failed: \(error)")
+        }
+        let now = Date()
+        return found.map {
+            Detection(
+                photoID: photo.id, model: $0.model, className: $0.object.className, confidence: Double($0.object.confidence),
+                box: $0.object.box, createdAt: now
+            )
+        }
     }
 
     /// Records a failed attempt on the job and the photo: queued again, or failed with the reason kept.

@@ -13,13 +13,19 @@ public struct DetectionRepository: Sendable {
         for detection in detections {
             try await (db ?? database).execute(
                 """
-                INSERT INTO detections (id, photo_id, class_name, confidence, x1, y1, x2, y2, status, created_at)
-                VALUES (\(detection.id), \(detection.photoID), \(detection.className), \(detection.confidence),
+                INSERT INTO detections (id, photo_id, model, class_name, confidence, x1, y1, x2, y2, status, created_at)
+                VALUES (\(detection.id), \(detection.photoID), \(detection.model), \(detection.className), \(detection.confidence),
                         \(detection.box.x1), \(detection.box.y1), \(detection.box.x2), \(detection.box.y2),
                         \(detection.status?.sqlValue), \(detection.createdAt))
                 """
             )
         }
+    }
+
+    /// Replaces a photo's detections (a re-run of its job must not add a second set).
+    public func replace(_ detections: [Detection], of photoID: UUID, in db: any SQLExecutor) async throws {
+        try await db.execute("DELETE FROM detections WHERE photo_id = \(photoID)")
+        try await insert(detections, in: db)
     }
 
     /// A photo's detections, most confident first.
@@ -45,6 +51,7 @@ extension Detection {
         self.init(
             id: try row.uuid("id"),
             photoID: try row.uuid("photo_id"),
+            model: try row.optionalString("model") ?? "",
             className: try row.string("class_name"),
             confidence: try row.double("confidence"),
             box: Box(x1: try row.double("x1"), y1: try row.double("y1"), x2: try row.double("x2"), y2: try row.double("y2")),

@@ -106,6 +106,13 @@ public struct Migrations: Sendable {
                 CREATE INDEX detections_photo ON detections (photo_id);
                 """
         ),
+        Migration(
+            version: 3,
+            name: "the model behind each detection",
+            sql: """
+                ALTER TABLE detections ADD COLUMN model TEXT NOT NULL DEFAULT ''
+                """
+        ),
     ]
 
     public let database: any SQLDatabase

@@ -4,6 +4,8 @@ import Foundation
 public struct Detection: Sendable, Equatable, Codable {
     public var id: UUID
     public var photoID: UUID
+    /// The configured model that found it.
+    public var model: String
     /// The model's class name (`scratch`, `dent`, …, `license_plate`).
     public var className: String
     public var confidence: Double
@@ -12,9 +14,13 @@ public struct Detection: Sendable, Equatable, Codable {
     public var status: DamageStatus?
     public var createdAt: Date
 
-    public init(id: UUID = UUID(), photoID: UUID, className: String, confidence: Double, box: Box, status: DamageStatus? = nil, createdAt: Date) {
+    public init(
+        id: UUID = UUID(), photoID: UUID, model: String = "", className: String, confidence: Double, box: Box, status: DamageStatus? = nil,
+        createdAt: Date
+    ) {
         self.id = id
         self.photoID = photoID
+        self.model = model
         self.className = className
         self.confidence = confidence
         self.box = box

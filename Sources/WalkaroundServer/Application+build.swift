@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Imaging
+import Inference
 import Logging
 import Pipeline
 import ServiceLifecycle
@@ -14,6 +15,8 @@ public struct WalkaroundComponents: Sendable {
     public let queue: JobQueue
     public let signal: WakeSignal
     public let metrics: WalkaroundMetrics
+    /// The detection models, in processes that run workers and have models configured.
+    public let inference: InferenceService?
 
     /// Opens the database named by the settings (PostgreSQL for `DATABASE_URL`, else SQLite in the data folder).
     public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
@@ -29,7 +32,9 @@ public struct WalkaroundComponents: Sendable {
             blobs: try PhotoBlobStore(root: settings.photoDir),
             queue: JobQueue(database: database, retryPolicy: settings.retry),
             signal: WakeSignal(),
-            metrics: metrics
+            metrics: metrics,
+            inference: settings.role.runsWorkers
+                ? settings.inference.map { InferenceService(settings: $0, logger: logger, metrics: metrics.factory) } : nil
         )
     }
 
@@ -40,7 +45,8 @@ public struct WalkaroundComponents: Sendable {
 
     public func makeWorker(logger: Logger) -> JobWorker {
         let processor = PhotoProcessor(
-            database: database, blobs: blobs, queue: queue, analyzer: analyzer, stageDelay: settings.stageDelay, metrics: metrics.factory
+            database: database, blobs: blobs, queue: queue, analyzer: analyzer, inference: inference, stageDelay: settings.stageDelay,
+            metrics: metrics.factory
         )
         return JobWorker(queue: queue, processor: processor, settings: settings.worker, signal: signal, logger: logger)
     }
@@ -54,6 +60,7 @@ public func buildApplication(components: WalkaroundComponents, logger: Logger) -
     let router = buildRouter(components: components)
     var services: [any Service] = []
     if let postgres = components.database as? PostgresDatabase { services.append(postgres) }
+    if let inference = components.inference { services.append(inference) }
     if settings.role.runsWorkers { services.append(components.makeWorker(logger: logger)) }
     var app = Application(
         router: router,
@@ -73,7 +80,8 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     let router = Router(context: WalkaroundRequestContext.self)
     router.add(middleware: RequestObservationMiddleware(factory: components.metrics.factory))
     router.add(middleware: ErrorMiddleware())
-    OperationsController(database: components.database, queue: components.queue, metrics: components.metrics).addRoutes(to: router)
+    OperationsController(database: components.database, queue: components.queue, metrics: components.metrics, inference: components.inference)
+        .addRoutes(to: router)
     guard components.settings.role.servesAPI else { return router }
 
     let database = components.database

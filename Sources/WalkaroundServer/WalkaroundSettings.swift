@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Logging
+import Inference
 import Pipeline
 import WalkaroundCore
 
@@ -36,6 +37,8 @@ public struct WalkaroundSettings: Sendable {
     public var maxImagePixels: Int
     /// The quality gate's limits.
     public var quality: QualityThresholds
+    /// Detection models and how they run; nil when no model is configured (quality gate only).
+    public var inference: InferenceSettings?
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Fault injection for crash tests and demos: extra time spent in each job. Zero in production.
@@ -62,6 +65,31 @@ public struct WalkaroundSettings: Sendable {
             minShortSide: reader.int(forKey: "walkaround.quality.minShortSide", default: defaults.minShortSide),
             maxDuplicateDistance: reader.int(forKey: "walkaround.quality.duplicateDistance", default: defaults.maxDuplicateDistance)
         )
+        let modelPath = reader.string(forKey: "walkaround.model.path", default: "models/walkaround-demo.onnx")
+        let modelsFile = reader.string(forKey: "walkaround.models.file").flatMap { $0.isEmpty ? nil : $0 }
+        if !modelPath.isEmpty || modelsFile != nil {
+            inference = InferenceSettings(
+                libraryPath: reader.string(forKey: "ort.library.path").flatMap { $0.isEmpty ? nil : $0 }
+                    ?? reader.string(forKey: "walkaround.inference.library", default: ".ort/lib/libonnxruntime.so"),
+                models: [
+                    ModelConfiguration(
+                        name: reader.string(forKey: "walkaround.model.name", default: "damage"), path: modelPath,
+                        confidenceThreshold: reader.double(forKey: "walkaround.model.confidence", default: 0.25),
+                        iouThreshold: reader.double(forKey: "walkaround.model.iou", default: 0.7)
+                    )
+                ],
+                modelsFile: modelsFile,
+                session: SessionSettings(
+                    intraOpThreads: reader.int(forKey: "walkaround.inference.threads", default: 0),
+                    preferCUDA: reader.bool(forKey: "walkaround.inference.cuda", default: true)
+                ),
+                maxBatch: reader.int(forKey: "walkaround.inference.maxBatch", default: 8),
+                maxDelay: .milliseconds(reader.int(forKey: "walkaround.inference.maxDelayMs", default: 5)),
+                queueLimit: reader.int(forKey: "walkaround.inference.queueLimit", default: 64)
+            )
+        } else {
+            inference = nil
+        }
         worker = JobWorker.Settings(
             concurrency: reader.int(forKey: "walkaround.worker.concurrency", default: 4),
             lease: .milliseconds(reader.int(forKey: "walkaround.job.leaseMs", default: 60_000)),

@@ -71,6 +71,8 @@ struct TestEnvironment: Sendable {
         values["walkaround.dataDir"] = ConfigValue(.string(dataDir), isSecret: false)
         if let databaseURL { values["database.url"] = ConfigValue(.string(databaseURL), isSecret: false) }
         if values["walkaround.worker.pollMs"] == nil { values["walkaround.worker.pollMs"] = ConfigValue(.int(20), isSecret: false) }
+        // No detection model unless a test asks for one (`TestModels.demoOverrides`).
+        if values["walkaround.model.path"] == nil { values["walkaround.model.path"] = ConfigValue(.string(""), isSecret: false) }
         return WalkaroundSettings(reader: ConfigReader(provider: InMemoryProvider(values: values)))
     }
 

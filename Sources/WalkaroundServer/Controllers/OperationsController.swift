@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Inference
 import Metrics
 import Pipeline
 import Storage
@@ -11,8 +12,10 @@ struct OperationsController {
     let queue: JobQueue
     let metrics: WalkaroundMetrics
     let queuedGauge: Gauge
+    let inference: InferenceService?
 
-    init(database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics) {
+    init(database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics, inference: InferenceService?) {
+        self.inference = inference
         self.database = database
         self.migrations = Migrations(database: database)
         self.queue = queue
@@ -35,6 +38,8 @@ struct OperationsController {
         var status: String
         var database: Bool
         var pendingMigrations: [Int]
+        /// `ready`, `loading` or `failed: reason`; absent where no models run (API-only pods).
+        var models: String?
     }
 
     /// Alive: the process answers. Never touches the database, so a database outage does not restart pods.
@@ -42,14 +47,21 @@ struct OperationsController {
         Health(status: "ok")
     }
 
-    /// Ready: the database answers and every migration is applied; 503 otherwise.
+    /// Ready: the database answers, every migration is applied and the models are loaded; 503 otherwise.
     @Sendable func ready(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<Readiness> {
         let reachable = await database.ping()
         let pending = reachable ? ((try? await migrations.pending()) ?? Migrations.all.map(\.version)) : Migrations.all.map(\.version)
-        let isReady = reachable && pending.isEmpty
+        let models: String? =
+            switch inference?.state {
+            case nil: nil
+            case .ready: "ready"
+            case .loading: "loading"
+            case .failed(let reason): "failed: \(reason)"
+            }
+        let isReady = reachable && pending.isEmpty && (models == nil || models == "ready")
         return EditedResponse(
             status: isReady ? .ok : .serviceUnavailable,
-            response: Readiness(status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending)
+            response: Readiness(status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending, models: models)
         )
     }
 

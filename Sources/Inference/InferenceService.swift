@@ -1,0 +1,155 @@
+import Dispatch
+import Foundation
+import Imaging
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Where the models come from and how they run.
+public struct InferenceSettings: Sendable, Equatable {
+    /// `libonnxruntime.so` (the pinned wheel's, installed by `make`; `ORT_LIBRARY_PATH` overrides).
+    public var libraryPath: String
+    public var models: [ModelConfiguration]
+    /// A JSON file listing the models (replaces `models` when set):
+    /// `[{"name", "path", "confidence"?, "iou"?, "max_detections"?, "roles"?: {"class": "damage|plate|ignore"}}]`.
+    public var modelsFile: String?
+    public var session: SessionSettings
+    public var maxBatch: Int
+    public var maxDelay: Duration
+    public var queueLimit: Int
+
+    public init(
+        libraryPath: String, models: [ModelConfiguration], modelsFile: String? = nil, session: SessionSettings = SessionSettings(),
+        maxBatch: Int = 8, maxDelay: Duration = .milliseconds(5), queueLimit: Int = 64
+    ) {
+        self.libraryPath = libraryPath
+        self.models = models
+        self.modelsFile = modelsFile
+        self.session = session
+        self.maxBatch = maxBatch
+        self.maxDelay = maxDelay
+        self.queueLimit = queueLimit
+    }
+}
+
+/// One detection with the model that made it.
+public struct ModelDetection: Sendable, Equatable {
+    public var model: String
+    public var role: ClassRole
+    public var object: FoundObject
+}
+
+/// Loads the configured models when the service starts and runs their batchers until shutdown.
+/// Until every model is loaded `state` is `.loading` (and `/ready` says not ready); a model that
+/// cannot be loaded leaves it `.failed` with the reason, and the process stays up to report it.
+public final class InferenceService: Service, Sendable {
+    public enum State: Sendable, Equatable {
+        case loading
+        case ready
+        case failed(String)
+    }
+
+    public let settings: InferenceSettings
+    private let logger: Logger
+    private let metrics: any MetricsFactory
+    private let current = Mutex<(state: State, batchers: [InferenceBatcher])>((.loading, []))
+
+    public init(settings: InferenceSettings, logger: Logger, metrics: any MetricsFactory) {
+        self.settings = settings
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    public var state: State { current.withLock { $0.state } }
+
+    /// The square input sizes of the loaded models (empty until loaded).
+    public var inputSizes: [Int] { current.withLock { $0.batchers.map { $0.detector.info.inputSize } } }
+
+    public func run() async throws {
+        let settings = self.settings, logger = self.logger
+        let loaded: Result<[YOLODetector], any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result {
+                    let models = try settings.modelsFile.map(Self.readModels) ?? settings.models
+                    guard !models.isEmpty else { throw ONNXRuntimeError("no detection model is configured") }
+                    let runtime = try ONNXRuntime(path: settings.libraryPath)
+                    logger.info("ONNX Runtime loaded", metadata: ["version": "\(runtime.version)", "path": "\(settings.libraryPath)"])
+                    return try models.map { model in
+                        let detector = try YOLODetector(runtime: runtime, configuration: model, settings: settings.session, logger: logger)
+                        logger.info(
+                            "model loaded",
+                            metadata: [
+                                "model": "\(model.name)", "path": "\(model.path)", "input": "\(detector.info.inputSize)",
+                                "classes": "\(detector.info.classNames.joined(separator: ","))", "provider": "\(detector.session.provider)",
+                            ]
+                        )
+                        return detector
+                    }
+                })
+            }
+        }
+        let batchers: [InferenceBatcher]
+        switch loaded {
+        case .success(let detectors):
+            batchers = detectors.map {
+                InferenceBatcher(detector: $0, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, queueLimit: settings.queueLimit, metrics: metrics)
+            }
+            current.withLock { $0 = (.ready, batchers) }
+        case .failure(let error):
+            logger.error("models could not be loaded", metadata: ["error": "\(error)"])
+            current.withLock { $0 = (.failed("\(error)"), []) }
+            try await gracefulShutdown()
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for batcher in batchers { group.addTask { await batcher.run() } }
+            group.addTask { try? await gracefulShutdown() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Reads a models file (see `InferenceSettings.modelsFile`).
+    static func readModels(_ path: String) throws -> [ModelConfiguration] {
+        struct Entry: Decodable {
+            var name: String
+            var path: String
+            var confidence: Double?
+            var iou: Double?
+            var maxDetections: Int?
+            var roles: [String: ClassRole]?
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ONNXRuntimeError("cannot read the models file \(path)") }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let entries: [Entry]
+        do {
+            entries = try decoder.decode([Entry].self, from: data)
+        } catch {
+            throw ONNXRuntimeError("the models file \(path) is not valid: \(error)")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        return entries.map { entry in
+            ModelConfiguration(
+                name: entry.name, path: entry.path.hasPrefix("/") ? entry.path : (folder as NSString).appendingPathComponent(entry.path),
+                confidenceThreshold: entry.confidence ?? 0.25, iouThreshold: entry.iou ?? 0.7, maxDetections: entry.maxDetections ?? 300,
+                roles: entry.roles ?? [:]
+            )
+        }
+    }
+
+    /// Every model's detections on a photo; each model sees the photo letterboxed to its own size
+    /// (`letterbox(size)` makes it).
+    public func detect(_ letterbox: (Int) -> LetterboxedPhoto) async throws -> [ModelDetection] {
+        let batchers = current.withLock { $0.batchers }
+        guard !batchers.isEmpty else { throw ONNXRuntimeError("the detection models are not loaded") }
+        var found: [ModelDetection] = []
+        for batcher in batchers {
+            let model = batcher.detector.configuration
+            let objects = try await batcher.detect(letterbox(batcher.detector.info.inputSize))
+            found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0) }
+        }
+        return found
+    }
+}

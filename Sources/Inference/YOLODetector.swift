@@ -1,0 +1,219 @@
+import Imaging
+import Logging
+import WalkaroundCore
+
+/// What a configured model is for.
+public enum ClassRole: String, Sendable, Codable {
+    /// A damage class: its detections are evidence for comparison and reports.
+    case damage
+    /// `license_plate`: crops for the plate reader.
+    case plate
+    /// Detected but not used.
+    case ignore
+}
+
+/// One configured detection model.
+public struct ModelConfiguration: Sendable, Equatable {
+    public var name: String
+    public var path: String
+    public var confidenceThreshold: Double
+    public var iouThreshold: Double
+    public var maxDetections: Int
+    /// Roles by class name; classes not listed are `damage`, except `license_plate` (`plate`).
+    public var roles: [String: ClassRole]
+
+    public init(
+        name: String, path: String, confidenceThreshold: Double = 0.25, iouThreshold: Double = 0.7, maxDetections: Int = 300,
+        roles: [String: ClassRole] = [:]
+    ) {
+        self.name = name
+        self.path = path
+        self.confidenceThreshold = confidenceThreshold
+        self.iouThreshold = iouThreshold
+        self.maxDetections = maxDetections
+        self.roles = roles
+    }
+
+    public func role(of className: String) -> ClassRole {
+        roles[className] ?? (className == "license_plate" ? .plate : .damage)
+    }
+}
+
+/// What Ultralytics writes into an exported model's metadata, read back.
+public struct YOLOModelInfo: Sendable, Equatable {
+    /// The square input side the model was exported for.
+    public var inputSize: Int
+    public var classNames: [String]
+    public var stride: Int
+    public var task: String
+
+    /// Parses the metadata values: `imgsz` "[640, 640]", `names` "{0: 'dent', 1: 'scratch'}",
+    /// `stride` "32", `task` "detect".
+    public init(imgsz: String?, names: String?, stride: String?, task: String?) throws {
+        let sizes = (imgsz ?? "").split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        guard let first = sizes.first, first > 0 else { throw ONNXRuntimeError("the model's metadata has no imgsz (not an Ultralytics export?)") }
+        guard sizes.allSatisfy({ $0 == first }) else { throw ONNXRuntimeError("the model's input \(sizes) is not square") }
+        inputSize = first
+        classNames = try Self.parseNames(names ?? "")
+        self.stride = Int(stride ?? "") ?? 32
+        self.task = task ?? "detect"
+        guard self.task == "detect" else { throw ONNXRuntimeError("the model's task is \(self.task), not detect") }
+    }
+
+    /// Reads a Python dict literal of int keys and quoted strings, in key order.
+    static func parseNames(_ text: String) throws -> [String] {
+        var names: [Int: String] = [:]
+        var rest = Substring(text)
+        while let colon = rest.firstIndex(of: ":") {
+            let key = rest[..<colon].filter(\.isNumber)
+            var after = rest[rest.index(after: colon)...].drop { $0 == " " }
+            guard let quote = after.first, quote == "'" || quote == "\"", let index = Int(key) else { break }
+            after = after.dropFirst()
+            guard let end = after.firstIndex(of: quote) else { break }
+            names[index] = String(after[..<end])
+            rest = after[after.index(after: end)...]
+        }
+        guard !names.isEmpty, names.keys.sorted() == Array(0..<names.count) else {
+            throw ONNXRuntimeError("the model's metadata has no class names (names = \(text.prefix(80)))")
+        }
+        return (0..<names.count).map { names[$0]! }
+    }
+}
+
+/// A detection in original-photo pixels, before it is stored.
+public struct FoundObject: Sendable, Equatable {
+    public var classIndex: Int
+    public var className: String
+    public var confidence: Float
+    public var box: Box
+
+    public init(classIndex: Int, className: String, confidence: Float, box: Box) {
+        self.classIndex = classIndex
+        self.className = className
+        self.confidence = confidence
+        self.box = box
+    }
+}
+
+/// A YOLOv8/YOLO11 detection model on ONNX Runtime: loads and checks the model, turns letterboxed
+/// photos into its input tensor, and its output back into detections in photo pixels.
+public final class YOLODetector: Sendable {
+    public let configuration: ModelConfiguration
+    public let info: YOLOModelInfo
+    public let session: ONNXSession
+
+    public init(runtime: ONNXRuntime, configuration: ModelConfiguration, settings: SessionSettings = SessionSettings(), logger: Logger? = nil) throws {
+        let session = try ONNXSession(runtime: runtime, modelPath: configuration.path, settings: settings, logger: logger)
+        let info = try YOLOModelInfo(
+            imgsz: try session.metadata("imgsz"), names: try session.metadata("names"), stride: try session.metadata("stride"),
+            task: try session.metadata("task")
+        )
+        self.session = session
+        self.info = info
+        self.configuration = configuration
+        // One run on a blank canvas: proves the output has the detect layout before the model is used.
+        let probe = try session.run(Self.tensor([LetterboxedPhoto.blank(size: info.inputSize)]))
+        try Self.checkLayout(probe.shape, classes: info.classNames.count, batch: 1, model: configuration.path)
+    }
+
+    static func checkLayout(_ shape: [Int], classes: Int, batch: Int, model: String) throws {
+        guard shape.count == 3, shape[0] == batch, shape[1] == 4 + classes, shape[2] > 0 else {
+            throw ONNXRuntimeError(
+                "\(model) is not a YOLO detection model: its output is \(shape), expected [\(batch), \(4 + classes), anchors] (4 box values and \(classes) class scores per anchor)"
+            )
+        }
+    }
+
+    /// NCHW float32 RGB in 0…1, one canvas after another.
+    public static func tensor(_ photos: [LetterboxedPhoto]) -> Tensor {
+        guard let size = photos.first?.letterbox.size else { return Tensor(shape: [0, 3, 0, 0], values: []) }
+        let plane = size * size
+        var values = [Float](repeating: 0, count: photos.count * 3 * plane)
+        values.withUnsafeMutableBufferPointer { out in
+            for (n, photo) in photos.enumerated() {
+                precondition(photo.letterbox.size == size, "every photo in a batch must have the same canvas size")
+                photo.canvas.pixels.withUnsafeBufferPointer { pixels in
+                    let base = n * 3 * plane
+                    for i in 0..<plane {
+                        out[base + i] = Float(pixels[i * 3]) / 255
+                        out[base + plane + i] = Float(pixels[i * 3 + 1]) / 255
+                        out[base + 2 * plane + i] = Float(pixels[i * 3 + 2]) / 255
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [photos.count, 3, size, size], values: values)
+    }
+
+    /// Runs the model on a batch of photos letterboxed to its input size.
+    public func detect(_ photos: [LetterboxedPhoto]) throws -> [[FoundObject]] {
+        guard !photos.isEmpty else { return [] }
+        let output = try session.run(Self.tensor(photos))
+        try Self.checkLayout(output.shape, classes: info.classNames.count, batch: photos.count, model: configuration.path)
+        return photos.enumerated().map { index, photo in
+            decode(output, image: index, letterbox: photo.letterbox)
+        }
+    }
+
+    /// One image's detections from a `[batch, 4 + classes, anchors]` output: the best class per
+    /// anchor when its score is above the confidence threshold (strictly, as Ultralytics), class-wise NMS, boxes mapped to photo pixels.
+    public func decode(_ output: Tensor, image: Int, letterbox: Letterbox) -> [FoundObject] {
+        let classes = info.classNames.count, anchors = output.shape[2]
+        let threshold = Float(configuration.confidenceThreshold)
+        var candidates: [FoundObject] = []
+        output.values.withUnsafeBufferPointer { values in
+            let base = image * (4 + classes) * anchors
+            for anchor in 0..<anchors {
+                var best = -Float.infinity, bestClass = 0
+                for c in 0..<classes {
+                    let score = values[base + (4 + c) * anchors + anchor]
+                    if score > best {
+                        best = score
+                        bestClass = c
+                    }
+                }
+                guard best > threshold else { continue }
+                let cx = Double(values[base + anchor]), cy = Double(values[base + anchors + anchor])
+                let w = Double(values[base + 2 * anchors + anchor]), h = Double(values[base + 3 * anchors + anchor])
+                let canvasBox = Box(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2)
+                candidates.append(FoundObject(classIndex: bestClass, className: info.classNames[bestClass], confidence: best, box: canvasBox))
+            }
+        }
+        let kept = Self.nonMaximumSuppression(candidates, iouThreshold: configuration.iouThreshold, limit: configuration.maxDetections)
+        return kept.map { object in
+            var mapped = object
+            mapped.box = letterbox.toSource(object.box)
+            return mapped
+        }
+    }
+
+    /// Greedy NMS within each class: most confident first, dropping boxes that overlap a kept box
+    /// of the same class by more than `iouThreshold`.
+    public static func nonMaximumSuppression(_ objects: [FoundObject], iouThreshold: Double, limit: Int) -> [FoundObject] {
+        let sorted = objects.enumerated().sorted { a, b in
+            a.element.confidence != b.element.confidence ? a.element.confidence > b.element.confidence : a.offset < b.offset
+        }.map(\.element)
+        var kept: [FoundObject] = []
+        for candidate in sorted {
+            if kept.count >= limit { break }
+            let overlaps = kept.contains { $0.classIndex == candidate.classIndex && iou($0.box, candidate.box) > iouThreshold }
+            if !overlaps { kept.append(candidate) }
+        }
+        return kept
+    }
+
+    public static func iou(_ a: Box, _ b: Box) -> Double {
+        let w = max(0, min(a.x2, b.x2) - max(a.x1, b.x1)), h = max(0, min(a.y2, b.y2) - max(a.y1, b.y1))
+        let intersection = w * h
+        let union = a.area + b.area - intersection
+        return union > 0 ? intersection / union : 0
+    }
+}
+
+extension LetterboxedPhoto {
+    /// A padding-grey canvas, for probing a model.
+    static func blank(size: Int) -> LetterboxedPhoto {
+        let canvas = RGBImage(width: size, height: size, fill: RGB(padValue, padValue, padValue))
+        return LetterboxedPhoto(letterbox: Letterbox(sourceWidth: size, sourceHeight: size, size: size), canvas: canvas, content: canvas)
+    }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Makes the reference detections the Swift inference tests compare against.
+
+For each test scene (rendered by render_dataset.py's code at the model's input width, saved as PNG so
+both sides decode the same pixels) it runs the model the way Ultralytics does: its LetterBox
+(square, no auto padding), BGR→RGB, NCHW float32 /255, ONNX Runtime (Python), Ultralytics'
+non_max_suppression and scale_boxes. Writes FIXTURES/reference/*.png and FIXTURES/reference.json.
+Usage: make_reference.py MODEL.onnx FIXTURES_DIR [COUNT] [CONFIDENCE]
+"""
+import json
+import os
+import random
+import sys
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+import torch
+from ultralytics.data.augment import LetterBox
+from ultralytics.utils import ops
+from ultralytics.utils.nms import non_max_suppression
+
+sys.path.insert(0, os.path.dirname(__file__))
+from render_dataset import render  # noqa: E402
+
+model, fixtures = sys.argv[1], sys.argv[2]
+count = int(sys.argv[3]) if len(sys.argv) > 3 else 6
+session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+meta = session.get_modelmeta().custom_metadata_map
+size = eval(meta["imgsz"])[0]
+names = eval(meta["names"])
+conf, iou = (float(sys.argv[4]) if len(sys.argv) > 4 else 0.25), 0.7
+os.makedirs(f"{fixtures}/reference", exist_ok=True)
+cases = []
+for i in range(count):
+    rng = random.Random(31_000 + i)
+    # Width = the model input, so the letterbox only pads: both sides see identical input pixels.
+    image, _ = render(rng, size, size * 3 // 4)
+    path = f"{fixtures}/reference/scene-{i}.png"
+    image.save(path)
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    boxed = LetterBox((size, size), auto=False, scale_fill=False, scaleup=True, stride=32)(image=bgr)
+    tensor = np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1))[None].astype(np.float32) / 255
+    output = session.run(None, {session.get_inputs()[0].name: tensor})[0]
+    detections = non_max_suppression(torch.from_numpy(output), conf_thres=conf, iou_thres=iou, max_det=300)[0]
+    detections[:, :4] = ops.scale_boxes((size, size), detections[:, :4], bgr.shape[:2])
+    cases.append({
+        "image": os.path.basename(path),
+        "detections": [
+            {"class": names[int(c)], "confidence": float(s), "box": [float(v) for v in box]}
+            for *box, s, c in detections.tolist()
+        ],
+    })
+with open(f"{fixtures}/reference.json", "w") as f:
+    json.dump({"model": os.path.basename(model), "input_size": size, "confidence": conf, "iou": iou, "cases": cases}, f, indent=1)
+print(sum(len(c["detections"]) for c in cases), "reference detections in", count, "scenes")
