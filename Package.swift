@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "walkaround", targets: ["walkaround"]),
         .executable(name: "imaging-bench", targets: ["imaging-bench"]),
+        .executable(name: "inference-bench", targets: ["inference-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -126,6 +127,11 @@ let package = Package(
             name: "TestFixtures",
             dependencies: ["Imaging", "WalkaroundCore"],
             path: "Tests/TestFixtures",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "inference-bench",
+            dependencies: ["Imaging", "Inference"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -111,7 +111,7 @@ public final class InferenceService: Service, Sendable {
     }
 
     /// Reads a models file (see `InferenceSettings.modelsFile`).
-    static func readModels(_ path: String) throws -> [ModelConfiguration] {
+    public static func readModels(_ path: String) throws -> [ModelConfiguration] {
         struct Entry: Decodable {
             var name: String
             var path: String

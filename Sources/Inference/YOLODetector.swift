@@ -155,11 +155,23 @@ public final class YOLODetector: Sendable {
         }
     }
 
-    /// One image's detections from a `[batch, 4 + classes, anchors]` output: the best class per
-    /// anchor when its score is above the confidence threshold (strictly, as Ultralytics), class-wise NMS, boxes mapped to photo pixels.
+    /// One image's detections from a `[batch, 4 + classes, anchors]` output (see the static form).
     public func decode(_ output: Tensor, image: Int, letterbox: Letterbox) -> [FoundObject] {
-        let classes = info.classNames.count, anchors = output.shape[2]
-        let threshold = Float(configuration.confidenceThreshold)
+        Self.decode(
+            output, image: image, letterbox: letterbox, classNames: info.classNames, confidenceThreshold: configuration.confidenceThreshold,
+            iouThreshold: configuration.iouThreshold, maxDetections: configuration.maxDetections
+        )
+    }
+
+    /// One image's detections from a `[batch, 4 + classes, anchors]` output: the best class per
+    /// anchor when its score is above the confidence threshold (strictly, as Ultralytics), boxes
+    /// from centre and size in canvas pixels, class-wise NMS, then mapped to photo pixels.
+    public static func decode(
+        _ output: Tensor, image: Int, letterbox: Letterbox, classNames: [String], confidenceThreshold: Double, iouThreshold: Double,
+        maxDetections: Int
+    ) -> [FoundObject] {
+        let classes = classNames.count, anchors = output.shape[2]
+        let threshold = Float(confidenceThreshold)
         var candidates: [FoundObject] = []
         output.values.withUnsafeBufferPointer { values in
             let base = image * (4 + classes) * anchors
@@ -176,10 +188,10 @@ public final class YOLODetector: Sendable {
                 let cx = Double(values[base + anchor]), cy = Double(values[base + anchors + anchor])
                 let w = Double(values[base + 2 * anchors + anchor]), h = Double(values[base + 3 * anchors + anchor])
                 let canvasBox = Box(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2)
-                candidates.append(FoundObject(classIndex: bestClass, className: info.classNames[bestClass], confidence: best, box: canvasBox))
+                candidates.append(FoundObject(classIndex: bestClass, className: classNames[bestClass], confidence: best, box: canvasBox))
             }
         }
-        let kept = Self.nonMaximumSuppression(candidates, iouThreshold: configuration.iouThreshold, limit: configuration.maxDetections)
+        let kept = nonMaximumSuppression(candidates, iouThreshold: iouThreshold, limit: maxDetections)
         return kept.map { object in
             var mapped = object
             mapped.box = letterbox.toSource(object.box)

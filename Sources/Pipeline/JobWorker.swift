@@ -57,11 +57,14 @@ public struct JobWorker: Service {
     }
 
     /// Waits until every migration is applied (the server applies them as it starts), so the
-    /// first claim does not meet a missing table; false when shut down first.
+    /// first claim does not meet a missing table, and until the detection models have loaded (or
+    /// failed to: then jobs fail and retry with backoff, and /ready says why); false when shut
+    /// down first.
     private func schemaIsReady() async -> Bool {
         let migrations = Migrations(database: queue.database)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if let pending = try? await migrations.pending(), pending.isEmpty { return true }
+            let modelsSettled = processor.inference.map { $0.state != .loading } ?? true
+            if modelsSettled, let pending = try? await migrations.pending(), pending.isEmpty { return true }
             await cancelWhenGracefulShutdown { try? await Task.sleep(for: self.settings.pollInterval) }
         }
         return false

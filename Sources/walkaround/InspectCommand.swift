@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Inference
 import WalkaroundCore
 import WalkaroundServer
 
@@ -33,11 +34,20 @@ struct Inspect: AsyncParsableCommand {
         var verdict: String
         var quality: QualityReport?
         var advice: String?
+        var detections: [Found]?
+    }
+
+    struct Found: Encodable {
+        var model: String
+        var className: String
+        var confidence: Double
+        var box: Box
     }
 
     func run() async throws {
         let settings = WalkaroundSettings(reader: common.reader())
         let analyzer = PhotoAnalyzer(decoder: PhotoDecoder(maxPixels: settings.maxImagePixels), thresholds: settings.quality)
+        let detectors = try loadDetectors(settings.inference)
         var results: [Result] = []
         var accepted: [(file: String, hash: PerceptualHash)] = []
         for file in photos {
@@ -54,12 +64,21 @@ struct Inspect: AsyncParsableCommand {
                 }
             }
             let header = analysis.header
+            var found: [Found]? = detectors.isEmpty ? nil : []
+            if analysis.header != nil {
+                for detector in detectors {
+                    guard let boxed = analysis.letterboxed(size: detector.info.inputSize) else { continue }
+                    found! += try detector.detect([boxed])[0].map {
+                        Found(model: detector.configuration.name, className: $0.className, confidence: Double($0.confidence), box: $0.box)
+                    }
+                }
+            }
             results.append(
                 Result(
                     file: file, format: header?.format, width: header?.uprightSize.width, height: header?.uprightSize.height,
                     orientation: header?.orientation.rawValue, storedWidth: header?.width, storedHeight: header?.height,
                     letterbox: analysis.letterboxed?.letterbox, verdict: report.accepted ? "accepted" : "rejected",
-                    quality: report, advice: report.advice
+                    quality: report, advice: report.advice, detections: found
                 )
             )
         }
@@ -76,6 +95,19 @@ struct Inspect: AsyncParsableCommand {
                 String(format: "sharpness %.0f, luma %.0f, dark %.0f%%, bright %.0f%%", $0.sharpness, $0.meanLuminance, $0.darkClippedShare * 100, $0.brightClippedShare * 100)
             } ?? ""
             print("\(result.file): \(result.verdict), \(size), orientation \(result.orientation ?? 1), \(measures)\(result.advice.map { " — " + $0 } ?? "")")
+            for found in result.detections ?? [] {
+                let box = [found.box.x1, found.box.y1, found.box.x2, found.box.y2].map { String(Int($0.rounded())) }.joined(separator: ",")
+                print("  \(found.className) \(Int((found.confidence * 100).rounded()))% at \(box) (\(found.model))")
+            }
         }
+    }
+
+    /// The configured models, loaded directly (no batching for a one-off command); none when
+    /// detection is off (`WALKAROUND_MODEL_PATH=""`).
+    private func loadDetectors(_ settings: InferenceSettings?) throws -> [YOLODetector] {
+        guard let settings else { return [] }
+        let runtime = try ONNXRuntime(path: settings.libraryPath)
+        let models = try settings.modelsFile.map(InferenceService.readModels) ?? settings.models
+        return try models.map { try YOLODetector(runtime: runtime, configuration: $0, settings: settings.session) }
     }
 }

@@ -5,7 +5,11 @@ For each test scene (rendered by render_dataset.py's code at the model's input w
 both sides decode the same pixels) it runs the model the way Ultralytics does: its LetterBox
 (square, no auto padding), BGR→RGB, NCHW float32 /255, ONNX Runtime (Python), Ultralytics'
 non_max_suppression and scale_boxes. Writes FIXTURES/reference/*.png and FIXTURES/reference.json.
-Usage: make_reference.py MODEL.onnx FIXTURES_DIR [COUNT] [CONFIDENCE]
+
+It also renders a held-out set (seeds never used for training) at the training size, as JPEG,
+with the ground-truth boxes: FIXTURES/holdout/*.jpg and FIXTURES/holdout.json, for the test that
+the model finds rendered damage where it was drawn.
+Usage: make_reference.py MODEL.onnx FIXTURES_DIR [COUNT] [CONFIDENCE] [HOLDOUT]
 """
 import json
 import os
@@ -21,7 +25,7 @@ from ultralytics.utils import ops
 from ultralytics.utils.nms import non_max_suppression
 
 sys.path.insert(0, os.path.dirname(__file__))
-from render_dataset import render  # noqa: E402
+from render_dataset import CLASSES, render  # noqa: E402
 
 model, fixtures = sys.argv[1], sys.argv[2]
 count = int(sys.argv[3]) if len(sys.argv) > 3 else 6
@@ -54,3 +58,19 @@ for i in range(count):
 with open(f"{fixtures}/reference.json", "w") as f:
     json.dump({"model": os.path.basename(model), "input_size": size, "confidence": conf, "iou": iou, "cases": cases}, f, indent=1)
 print(sum(len(c["detections"]) for c in cases), "reference detections in", count, "scenes")
+
+holdout = int(sys.argv[5]) if len(sys.argv) > 5 else 24
+os.makedirs(f"{fixtures}/holdout", exist_ok=True)
+truth = []
+for i in range(holdout):
+    rng = random.Random(77_000_000 + i)
+    image, labels = render(rng, 640, 480)
+    name = f"holdout-{i}.jpg"
+    image.save(f"{fixtures}/holdout/{name}", quality=90)
+    truth.append({"image": name, "objects": [
+        {"class": CLASSES[c], "box": [(x - w / 2) * 640, (y - h / 2) * 480, (x + w / 2) * 640, (y + h / 2) * 480]}
+        for c, x, y, w, h in labels
+    ]})
+with open(f"{fixtures}/holdout.json", "w") as f:
+    json.dump(truth, f, indent=1)
+print(sum(len(t["objects"]) for t in truth), "objects in", holdout, "held-out scenes")

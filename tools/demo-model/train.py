@@ -46,6 +46,7 @@ with open(os.path.join(a.out, "metrics.json"), "w") as f:
         "map50_95_test": round(float(metrics.box.map), 4),
         "ap50_per_class": per_class,
         "epochs": a.epochs, "imgsz": a.imgsz, "batch": a.batch,
+        "train_images": len(os.listdir(os.path.join(a.data, "images", "train"))),
         "train_seconds": round(train_seconds),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, CPU only",
     }, f, indent=2)

@@ -19,4 +19,8 @@ YOLO_CONFIG_DIR="$PWD/$work/config" .venv-train/bin/python tools/demo-model/trai
   --epochs "$epochs" --imgsz "$imgsz"
 cp "$work/walkaround-demo.onnx" models/walkaround-demo.onnx
 cp "$work/metrics.json" models/walkaround-demo.metrics.json
+.venv-train/bin/python tools/demo-model/model_card.py models/walkaround-demo.metrics.json > models/README.md
+# Reference detections (Ultralytics on ONNX Runtime Python) and held-out scenes for the Swift tests.
+rm -rf Tests/InferenceTests/Fixtures/reference Tests/InferenceTests/Fixtures/holdout
+YOLO_CONFIG_DIR="$PWD/$work/config" .venv-train/bin/python tools/demo-model/make_reference.py models/walkaround-demo.onnx Tests/InferenceTests/Fixtures
 ls -l models/walkaround-demo.onnx

@@ -67,6 +67,7 @@ struct QualityResource: Codable, Equatable {
 /// A detection as the API shows it; the box is in upright original-photo pixels.
 struct DetectionResource: Codable, Equatable {
     var id: String
+    var model: String
     var className: String
     var confidence: Double
     var box: Box
@@ -74,6 +75,7 @@ struct DetectionResource: Codable, Equatable {
 
     init(_ detection: Detection) {
         id = detection.id.apiString
+        model = detection.model
         className = detection.className
         confidence = detection.confidence
         box = detection.box

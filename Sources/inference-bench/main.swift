@@ -1,0 +1,54 @@
+// Inference benchmark, Swift side. Usage: inference-bench MODEL PHOTO [ITERATIONS] [THREADS]
+// Prints JSON lines: the raw ONNX Runtime Run of one letterboxed photo at 640 and at the model's
+// own input size, and the in-process photo path (decode + orient + letterbox + tensor + Run +
+// decode/NMS) at the model's size. Library: ORT_LIBRARY_PATH or .ort/lib/libonnxruntime.so.
+import Foundation
+import Imaging
+import Inference
+
+func milliseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
+func percentile(_ values: [Double], _ share: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * share).rounded(.up)) - 1))]
+}
+
+func measure(_ name: String, iterations: Int, _ body: () throws -> Void) rethrows {
+    for _ in 0..<3 { try body() }
+    var times: [Double] = []
+    for _ in 0..<iterations {
+        let start = ContinuousClock.now
+        try body()
+        times.append(milliseconds(ContinuousClock.now - start))
+    }
+    print(String(format: "{\"what\": \"%@\", \"median_ms\": %.2f, \"p90_ms\": %.2f, \"iterations\": %d}", name, percentile(times, 0.5), percentile(times, 0.9), iterations))
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, let data = FileManager.default.contents(atPath: arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: inference-bench MODEL PHOTO [ITERATIONS] [THREADS]\n".utf8))
+    exit(2)
+}
+let iterations = arguments.count > 3 ? Int(arguments[3]) ?? 30 : 30
+let threads = arguments.count > 4 ? Int(arguments[4]) ?? 2 : 2
+let bytes = [UInt8](data)
+let runtime = try ONNXRuntime(path: ONNXRuntime.defaultLibraryPath(environment: ProcessInfo.processInfo.environment))
+let detector = try YOLODetector(
+    runtime: runtime, configuration: ModelConfiguration(name: "bench", path: arguments[1]),
+    settings: SessionSettings(intraOpThreads: threads, preferCUDA: false)
+)
+let size = detector.info.inputSize
+let decoder = PhotoDecoder()
+let at640 = YOLODetector.tensor([try decoder.decodeLetterboxed(bytes, size: 640).letterboxed])
+let atModel = YOLODetector.tensor([try decoder.decodeLetterboxed(bytes, size: size).letterboxed])
+print("{\"model\": \"\(arguments[1])\", \"input\": \(size), \"threads\": \(threads), \"onnxruntime\": \"\(runtime.version)\"}")
+try measure("raw Run at 640", iterations: iterations) { _ = try detector.session.run(at640) }
+try measure("raw Run at \(size)", iterations: iterations) { _ = try detector.session.run(atModel) }
+var found = 0
+try measure("photo: decode + letterbox + Run + NMS at \(size)", iterations: iterations) {
+    let (_, boxed) = try decoder.decodeLetterboxed(bytes, size: size)
+    found = try detector.detect([boxed])[0].count
+}
+print("{\"detections\": \(found)}")
