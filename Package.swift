@@ -140,6 +140,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "InferenceTests",
+            dependencies: [
+                "Inference", "Imaging", "WalkaroundCore",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WalkaroundServerTests",
             dependencies: [
                 "WalkaroundServer",

@@ -33,10 +33,16 @@ struct InspectCommandTests {
         ]
         for (name, bytes) in files { #expect(FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data(bytes))) }
 
-        let (output, status) = try Self.run(["inspect", "--json"] + files.map { "\(folder)/\($0.0)" })
+        let reference = try #require(try DemoModel.reference().first { !$0.detections.isEmpty })
+        try FileManager.default.copyItem(atPath: DemoModel.fixtures + "/reference/" + reference.image, toPath: "\(folder)/scene.png")
+        let model = ["WALKAROUND_MODEL_PATH": DemoModel.path, "ORT_LIBRARY_PATH": DemoModel.library]
+        let (output, status) = try Self.run(["inspect", "--json"] + files.map { "\(folder)/\($0.0)" } + ["\(folder)/scene.png"], environment: model)
         #expect(status == 0)
         let results = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]], "\(output)")
-        #expect(results.count == 4)
+        #expect(results.count == 5)
+        let detected = try #require(results[4]["detections"] as? [[String: Any]])
+        #expect(detected.compactMap { $0["class_name"] as? String }.sorted() == reference.detections.compactMap { $0["class"] as? String }.sorted())
+        #expect(results[0]["detections"] is [Any], "every decodable photo is run through the model")
         let side = results[0]
         #expect(side["width"] as? Int == 1200 && side["height"] as? Int == 900, "upright size")
         #expect(side["stored_width"] as? Int == 900 && side["orientation"] as? Int == 6)
@@ -50,7 +56,9 @@ struct InspectCommandTests {
         #expect((results[3]["advice"] as? String)?.contains("damaged or incomplete") == true)
 
         // Thresholds come from the same configuration as the service.
-        let strict = try Self.run(["inspect", "\(folder)/side.jpg"], environment: ["WALKAROUND_QUALITY_MIN_SHORT_SIDE": "2000"])
+        let strict = try Self.run(
+            ["inspect", "\(folder)/side.jpg"], environment: ["WALKAROUND_QUALITY_MIN_SHORT_SIDE": "2000", "WALKAROUND_MODEL_PATH": ""]
+        )
         #expect(strict.output.contains("rejected") && strict.output.contains("too small"), "\(strict.output)")
     }
 }
