@@ -43,6 +43,11 @@ let package = Package(
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]
         ),
+        .systemLibrary(
+            name: "CTesseract",
+            pkgConfig: "tesseract",
+            providers: [.apt(["libtesseract-dev", "tesseract-ocr-eng"])]
+        ),
         .target(
             name: "Imaging",
             dependencies: ["WalkaroundCore", "CTurboJPEG", "CPNG"],
@@ -53,6 +58,7 @@ let package = Package(
             dependencies: [
                 "WalkaroundCore",
                 "Imaging",
+                "CTesseract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

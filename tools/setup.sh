@@ -14,6 +14,9 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 # Imaging: libjpeg-turbo's TurboJPEG API and libpng, found through pkg-config.
 [ -f /usr/include/turbojpeg.h ] || missing+=(libturbojpeg0-dev)
 pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
+# Plates: Tesseract's C API and its English data (the single-line LSTM model).
+pkg-config --exists tesseract 2>/dev/null || missing+=(libtesseract-dev)
+ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata >/dev/null 2>&1 || missing+=(tesseract-ocr-eng)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -20,15 +20,18 @@ public struct PhotoProcessor: Sendable {
     public let analyzer: PhotoAnalyzer
     /// The detection models; nil runs the quality gate only.
     public let inference: InferenceService?
+    /// Reads the plates the models find; nil leaves plates unread.
+    public let plates: PlateReader?
     /// Added before the stage finishes; a fault-injection knob for crash tests and demos, zero otherwise.
     public var stageDelay: Duration
     private let processingSeconds: Metrics.Timer
 
     public init(
         database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, analyzer: PhotoAnalyzer = PhotoAnalyzer(),
-        inference: InferenceService? = nil, stageDelay: Duration = .zero, metrics: any MetricsFactory
+        inference: InferenceService? = nil, plates: PlateReader? = nil, stageDelay: Duration = .zero, metrics: any MetricsFactory
     ) {
         self.inference = inference
+        self.plates = plates
         self.database = database
         self.blobs = blobs
         self.queue = queue
@@ -50,7 +53,9 @@ public struct PhotoProcessor: Sendable {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
         }
         let analysis = analyzer.analyze(bytes)
-        let detections = try await detect(analysis, photo: photo)
+        let (detections, plateBoxes) = try await detect(analysis, photo: photo)
+        let declared = try await InspectionRepository(database: database).get(photo.inspectionID)?.vehicle.plate
+        let readings = await readPlates(plateBoxes, bytes: bytes, analysis: analysis, photo: photo, declared: declared)
         if stageDelay > .zero { try await Task.sleep(for: stageDelay) }
         let finished = Date()
         let size = analysis.header?.uprightSize
@@ -69,14 +74,22 @@ public struct PhotoProcessor: Sendable {
                 quality: report, at: finished, in: db
             )
             try await DetectionRepository(database: database).replace(detections, of: photo.id, in: db)
+            try await PlateReadingRepository(database: database).replace(readings, of: photo.id, in: db)
             try await queue.complete(job, at: finished, in: db)
+            // The photo now counts (or not) as evidence: vote again over all of the inspection's readings.
+            try await photos.lockInspection(photo.inspectionID, in: db)
+            let evidence = try await PlateReadingRepository(database: database).evidence(ofInspection: photo.inspectionID, in: db)
+            try await InspectionRepository(database: database).setPlateVerdict(
+                photo.inspectionID, PlateVote.vote(evidence, declared: declared), in: db
+            )
         }
         processingSeconds.record(duration: .nanoseconds(Int64(max(0, finished.timeIntervalSince(photo.createdAt)) * 1e9)))
     }
 
-    /// The models' detections on a decodable photo; none without models or pixels.
-    private func detect(_ analysis: PhotoAnalyzer.Analysis, photo: Photo) async throws -> [Detection] {
-        guard let inference, analysis.header != nil else { return [] }
+    /// The models' detections on a decodable photo (none without models or pixels), and the boxes
+    /// of the classes whose role is `plate`.
+    private func detect(_ analysis: PhotoAnalyzer.Analysis, photo: Photo) async throws -> ([Detection], [Box]) {
+        guard let inference, analysis.header != nil else { return ([], []) }
         switch inference.state {
         case .loading: throw JobFailure.transient("the detection models are still loading")
         case .failed(let reason): throw JobFailure.transient("the detection models failed to load: \(reason)")
@@ -91,12 +104,40 @@ public struct PhotoProcessor: Sendable {
             throw JobFailure.transient("detection failed: \(error)")
         }
         let now = Date()
-        return found.map {
+        let detections = found.map {
             Detection(
                 photoID: photo.id, model: $0.model, className: $0.object.className, confidence: Double($0.object.confidence),
                 box: $0.object.box, createdAt: now
             )
         }
+        return (detections, found.filter { $0.role == .plate }.map(\.object.box))
+    }
+
+    /// Reads each plate box. The photo is decoded again, upright and just large enough that the
+    /// smallest plate is `plateHeight` pixels high (the analysis decoded it for the model's small
+    /// input), so OCR sees the photo's own detail. A plate the reader cannot read gives no reading.
+    private func readPlates(_ boxes: [Box], bytes: [UInt8], analysis: PhotoAnalyzer.Analysis, photo: Photo, declared: String?) async
+        -> [PlateReading]
+    {
+        guard let plates, !boxes.isEmpty, let upright = analysis.header?.uprightSize else { return [] }
+        let smallest = boxes.map { $0.y2 - $0.y1 }.min() ?? 1
+        let scale = min(1, Double(plates.plateHeight) * 1.25 / max(1, smallest))
+        let cover = Int((Double(max(upright.width, upright.height)) * scale).rounded(.up))
+        guard let decoded = try? analyzer.decoder.decode(bytes, cover: cover) else { return [] }
+        let sx = Double(decoded.image.width) / Double(upright.width), sy = Double(decoded.image.height) / Double(upright.height)
+        let preferred = declared.flatMap { PlateGrammar.best($0)?.country }
+        var readings: [PlateReading] = []
+        for box in boxes {
+            let scaled = Box(x1: box.x1 * sx, y1: box.y1 * sy, x2: box.x2 * sx, y2: box.y2 * sy)
+            guard let text = await plates.read(decoded.image, box: scaled, preferredCountry: preferred) else { continue }
+            readings.append(
+                PlateReading(
+                    photoID: photo.id, box: box, text: text.text, plate: text.plate, formatted: text.formatted, country: text.country,
+                    confidence: text.confidence, createdAt: Date()
+                )
+            )
+        }
+        return readings
     }
 
     /// Records a failed attempt on the job and the photo: queued again, or failed with the reason kept.

@@ -9,13 +9,33 @@ public struct InspectionRepository: Sendable {
         self.database = database
     }
 
-    public func insert(_ inspection: Inspection) async throws {
-        try await database.execute(
+    /// Stores a new inspection linked to its vehicle (found or created from the declared plate and
+    /// VIN in the same transaction); returns it with `vehicleID` set.
+    @discardableResult
+    public func insert(_ inspection: Inspection) async throws -> Inspection {
+        try await database.transaction { db in
+            var inspection = inspection
+            inspection.vehicleID = try await VehicleRepository(database: database).resolve(inspection.vehicle, at: inspection.createdAt, in: db).id
+            try await db.execute(
+                """
+                INSERT INTO inspections (id, kind, station, plate, vin, reference, status, created_at, completed_at, vehicle_id)
+                VALUES (\(inspection.id), \(inspection.kind.sqlValue), \(inspection.station), \(inspection.vehicle.plate),
+                        \(inspection.vehicle.vin), \(inspection.reference), \(inspection.status.sqlValue),
+                        \(inspection.createdAt), \(inspection.completedAt), \(inspection.vehicleID))
+                """
+            )
+            return inspection
+        }
+    }
+
+    /// Records the plate the photos agree on (the declared plate stays as it is).
+    public func setPlateVerdict(_ id: UUID, _ verdict: PlateVerdict, in db: any SQLExecutor) async throws {
+        try await db.execute(
             """
-            INSERT INTO inspections (id, kind, station, plate, vin, reference, status, created_at, completed_at)
-            VALUES (\(inspection.id), \(inspection.kind.sqlValue), \(inspection.station), \(inspection.vehicle.plate),
-                    \(inspection.vehicle.vin), \(inspection.reference), \(inspection.status.sqlValue),
-                    \(inspection.createdAt), \(inspection.completedAt))
+            UPDATE inspections SET plate_read = \(verdict.plate), plate_formatted = \(verdict.formatted),
+                plate_country = \(verdict.country), plate_confidence = \(verdict.confidence), plate_readings = \(verdict.readings),
+                plate_agreeing = \(verdict.agreeing), plate_check = \(verdict.check.rawValue)
+            WHERE id = \(id)
             """
         )
     }
@@ -35,6 +55,7 @@ public struct InspectionRepository: Sendable {
     public func list(_ filter: InspectionFilter, limit: Int, after cursor: InspectionCursor?) async throws -> [Inspection] {
         var statement: SQLStatement = "SELECT * FROM inspections WHERE 1 = 1"
         if let plate = filter.plate { statement = statement + " AND plate = \(plate)" }
+        if let vehicleID = filter.vehicleID { statement = statement + " AND vehicle_id = \(vehicleID)" }
         if let station = filter.station { statement = statement + " AND station = \(station)" }
         if let kind = filter.kind { statement = statement + " AND kind = \(kind.sqlValue)" }
         if let status = filter.status { statement = statement + " AND status = \(status.sqlValue)" }
@@ -66,7 +87,9 @@ public struct InspectionRepository: Sendable {
             try await db.execute("DELETE FROM idempotency_keys WHERE inspection_id = \(id)")
             try await db.execute("DELETE FROM jobs WHERE photo_id IN (SELECT id FROM photos WHERE inspection_id = \(id))")
             try await db.execute("DELETE FROM photos WHERE inspection_id = \(id)")
+            let vehicle = try await db.first("SELECT vehicle_id FROM inspections WHERE id = \(id)")?.optionalUUID("vehicle_id")
             try await db.execute("DELETE FROM inspections WHERE id = \(id)")
+            if let vehicle { try await VehicleRepository(database: database).removeIfUnused(vehicle, in: db) }
             var orphans: [String] = []
             for address in addresses where try await db.first("SELECT id FROM photos WHERE sha256 = \(address) LIMIT 1") == nil {
                 orphans.append(address)
@@ -82,8 +105,12 @@ public struct InspectionFilter: Sendable, Equatable {
     public var station: String?
     public var kind: Inspection.Kind?
     public var status: Inspection.Status?
+    public var vehicleID: UUID?
 
-    public init(plate: String? = nil, station: String? = nil, kind: Inspection.Kind? = nil, status: Inspection.Status? = nil) {
+    public init(
+        plate: String? = nil, station: String? = nil, kind: Inspection.Kind? = nil, status: Inspection.Status? = nil, vehicleID: UUID? = nil
+    ) {
+        self.vehicleID = vehicleID
         self.plate = plate
         self.station = station
         self.kind = kind
@@ -128,7 +155,14 @@ extension Inspection {
             reference: try row.optionalString("reference"),
             status: try row.value("status"),
             createdAt: try row.date("created_at"),
-            completedAt: try row.optionalDate("completed_at")
+            completedAt: try row.optionalDate("completed_at"),
+            vehicleID: try row.optionalUUID("vehicle_id"),
+            plateVerdict: PlateVerdict(
+                plate: try row.optionalString("plate_read"), formatted: try row.optionalString("plate_formatted"),
+                country: try row.optionalString("plate_country"), confidence: try row.double("plate_confidence"),
+                readings: try row.int("plate_readings"), agreeing: try row.int("plate_agreeing"),
+                check: PlateCheck(rawValue: try row.string("plate_check")) ?? .unread
+            )
         )
     }
 }

@@ -113,6 +113,45 @@ public struct Migrations: Sendable {
                 ALTER TABLE detections ADD COLUMN model TEXT NOT NULL DEFAULT ''
                 """
         ),
+        Migration(
+            version: 4,
+            name: "vehicles, plate readings, the voted plate of each inspection",
+            sql: """
+                CREATE TABLE vehicles (
+                    id {uuid} PRIMARY KEY,
+                    plate TEXT,
+                    vin TEXT,
+                    created_at {time} NOT NULL,
+                    updated_at {time} NOT NULL
+                );
+                CREATE UNIQUE INDEX vehicles_plate ON vehicles (plate);
+                CREATE UNIQUE INDEX vehicles_vin ON vehicles (vin);
+                ALTER TABLE inspections ADD COLUMN vehicle_id {uuid} REFERENCES vehicles (id);
+                ALTER TABLE inspections ADD COLUMN plate_read TEXT;
+                ALTER TABLE inspections ADD COLUMN plate_formatted TEXT;
+                ALTER TABLE inspections ADD COLUMN plate_country TEXT;
+                ALTER TABLE inspections ADD COLUMN plate_confidence {real} NOT NULL DEFAULT 0;
+                ALTER TABLE inspections ADD COLUMN plate_readings INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE inspections ADD COLUMN plate_agreeing INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE inspections ADD COLUMN plate_check TEXT NOT NULL DEFAULT 'unread';
+                CREATE INDEX inspections_vehicle ON inspections (vehicle_id, created_at DESC, id DESC);
+                CREATE TABLE plate_readings (
+                    id {uuid} PRIMARY KEY,
+                    photo_id {uuid} NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+                    text TEXT NOT NULL,
+                    plate TEXT NOT NULL,
+                    formatted TEXT NOT NULL,
+                    country TEXT,
+                    confidence {real} NOT NULL,
+                    x1 {real} NOT NULL,
+                    y1 {real} NOT NULL,
+                    x2 {real} NOT NULL,
+                    y2 {real} NOT NULL,
+                    created_at {time} NOT NULL
+                );
+                CREATE INDEX plate_readings_photo ON plate_readings (photo_id)
+                """
+        ),
     ]
 
     public let database: any SQLDatabase

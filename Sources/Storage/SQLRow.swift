@@ -51,6 +51,10 @@ public struct SQLRow: Sendable {
         }
     }
 
+    public func optionalUUID(_ name: String) throws(StorageError) -> UUID? {
+        isNull(name) ? nil : try uuid(name)
+    }
+
     public func date(_ name: String) throws(StorageError) -> Date {
         switch columns[name] {
         case .date(let value): return value

@@ -11,6 +11,10 @@ public struct Inspection: Sendable, Equatable, Codable {
     public var status: Status
     public var createdAt: Date
     public var completedAt: Date?
+    /// The vehicle record the declared plate and VIN lead to (nil before it is linked).
+    public var vehicleID: UUID?
+    /// The plate the photos agree on and how it compares with the declared plate.
+    public var plateVerdict: PlateVerdict
 
     public init(
         id: UUID = UUID(),
@@ -20,8 +24,12 @@ public struct Inspection: Sendable, Equatable, Codable {
         reference: String? = nil,
         status: Status = .open,
         createdAt: Date,
-        completedAt: Date? = nil
+        completedAt: Date? = nil,
+        vehicleID: UUID? = nil,
+        plateVerdict: PlateVerdict = PlateVerdict()
     ) {
+        self.vehicleID = vehicleID
+        self.plateVerdict = plateVerdict
         self.id = id
         self.kind = kind
         self.station = station
@@ -53,5 +61,24 @@ public struct VehicleRef: Sendable, Equatable, Codable {
     public init(plate: String? = nil, vin: String? = nil) {
         self.plate = plate
         self.vin = vin
+    }
+}
+
+/// A car, known by its plate and, once a station gives it, its VIN. Inspections of the same car
+/// link to one vehicle, so its history (and its last check-out) is one query.
+public struct Vehicle: Sendable, Equatable, Codable {
+    public var id: UUID
+    /// Normalised (letters and digits, upper case), as declared by stations.
+    public var plate: String?
+    public var vin: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: UUID = UUID(), plate: String?, vin: String?, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.plate = plate
+        self.vin = vin
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
     }
 }

@@ -88,7 +88,7 @@ public enum PlateGrammar {
         Format("SE", [L(3, " "), D(3)]),  // ABC 123
         Format("SE", [L(3, " "), D(2), L(1)]),  // ABC 12A
         Format("DK", [L(2, " "), D(2, " "), D(3)]),  // AB 12 345
-        Format("CZ", [D(1), L(1), A(1...1, " "), D(4)]),  // 1A2 3456, 1AB 2345
+        Format("CZ", [D(1), L(1), A(1...1, " "), D(4)], letters: "ABCDEFHIJKLMNPRSTUVXYZ"),  // 1A2 3456, 1AB 2345 (no G, O, Q, W)
         Format("PT", [L(2, "-"), D(2, "-"), L(2)]),  // AA-00-AA (2020)
         Format("PT", [D(2, "-"), L(2, "-"), D(2)]),  // 00-AA-00
         Format("PT", [D(2, "-"), D(2, "-"), L(2)]),  // 00-00-AA
@@ -210,7 +210,17 @@ public enum PlateGrammar {
                             ok = false
                         }
                     case .either:
-                        fixed.append(character)
+                        // A letter the country never uses, read where a digit may stand, is that digit.
+                        if character.isLetter, let allowed = format.letters, !allowed.contains(character) {
+                            if let digit = letterAsDigit[character] {
+                                fixed.append(digit)
+                                count += 1
+                            } else {
+                                ok = false
+                            }
+                        } else {
+                            fixed.append(character)
+                        }
                     }
                     if !ok { break }
                 }

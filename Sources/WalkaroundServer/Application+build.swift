@@ -17,6 +17,10 @@ public struct WalkaroundComponents: Sendable {
     public let metrics: WalkaroundMetrics
     /// The detection models, in processes that run workers and have models configured.
     public let inference: InferenceService?
+    /// The plate reader, where workers run detection models and plates are enabled.
+    public let plates: PlateReader?
+    /// Why the plate reader could not start (missing Tesseract data); the process then reports not ready.
+    public let platesFailure: String?
 
     /// Opens the database named by the settings (PostgreSQL for `DATABASE_URL`, else SQLite in the data folder).
     public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
@@ -26,6 +30,16 @@ public struct WalkaroundComponents: Sendable {
         } else {
             database = try await SQLiteDatabase.open(path: settings.sqlitePath, logger: logger)
         }
+        var plates: PlateReader?, platesFailure: String?
+        if settings.role.runsWorkers, settings.inference != nil, let plateSettings = settings.plates {
+            do {
+                plates = try PlateReader(settings: plateSettings, metrics: metrics.factory)
+                logger.info("plate reader ready", metadata: ["tesseract": "\(plates!.version)", "lanes": "\(plateSettings.lanes)"])
+            } catch {
+                platesFailure = "\(error)"
+                logger.error("plate reader unavailable", metadata: ["error": "\(error)"])
+            }
+        }
         return WalkaroundComponents(
             settings: settings,
             database: database,
@@ -34,7 +48,9 @@ public struct WalkaroundComponents: Sendable {
             signal: WakeSignal(),
             metrics: metrics,
             inference: settings.role.runsWorkers
-                ? settings.inference.map { InferenceService(settings: $0, logger: logger, metrics: metrics.factory) } : nil
+                ? settings.inference.map { InferenceService(settings: $0, logger: logger, metrics: metrics.factory) } : nil,
+            plates: plates,
+            platesFailure: platesFailure
         )
     }
 
@@ -45,7 +61,8 @@ public struct WalkaroundComponents: Sendable {
 
     public func makeWorker(logger: Logger) -> JobWorker {
         let processor = PhotoProcessor(
-            database: database, blobs: blobs, queue: queue, analyzer: analyzer, inference: inference, stageDelay: settings.stageDelay,
+            database: database, blobs: blobs, queue: queue, analyzer: analyzer, inference: inference, plates: plates,
+            stageDelay: settings.stageDelay,
             metrics: metrics.factory
         )
         return JobWorker(queue: queue, processor: processor, settings: settings.worker, signal: signal, logger: logger)
@@ -80,7 +97,9 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     let router = Router(context: WalkaroundRequestContext.self)
     router.add(middleware: RequestObservationMiddleware(factory: components.metrics.factory))
     router.add(middleware: ErrorMiddleware())
-    OperationsController(database: components.database, queue: components.queue, metrics: components.metrics, inference: components.inference)
+    OperationsController(database: components.database, queue: components.queue, metrics: components.metrics, inference: components.inference,
+        platesFailure: components.platesFailure
+    )
         .addRoutes(to: router)
     guard components.settings.role.servesAPI else { return router }
 

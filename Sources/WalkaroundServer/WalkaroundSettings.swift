@@ -39,6 +39,8 @@ public struct WalkaroundSettings: Sendable {
     public var quality: QualityThresholds
     /// Detection models and how they run; nil when no model is configured (quality gate only).
     public var inference: InferenceSettings?
+    /// The plate reader (runs on the models' `plate` boxes); nil when switched off.
+    public var plates: PlateReader.Settings?
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Fault injection for crash tests and demos: extra time spent in each job. Zero in production.
@@ -90,6 +92,12 @@ public struct WalkaroundSettings: Sendable {
         } else {
             inference = nil
         }
+        plates =
+            reader.bool(forKey: "walkaround.plates.enabled", default: true)
+            ? PlateReader.Settings(
+                dataPath: reader.string(forKey: "walkaround.plates.tessdata", default: PlateReader.Settings.defaultDataPath),
+                lanes: reader.int(forKey: "walkaround.plates.lanes", default: 2)
+            ) : nil
         worker = JobWorker.Settings(
             concurrency: reader.int(forKey: "walkaround.worker.concurrency", default: 4),
             lease: .milliseconds(reader.int(forKey: "walkaround.job.leaseMs", default: 60_000)),

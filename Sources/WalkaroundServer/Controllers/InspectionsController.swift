@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Storage
 import WalkaroundCore
 
@@ -15,6 +16,29 @@ struct InspectionsController {
         group.get("inspections/:id", use: get)
         group.delete("inspections/:id", use: erase)
         group.post("inspections/:id/complete", use: complete)
+        group.get("vehicles/:plate/inspections", use: vehicleHistory)
+    }
+
+    /// `GET /v1/vehicles/{plate}/inspections`: the vehicle the plate belongs to and its
+    /// inspections, newest first (a station key sees its own station's only). The plate may be
+    /// written any way ("m-ab 1234"); 404 when no inspection ever declared it.
+    @Sendable func vehicleHistory(request: Request, context: WalkaroundRequestContext) async throws -> VehicleHistoryResource {
+        let key = try context.requireKey()
+        let raw = try context.parameters.require("plate")
+        let plate = VehicleRef.normalisedPlate(raw.removingPercentEncoding ?? raw)
+        guard (2...12).contains(plate.count) else {
+            throw APIError.badRequest("invalid_parameter", "plate must have 2 to 12 letters and digits")
+        }
+        guard let vehicle = try await VehicleRepository(database: inspections.database).byPlate(plate) else {
+            throw APIError.notFound("vehicle")
+        }
+        let (limit, cursor) = try Self.pageParameters(request.uri.queryParameters)
+        var filter = InspectionFilter(vehicleID: vehicle.id)
+        if key.role == .station { filter.station = key.station }
+        let page = try await inspections.list(filter, limit: limit + 1, after: cursor)
+        let items = Array(page.prefix(limit))
+        let next = page.count > limit ? items.last.map { InspectionCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
+        return VehicleHistoryResource(vehicle: VehicleResource(vehicle), items: items.map { InspectionResource($0) }, nextCursor: next)
     }
 
     @Sendable func create(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<InspectionResource> {
@@ -24,12 +48,12 @@ struct InspectionsController {
         guard key.canWrite(station: inspection.station) else {
             throw APIError.forbidden("this key may not create inspections for station \(inspection.station)")
         }
-        try await inspections.insert(inspection)
+        let stored = try await inspections.insert(inspection)
         context.logger.info("inspection created", metadata: ["inspection": "\(inspection.id)", "station": "\(inspection.station)"])
         return EditedResponse(
             status: .created,
             headers: [.location: "/v1/inspections/\(inspection.id.apiString)"],
-            response: InspectionResource(inspection, photos: [])
+            response: InspectionResource(stored, photos: [])
         )
     }
 
@@ -58,20 +82,7 @@ struct InspectionsController {
             }
             filter.station = key.station
         }
-        var limit = 50
-        if let text = query["limit"] {
-            guard let value = Int(text), (1...200).contains(value) else {
-                throw APIError.badRequest("invalid_parameter", "limit must be an integer from 1 to 200")
-            }
-            limit = value
-        }
-        var cursor: InspectionCursor?
-        if let token = query["cursor"] {
-            guard let value = InspectionCursor(token: String(token)) else {
-                throw APIError.badRequest("invalid_cursor", "cursor is not one this server issued")
-            }
-            cursor = value
-        }
+        let (limit, cursor) = try Self.pageParameters(query)
         let page = try await inspections.list(filter, limit: limit + 1, after: cursor)
         let items = Array(page.prefix(limit))
         let next = page.count > limit ? items.last.map { InspectionCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
@@ -82,7 +93,8 @@ struct InspectionsController {
         let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), access: .read)
         return InspectionResource(
             inspection, photos: try await photos.photos(of: inspection.id),
-            detections: try await DetectionRepository(database: photos.database).detections(ofInspection: inspection.id)
+            detections: try await DetectionRepository(database: photos.database).detections(ofInspection: inspection.id),
+            plateReadings: try await PlateReadingRepository(database: photos.database).readings(ofInspection: inspection.id)
         )
     }
 
@@ -110,6 +122,25 @@ struct InspectionsController {
         for address in orphans { try await blobs.remove(sha256: address) }
         context.logger.notice("inspection erased", metadata: ["inspection": "\(id)", "files_removed": "\(orphans.count)"])
         return .noContent
+    }
+
+    /// `limit` (1–200, default 50) and `cursor` of a listing; 400 for values this server would not issue.
+    static func pageParameters(_ query: FlatDictionary<Substring, Substring>) throws -> (Int, InspectionCursor?) {
+        var limit = 50
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...200).contains(value) else {
+                throw APIError.badRequest("invalid_parameter", "limit must be an integer from 1 to 200")
+            }
+            limit = value
+        }
+        var cursor: InspectionCursor?
+        if let token = query["cursor"] {
+            guard let value = InspectionCursor(token: String(token)) else {
+                throw APIError.badRequest("invalid_cursor", "cursor is not one this server issued")
+            }
+            cursor = value
+        }
+        return (limit, cursor)
     }
 
     /// Checks the body's values and builds the inspection (422 for valid JSON with wrong values).

@@ -13,9 +13,11 @@ struct OperationsController {
     let metrics: WalkaroundMetrics
     let queuedGauge: Gauge
     let inference: InferenceService?
+    let platesFailure: String?
 
-    init(database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics, inference: InferenceService?) {
+    init(database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics, inference: InferenceService?, platesFailure: String? = nil) {
         self.inference = inference
+        self.platesFailure = platesFailure
         self.database = database
         self.migrations = Migrations(database: database)
         self.queue = queue
@@ -40,6 +42,8 @@ struct OperationsController {
         var pendingMigrations: [Int]
         /// `ready`, `loading` or `failed: reason`; absent where no models run (API-only pods).
         var models: String?
+        /// `failed: reason` when the plate reader could not start; absent otherwise.
+        var plates: String?
     }
 
     /// Alive: the process answers. Never touches the database, so a database outage does not restart pods.
@@ -58,10 +62,11 @@ struct OperationsController {
             case .loading: "loading"
             case .failed(let reason): "failed: \(reason)"
             }
-        let isReady = reachable && pending.isEmpty && (models == nil || models == "ready")
+        let plates = platesFailure.map { "failed: \($0)" }
+        let isReady = reachable && pending.isEmpty && (models == nil || models == "ready") && plates == nil
         return EditedResponse(
             status: isReady ? .ok : .serviceUnavailable,
-            response: Readiness(status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending, models: models)
+            response: Readiness(status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending, models: models, plates: plates)
         )
     }
 

@@ -16,6 +16,7 @@ struct PhotoResource: ResponseCodable, Equatable {
     var orientation: Int?
     var quality: QualityResource?
     var detections: [DetectionResource]?
+    var plateReadings: [PlateReadingResource]?
     var error: String?
     var createdAt: Date
     var processedAt: Date?
@@ -27,7 +28,8 @@ struct PhotoResource: ResponseCodable, Equatable {
         var annotated: String
     }
 
-    init(_ photo: Photo, detections: [Detection]? = nil) {
+    init(_ photo: Photo, detections: [Detection]? = nil, plateReadings: [PlateReading]? = nil) {
+        self.plateReadings = plateReadings?.map(PlateReadingResource.init)
         id = photo.id.apiString
         inspectionId = photo.inspectionID.apiString
         view = photo.view
@@ -83,12 +85,60 @@ struct DetectionResource: Codable, Equatable {
     }
 }
 
+/// One plate read on one photo: the OCR text, the grammar's reading, country and confidence.
+struct PlateReadingResource: Codable, Equatable {
+    var text: String
+    var plate: String
+    var formatted: String
+    var country: String?
+    var confidence: Double
+    var box: Box
+
+    init(_ reading: PlateReading) {
+        text = reading.text
+        plate = reading.plate
+        formatted = reading.formatted
+        country = reading.country
+        confidence = reading.confidence
+        box = reading.box
+    }
+}
+
+/// The plate check of an inspection: what the station declared, what the photos agree on, and
+/// the verdict. `mismatch` is true when the photos show, with confidence, another plate.
+struct PlateCheckResource: Codable, Equatable {
+    var declared: String?
+    var read: String?
+    var formatted: String?
+    var country: String?
+    var confidence: Double
+    var readings: Int
+    var agreeing: Int
+    var check: PlateCheck
+    var mismatch: Bool
+
+    init(_ inspection: Inspection) {
+        let verdict = inspection.plateVerdict
+        declared = inspection.vehicle.plate
+        read = verdict.plate
+        formatted = verdict.formatted
+        country = verdict.country
+        confidence = (verdict.confidence * 1000).rounded() / 1000
+        readings = verdict.readings
+        agreeing = verdict.agreeing
+        check = verdict.check
+        mismatch = verdict.mismatch
+    }
+}
+
 /// An inspection as the API shows it, with its photos when they were loaded.
 struct InspectionResource: ResponseCodable, Equatable {
     var id: String
     var kind: Inspection.Kind
     var station: String
     var vehicle: VehicleRef
+    var vehicleId: String?
+    var plate: PlateCheckResource
     var reference: String?
     var status: Inspection.Status
     var createdAt: Date
@@ -96,8 +146,12 @@ struct InspectionResource: ResponseCodable, Equatable {
     var photos: [PhotoResource]?
     var photoCounts: [String: Int]?
 
-    init(_ inspection: Inspection, photos: [Photo]? = nil, detections: [UUID: [Detection]] = [:]) {
+    init(
+        _ inspection: Inspection, photos: [Photo]? = nil, detections: [UUID: [Detection]] = [:], plateReadings: [UUID: [PlateReading]] = [:]
+    ) {
         id = inspection.id.apiString
+        vehicleId = inspection.vehicleID?.apiString
+        plate = PlateCheckResource(inspection)
         kind = inspection.kind
         station = inspection.station
         vehicle = inspection.vehicle
@@ -105,7 +159,7 @@ struct InspectionResource: ResponseCodable, Equatable {
         status = inspection.status
         createdAt = inspection.createdAt
         completedAt = inspection.completedAt
-        self.photos = photos?.map { PhotoResource($0, detections: detections[$0.id] ?? []) }
+        self.photos = photos?.map { PhotoResource($0, detections: detections[$0.id] ?? [], plateReadings: plateReadings[$0.id] ?? []) }
         photoCounts = photos.map { photos in
             Dictionary(grouping: photos, by: \.status.rawValue).mapValues(\.count)
         }
@@ -116,6 +170,27 @@ struct InspectionResource: ResponseCodable, Equatable {
 struct InspectionPage: ResponseCodable {
     var items: [InspectionResource]
     var nextCursor: String?
+}
+
+/// A vehicle and one page of its inspections, newest first.
+struct VehicleHistoryResource: ResponseCodable {
+    var vehicle: VehicleResource
+    var items: [InspectionResource]
+    var nextCursor: String?
+}
+
+struct VehicleResource: Codable, Equatable {
+    var id: String
+    var plate: String?
+    var vin: String?
+    var createdAt: Date
+
+    init(_ vehicle: Vehicle) {
+        id = vehicle.id.apiString
+        plate = vehicle.plate
+        vin = vehicle.vin
+        createdAt = vehicle.createdAt
+    }
 }
 
 /// The body of `POST /v1/inspections`.
