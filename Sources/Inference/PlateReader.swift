@@ -82,6 +82,28 @@ public final class PlateReader: Sendable {
         return result
     }
 
+    /// Reads each plate box (upright photo pixels) of a photo file. The photo is decoded again,
+    /// upright and just large enough that the smallest plate is `plateHeight` pixels high (the
+    /// quality gate decoded it for the model's small input), so OCR sees the photo's own detail.
+    /// Boxes whose plate cannot be read are left out.
+    public func readPlates(in bytes: [UInt8], decoder: PhotoDecoder, boxes: [Box], preferredCountry: String? = nil) async
+        -> [(box: Box, text: PlateText)]
+    {
+        guard !boxes.isEmpty, let header = try? decoder.header(bytes) else { return [] }
+        let upright = header.uprightSize
+        let smallest = boxes.map { $0.y2 - $0.y1 }.min() ?? 1
+        let scale = min(1, Double(plateHeight) * 1.25 / max(1, smallest))
+        let cover = Int((Double(max(upright.width, upright.height)) * scale).rounded(.up))
+        guard let decoded = try? decoder.decode(bytes, cover: cover) else { return [] }
+        let sx = Double(decoded.image.width) / Double(upright.width), sy = Double(decoded.image.height) / Double(upright.height)
+        var found: [(box: Box, text: PlateText)] = []
+        for box in boxes {
+            let scaled = Box(x1: box.x1 * sx, y1: box.y1 * sy, x2: box.x2 * sx, y2: box.y2 * sy)
+            if let text = await read(decoded.image, box: scaled, preferredCountry: preferredCountry) { found.append((box, text)) }
+        }
+        return found
+    }
+
     /// Prepares the crop, reads the isolated characters and, when the grammar finds no plate in
     /// that, the whole stretched crop; the better reading wins.
     static func read(

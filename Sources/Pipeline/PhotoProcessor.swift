@@ -113,31 +113,18 @@ public struct PhotoProcessor: Sendable {
         return (detections, found.filter { $0.role == .plate }.map(\.object.box))
     }
 
-    /// Reads each plate box. The photo is decoded again, upright and just large enough that the
-    /// smallest plate is `plateHeight` pixels high (the analysis decoded it for the model's small
-    /// input), so OCR sees the photo's own detail. A plate the reader cannot read gives no reading.
+    /// The plate readings of the `plate` boxes (see `PlateReader.readPlates`).
     private func readPlates(_ boxes: [Box], bytes: [UInt8], analysis: PhotoAnalyzer.Analysis, photo: Photo, declared: String?) async
         -> [PlateReading]
     {
-        guard let plates, !boxes.isEmpty, let upright = analysis.header?.uprightSize else { return [] }
-        let smallest = boxes.map { $0.y2 - $0.y1 }.min() ?? 1
-        let scale = min(1, Double(plates.plateHeight) * 1.25 / max(1, smallest))
-        let cover = Int((Double(max(upright.width, upright.height)) * scale).rounded(.up))
-        guard let decoded = try? analyzer.decoder.decode(bytes, cover: cover) else { return [] }
-        let sx = Double(decoded.image.width) / Double(upright.width), sy = Double(decoded.image.height) / Double(upright.height)
+        guard let plates, analysis.header != nil else { return [] }
         let preferred = declared.flatMap { PlateGrammar.best($0)?.country }
-        var readings: [PlateReading] = []
-        for box in boxes {
-            let scaled = Box(x1: box.x1 * sx, y1: box.y1 * sy, x2: box.x2 * sx, y2: box.y2 * sy)
-            guard let text = await plates.read(decoded.image, box: scaled, preferredCountry: preferred) else { continue }
-            readings.append(
-                PlateReading(
-                    photoID: photo.id, box: box, text: text.text, plate: text.plate, formatted: text.formatted, country: text.country,
-                    confidence: text.confidence, createdAt: Date()
-                )
+        return await plates.readPlates(in: bytes, decoder: analyzer.decoder, boxes: boxes, preferredCountry: preferred).map {
+            PlateReading(
+                photoID: photo.id, box: $0.box, text: $0.text.text, plate: $0.text.plate, formatted: $0.text.formatted,
+                country: $0.text.country, confidence: $0.text.confidence, createdAt: Date()
             )
         }
-        return readings
     }
 
     /// Records a failed attempt on the job and the photo: queued again, or failed with the reason kept.

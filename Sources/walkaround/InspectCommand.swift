@@ -19,7 +19,25 @@ struct Inspect: AsyncParsableCommand {
     @Flag(help: "Print JSON (an array, one object per photo) instead of a line per photo.")
     var json = false
 
+    @Option(help: "The plate the station declared: the voted plate is checked against it.")
+    var plate: String?
+
     @OptionGroup var common: CommonOptions
+
+    /// Everything printed with --json: each photo, then the plate the photos agree on.
+    struct Output: Encodable {
+        var photos: [Result]
+        var plate: PlateVerdict?
+    }
+
+    struct Plate: Encodable {
+        var text: String
+        var plate: String
+        var formatted: String
+        var country: String?
+        var confidence: Double
+        var box: Box
+    }
 
     struct Result: Encodable {
         var file: String
@@ -35,6 +53,7 @@ struct Inspect: AsyncParsableCommand {
         var quality: QualityReport?
         var advice: String?
         var detections: [Found]?
+        var plateReadings: [Plate]?
     }
 
     struct Found: Encodable {
@@ -48,7 +67,10 @@ struct Inspect: AsyncParsableCommand {
         let settings = WalkaroundSettings(reader: common.reader())
         let analyzer = PhotoAnalyzer(decoder: PhotoDecoder(maxPixels: settings.maxImagePixels), thresholds: settings.quality)
         let detectors = try loadDetectors(settings.inference)
+        let reader = detectors.isEmpty ? nil : try settings.plates.map { try PlateReader(settings: $0) }
+        let preferred = plate.flatMap { PlateGrammar.best($0)?.country }
         var results: [Result] = []
+        var votes: [PlateReading] = []
         var accepted: [(file: String, hash: PerceptualHash)] = []
         for file in photos {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -65,11 +87,29 @@ struct Inspect: AsyncParsableCommand {
             }
             let header = analysis.header
             var found: [Found]? = detectors.isEmpty ? nil : []
+            var plateBoxes: [Box] = []
             if analysis.header != nil {
                 for detector in detectors {
                     guard let boxed = analysis.letterboxed(size: detector.info.inputSize) else { continue }
-                    found! += try detector.detect([boxed])[0].map {
+                    let objects = try detector.detect([boxed])[0]
+                    found! += objects.map {
                         Found(model: detector.configuration.name, className: $0.className, confidence: Double($0.confidence), box: $0.box)
+                    }
+                    plateBoxes += objects.filter { detector.configuration.role(of: $0.className) == .plate }.map(\.box)
+                }
+            }
+            var readings: [Plate]?
+            if let reader {
+                let read = await reader.readPlates(in: [UInt8](data), decoder: analyzer.decoder, boxes: plateBoxes, preferredCountry: preferred)
+                readings = read.map {
+                    Plate(text: $0.text.text, plate: $0.text.plate, formatted: $0.text.formatted, country: $0.text.country, confidence: $0.text.confidence, box: $0.box)
+                }
+                if report.accepted {
+                    votes += read.map {
+                        PlateReading(
+                            photoID: UUID(), box: $0.box, text: $0.text.text, plate: $0.text.plate, formatted: $0.text.formatted,
+                            country: $0.text.country, confidence: $0.text.confidence, createdAt: Date()
+                        )
                     }
                 }
             }
@@ -78,7 +118,7 @@ struct Inspect: AsyncParsableCommand {
                     file: file, format: header?.format, width: header?.uprightSize.width, height: header?.uprightSize.height,
                     orientation: header?.orientation.rawValue, storedWidth: header?.width, storedHeight: header?.height,
                     letterbox: analysis.letterboxed?.letterbox, verdict: report.accepted ? "accepted" : "rejected",
-                    quality: report, advice: report.advice, detections: found
+                    quality: report, advice: report.advice, detections: found, plateReadings: readings
                 )
             )
         }
@@ -86,7 +126,8 @@ struct Inspect: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            let output = Output(photos: results, plate: reader == nil ? nil : PlateVote.vote(votes, declared: plate))
+            print(String(decoding: try encoder.encode(output), as: UTF8.self))
             return
         }
         for result in results {
@@ -99,6 +140,14 @@ struct Inspect: AsyncParsableCommand {
                 let box = [found.box.x1, found.box.y1, found.box.x2, found.box.y2].map { String(Int($0.rounded())) }.joined(separator: ",")
                 print("  \(found.className) \(Int((found.confidence * 100).rounded()))% at \(box) (\(found.model))")
             }
+            for reading in result.plateReadings ?? [] {
+                print("  plate \(reading.formatted) (\(reading.country ?? "no format"), read \"\(reading.text)\", \(Int((reading.confidence * 100).rounded()))%)")
+            }
+        }
+        if reader != nil {
+            let verdict = PlateVote.vote(votes, declared: plate)
+            let read = verdict.formatted.map { "\($0) (\(verdict.country ?? "?"), \(Int((verdict.confidence * 100).rounded()))%, \(verdict.agreeing) of \(verdict.readings) readings)" }
+            print("plate: \(read ?? "none read"); check: \(verdict.check.rawValue)\(verdict.mismatch ? " — the photos show another car than declared" : "")")
         }
     }
 

@@ -38,7 +38,8 @@ struct InspectCommandTests {
         let model = ["WALKAROUND_MODEL_PATH": DemoModel.path, "ORT_LIBRARY_PATH": DemoModel.library]
         let (output, status) = try Self.run(["inspect", "--json"] + files.map { "\(folder)/\($0.0)" } + ["\(folder)/scene.png"], environment: model)
         #expect(status == 0)
-        let results = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]], "\(output)")
+        let printed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let results = try #require(printed["photos"] as? [[String: Any]])
         #expect(results.count == 5)
         let detected = try #require(results[4]["detections"] as? [[String: Any]])
         #expect(detected.compactMap { $0["class_name"] as? String }.sorted() == reference.detections.compactMap { $0["class"] as? String }.sorted())
@@ -60,5 +61,28 @@ struct InspectCommandTests {
             ["inspect", "\(folder)/side.jpg"], environment: ["WALKAROUND_QUALITY_MIN_SHORT_SIDE": "2000", "WALKAROUND_MODEL_PATH": ""]
         )
         #expect(strict.output.contains("rejected") && strict.output.contains("too small"), "\(strict.output)")
+    }
+
+    @Test func readsThePlatesAndVotesAgainstTheDeclaredOne() throws {
+        let folder = DemoModel.fixtures + "/plates"
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/plates.json"))
+        let cases = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        let scene = try #require(cases.first { $0["set"] as? String == "scenes" })
+        let file = folder + "/" + (scene["image"] as? String ?? "")
+        let truth = (scene["text"] as? String ?? "").uppercased().filter { $0.isLetter || $0.isNumber }
+        let model = ["WALKAROUND_MODEL_PATH": DemoModel.path, "ORT_LIBRARY_PATH": DemoModel.library]
+
+        let (output, status) = try Self.run(["inspect", "--json", "--plate", "XX-999-XX", file], environment: model)
+        #expect(status == 0)
+        let printed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let photo = try #require((printed["photos"] as? [[String: Any]])?.first)
+        let readings = try #require(photo["plate_readings"] as? [[String: Any]])
+        #expect(readings.first?["plate"] as? String == truth, "\(readings)")
+        let vote = try #require(printed["plate"] as? [String: Any])
+        #expect(vote["plate"] as? String == truth)
+        #expect(vote["check"] as? String == "mismatch", "declared XX-999-XX, the car shows \(truth)")
+
+        let text = try Self.run(["inspect", "--plate", truth, file], environment: model)
+        #expect(text.output.contains("check: match"), "\(text.output)")
     }
 }
