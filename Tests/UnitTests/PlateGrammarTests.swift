@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WalkaroundCore
 
@@ -47,9 +48,12 @@ struct PlateGrammarTests {
         #expect(PlateGrammar.readings("1234 BOD").allSatisfy { $0.country != "ES" })
         // Without the country, "I234 BCD" is Innsbruck as read, or Spain with one correction.
         #expect(PlateGrammar.readings("I234 BCD").prefix(2).map(\.country).sorted() == ["AT", "ES"])
-        // Czech third character may be a letter or a digit: never "fixed".
+        // Czech third character may be a letter or a digit: not "fixed" when it is a Czech letter...
         let czech = try #require(PlateGrammar.best("1AB 2345"))
         #expect(czech.country == "CZ" && czech.normalised == "1AB2345" && czech.corrections == 0)
+        // ...but Czech plates never use O, so an O there is the digit 0.
+        let zero = try #require(PlateGrammar.readings("9TO 4985").first { $0.country == "CZ" })
+        #expect(zero.normalised == "9T04985" && zero.corrections == 1)
         // A reading that needs no correction beats one that needs one.
         let readings = PlateGrammar.readings("AB-123-CD")
         #expect(readings.first?.corrections == 0)
@@ -72,5 +76,40 @@ struct PlateGrammarTests {
         // Not a Swiss canton: only readings that change characters and move the groups remain.
         let forced = try #require(PlateGrammar.best("QQ 123456"))
         #expect(forced.country != "CH" && forced.corrections > 0 && forced.confidence < 0.7)
+    }
+}
+
+@Suite("Plate voting across photos")
+struct PlateVoteTests {
+    static func reading(_ plate: String, _ confidence: Double, country: String? = "DE") -> PlateReading {
+        PlateReading(
+            photoID: UUID(), box: Box(x1: 0, y1: 0, x2: 10, y2: 5), text: plate, plate: plate, formatted: plate, country: country,
+            confidence: confidence, createdAt: Date()
+        )
+    }
+
+    @Test func agreeingPhotosOutvoteOneSurePhotoAndConfirmTheDeclaredPlate() {
+        let verdict = PlateVote.vote(
+            [Self.reading("MAB1234", 0.7), Self.reading("MAB1234", 0.6), Self.reading("MAB1284", 0.9)], declared: "M-AB 1234"
+        )
+        #expect(verdict.plate == "MAB1234" && verdict.agreeing == 2 && verdict.readings == 3)
+        #expect(verdict.check == .match && !verdict.mismatch)
+        // Support 1 − 0.3·0.4 = 0.88, share 1.3 / 2.2.
+        #expect(abs(verdict.confidence - 0.88 * 1.3 / 2.2) < 1e-9)
+    }
+
+    @Test func anotherCarIsAMismatchOnlyWhenTheVoteIsSure() {
+        let sure = PlateVote.vote([Self.reading("BXY99", 0.8), Self.reading("BXY99", 0.7)], declared: "M-AB 1234")
+        #expect(sure.check == .mismatch && sure.mismatch)
+        let unsure = PlateVote.vote([Self.reading("BXY99", 0.4), Self.reading("MAB1234", 0.35)], declared: "M-AB 1234")
+        #expect(unsure.plate == "BXY99" && unsure.check == .uncertain && !unsure.mismatch)
+    }
+
+    @Test func nothingReadAndNothingDeclared() {
+        #expect(PlateVote.vote([], declared: "M-AB 1234").check == .unread)
+        #expect(PlateVote.vote([Self.reading("MAB1234", 0.9)], declared: nil).check == .undeclared)
+        // A reading no format fits votes at half weight: a formatted reading of equal confidence wins.
+        let verdict = PlateVote.vote([Self.reading("XQ7", 0.8, country: nil), Self.reading("MAB1234", 0.6)], declared: nil)
+        #expect(verdict.plate == "MAB1234")
     }
 }

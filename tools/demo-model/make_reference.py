@@ -59,7 +59,7 @@ with open(f"{fixtures}/reference.json", "w") as f:
     json.dump({"model": os.path.basename(model), "input_size": size, "confidence": conf, "iou": iou, "cases": cases}, f, indent=1)
 print(sum(len(c["detections"]) for c in cases), "reference detections in", count, "scenes")
 
-holdout = int(sys.argv[5]) if len(sys.argv) > 5 else 24
+holdout = int(sys.argv[5]) if len(sys.argv) > 5 else 60
 os.makedirs(f"{fixtures}/holdout", exist_ok=True)
 truth = []
 for i in range(holdout):

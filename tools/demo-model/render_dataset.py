@@ -23,8 +23,12 @@ BODY_COLOURS = [(235, 235, 232), (190, 192, 196), (40, 42, 46), (150, 20, 28), (
                 (110, 112, 115), (20, 90, 60), (200, 160, 40), (90, 30, 20)]
 FONTS = [f for f in ["/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
                      "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
-                     "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf"] if os.path.exists(f)]
-PLATE_FORMATS = ["LL-LL 1111", "L-LL 111", "LL-111-LL", "11-LLL-1", "1LLL111", "LL 11111", "LLL 111", "LL11 LLL"]
+                     "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
+                     "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf",
+                     "/usr/share/fonts/truetype/liberation2/LiberationMono-Bold.ttf",
+                     "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf"] if os.path.exists(f)]
+PLATE_FORMATS = ["LL-LL 1111", "L-LL 111", "LL-111-LL", "11-LLL-1", "1LLL111", "LL 11111", "LLL 111", "LL11 LLL",
+                 "1111 LLL", "LL 111LL", "1-LLL-111", "11 LL 11", "1L1 1111"]
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 
@@ -68,14 +72,25 @@ def bbox(points, pad, w, h):
     return max(0, min(xs) - pad), max(0, min(ys) - pad), min(w, max(xs) + pad), min(h, max(ys) + pad)
 
 
+def local_brightness(im, x, y):
+    """Mean grey level of the paint around (x, y), to draw damage that contrasts with it."""
+    x, y = int(min(max(x, 0), im.width - 1)), int(min(max(y, 0), im.height - 1))
+    patch = im.crop((max(0, x - 12), max(0, y - 12), x + 12, y + 12)).convert("L")
+    return float(np.asarray(patch).mean())
+
+
 def draw_scratch(rng, im, d, w, h):
+    """Keyed scratches: bright clear coat on dark paint, grey primer showing through light paint."""
     x, y = rng.uniform(w * 0.1, w * 0.9), rng.uniform(h * 0.1, h * 0.9)
-    pts = random_walk(rng, x, y, rng.randint(6, 14), rng.uniform(8, 18), 0.25)
-    colour = rng.choice([(225, 225, 220), (170, 170, 165), (245, 240, 230)])
+    pts = random_walk(rng, x, y, rng.randint(7, 14), rng.uniform(10, 20), 0.25)
+    if local_brightness(im, x, y) < 140:
+        colour = rng.choice([(235, 235, 230), (215, 215, 210), (250, 245, 235)])
+    else:
+        colour = rng.choice([(70, 72, 75), (95, 95, 98), (50, 50, 55)])
     for i in range(rng.randint(1, 3)):
-        off = [(px + i * 2, py + i * 3) for px, py in pts]
-        d.line(off, fill=colour, width=rng.randint(1, 3))
-    return bbox(pts, 4, w, h)
+        off = [(px + i * 3, py + i * 4) for px, py in pts]
+        d.line(off, fill=colour, width=rng.randint(2, 4))
+    return bbox(pts + [(px + 6, py + 8) for px, py in pts], 4, w, h)
 
 
 def draw_dent(rng, im, d, w, h):
@@ -94,24 +109,31 @@ def draw_dent(rng, im, d, w, h):
     return cx - rx * 1.1, cy - ry * 1.1, cx + rx * 1.1, cy + ry * 1.1
 
 
-def crack_lines(rng, d, x, y, n, length, colour, width):
-    pts_all = [(x, y)]
+def crack_lines(rng, d, x, y, n, length, colour, width, rim=None):
+    """Branching cracks; with `rim`, each line gets a lighter edge (chipped paint) under it."""
+    pts_all, strokes = [(x, y)], []
     for _ in range(n):
         pts = random_walk(rng, x, y, rng.randint(3, 7), length / 5, 0.9)
-        d.line(pts, fill=colour, width=width)
+        strokes.append((pts, width))
         pts_all += pts
         if rng.random() < 0.6:  # a branch
             bx, by = pts[len(pts) // 2]
             branch = random_walk(rng, bx, by, rng.randint(2, 4), length / 7, 0.9)
-            d.line(branch, fill=colour, width=1)
+            strokes.append((branch, max(1, width - 1)))
             pts_all += branch
+    if rim is not None:
+        for pts, wd in strokes:
+            d.line(pts, fill=rim, width=wd + 3)
+    for pts, wd in strokes:
+        d.line(pts, fill=colour, width=wd)
     return pts_all
 
 
 def draw_crack(rng, im, d, w, h):
     x, y = rng.uniform(w * 0.15, w * 0.85), rng.uniform(h * 0.15, h * 0.85)
-    pts = crack_lines(rng, d, x, y, rng.randint(2, 4), rng.uniform(40, 90), (20, 20, 22), 2)
-    return bbox(pts, 4, w, h)
+    pts = crack_lines(rng, d, x, y, rng.randint(2, 4), rng.uniform(50, 100), (20, 20, 22), rng.randint(2, 3),
+                      rim=rng.choice([(205, 205, 200), (180, 182, 185), (230, 228, 220)]))
+    return bbox(pts, 5, w, h)
 
 
 def draw_glass(rng, im, d, w, h):
