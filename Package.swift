@@ -137,7 +137,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "inference-bench",
-            dependencies: ["Imaging", "Inference"],
+            dependencies: ["Imaging", "Inference", "WalkaroundCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,6 +5,7 @@
 import Foundation
 import Imaging
 import Inference
+import WalkaroundCore
 
 func milliseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
@@ -27,6 +28,10 @@ func measure(_ name: String, iterations: Int, _ body: () throws -> Void) rethrow
 }
 
 let arguments = CommandLine.arguments
+if arguments.count >= 3, arguments[1] == "plates" {
+    try await benchmarkPlates(folder: arguments[2], iterations: arguments.count > 3 ? Int(arguments[3]) ?? 3 : 3)
+    exit(0)
+}
 guard arguments.count >= 3, let data = FileManager.default.contents(atPath: arguments[2]) else {
     FileHandle.standardError.write(Data("usage: inference-bench MODEL PHOTO [ITERATIONS] [THREADS]\n".utf8))
     exit(2)
@@ -52,3 +57,33 @@ try measure("photo: decode + letterbox + Run + NMS at \(size)", iterations: iter
     found = try detector.detect([boxed])[0].count
 }
 print("{\"detections\": \(found)}")
+
+/// `inference-bench plates FIXTURES [ROUNDS]`: crop → text per plate on the rendered plates
+/// (tools/plates/render_plates.py), one Tesseract lane, sequential: the preparation alone and the
+/// whole read, median and p90 over every plate and round.
+func benchmarkPlates(folder: String, iterations: Int) async throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/plates.json"))
+    let cases = (try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []).filter { $0["set"] as? String != "scenes" }
+    let plates: [(RGBImage, WalkaroundCore.Box)] = try cases.map {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + ($0["image"] as? String ?? ""))))
+        let b = $0["box"] as? [Double] ?? [0, 0, 1, 1]
+        return (try PhotoDecoder().decode(bytes).image, WalkaroundCore.Box(x1: b[0], y1: b[1], x2: b[2], y2: b[3]))
+    }
+    let reader = try PlateReader(settings: .init(lanes: 1))
+    let preparer = PlatePreparer()
+    var prepare: [Double] = [], read: [Double] = []
+    for (image, box) in plates { _ = await reader.read(image, box: box) }  // warm-up
+    for _ in 0..<iterations {
+        for (image, box) in plates {
+            var start = ContinuousClock.now
+            _ = preparer.prepare(image, box: box)
+            prepare.append(milliseconds(ContinuousClock.now - start))
+            start = ContinuousClock.now
+            _ = await reader.read(image, box: box)
+            read.append(milliseconds(ContinuousClock.now - start))
+        }
+    }
+    for (name, times) in [("plate prepare (crop, band, deskew, isolate)", prepare), ("plate read (crop → text, Tesseract \(reader.version))", read)] {
+        print(String(format: "{\"what\": \"%@\", \"median_ms\": %.2f, \"p90_ms\": %.2f, \"plates\": %d}", name, percentile(times, 0.5), percentile(times, 0.9), times.count))
+    }
+}
