@@ -27,7 +27,7 @@ public struct PreparedPlate: Sendable {
 /// 6. isolate the characters: components of the common character height on one line, with the
 ///    plate's frame, screws and paint removed (runs longer than a character are frame lines), drawn
 ///    black on white with a margin and scaled to `characterHeight` pixels.
-public struct PlatePreparer: Sendable {
+public struct PlatePreparer: Sendable, Equatable {
     public var plateHeight: Int
     public var characterHeight: Int
 

@@ -34,11 +34,6 @@ public final class PlateReader: Sendable {
         public static var defaultDataPath: String {
             ProcessInfo.processInfo.environment["TESSDATA_PREFIX"] ?? "/usr/share/tesseract-ocr/5/tessdata"
         }
-
-        public static func == (a: Settings, b: Settings) -> Bool {
-            a.dataPath == b.dataPath && a.lanes == b.lanes && a.preparer.plateHeight == b.preparer.plateHeight
-                && a.preparer.characterHeight == b.preparer.characterHeight
-        }
     }
 
     /// The characters plates use, plus the separators OCR may report.
@@ -148,6 +143,16 @@ public struct PlateText: Sendable, Equatable {
             country = nil
             self.confidence = confidence / 3
         }
+    }
+}
+
+extension PlateReading {
+    /// The reading of `read` for the plate at `box` on a photo.
+    public init(photoID: UUID, box: Box, read: PlateText, at date: Date) {
+        self.init(
+            photoID: photoID, box: box, text: read.text, plate: read.plate, formatted: read.formatted, country: read.country,
+            confidence: read.confidence, createdAt: date
+        )
     }
 }
 

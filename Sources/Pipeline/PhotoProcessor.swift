@@ -54,7 +54,8 @@ public struct PhotoProcessor: Sendable {
         }
         let analysis = analyzer.analyze(bytes)
         let (detections, plateBoxes) = try await detect(analysis, photo: photo)
-        let declared = try await InspectionRepository(database: database).get(photo.inspectionID)?.vehicle.plate
+        // The declared plate steers the country guess and is what the vote is checked against.
+        let declared = plateBoxes.isEmpty ? nil : try await InspectionRepository(database: database).get(photo.inspectionID)?.vehicle.plate
         let readings = await readPlates(plateBoxes, bytes: bytes, analysis: analysis, photo: photo, declared: declared)
         if stageDelay > .zero { try await Task.sleep(for: stageDelay) }
         let finished = Date()
@@ -62,8 +63,10 @@ public struct PhotoProcessor: Sendable {
         let maxDistance = analyzer.thresholds.maxDuplicateDistance
         try await database.transaction { db in
             var report = analysis.report
-            if report.accepted, let hash = report.measures.flatMap({ PerceptualHash(hex: $0.perceptualHash) }) {
-                try await photos.lockInspection(photo.inspectionID, in: db)
+            let hash = report.accepted ? report.measures.flatMap({ PerceptualHash(hex: $0.perceptualHash) }) : nil
+            // The duplicate check and the plate vote read the other photos: one at a time per inspection.
+            if hash != nil || !readings.isEmpty { try await photos.lockInspection(photo.inspectionID, in: db) }
+            if let hash {
                 let earlier = try await photos.acceptedHashes(of: photo.inspectionID, excluding: photo.id, in: db)
                 if let twin = earlier.first(where: { PerceptualHash(hex: $0.hash).map { $0.distance(to: hash) <= maxDistance } ?? false }) {
                     report = report.markingDuplicate(of: twin.view.rawValue)
@@ -76,12 +79,13 @@ public struct PhotoProcessor: Sendable {
             try await DetectionRepository(database: database).replace(detections, of: photo.id, in: db)
             try await PlateReadingRepository(database: database).replace(readings, of: photo.id, in: db)
             try await queue.complete(job, at: finished, in: db)
-            // The photo now counts (or not) as evidence: vote again over all of the inspection's readings.
-            try await photos.lockInspection(photo.inspectionID, in: db)
-            let evidence = try await PlateReadingRepository(database: database).evidence(ofInspection: photo.inspectionID, in: db)
-            try await InspectionRepository(database: database).setPlateVerdict(
-                photo.inspectionID, PlateVote.vote(evidence, declared: declared), in: db
-            )
+            // A photo with readings may change the vote (as evidence or not); one without cannot.
+            if !readings.isEmpty {
+                let evidence = try await PlateReadingRepository(database: database).evidence(ofInspection: photo.inspectionID, in: db)
+                try await InspectionRepository(database: database).setPlateVerdict(
+                    photo.inspectionID, PlateVote.vote(evidence, declared: declared), in: db
+                )
+            }
         }
         processingSeconds.record(duration: .nanoseconds(Int64(max(0, finished.timeIntervalSince(photo.createdAt)) * 1e9)))
     }
@@ -120,10 +124,7 @@ public struct PhotoProcessor: Sendable {
         guard let plates, analysis.header != nil else { return [] }
         let preferred = declared.flatMap { PlateGrammar.best($0)?.country }
         return await plates.readPlates(in: bytes, decoder: analyzer.decoder, boxes: boxes, preferredCountry: preferred).map {
-            PlateReading(
-                photoID: photo.id, box: $0.box, text: $0.text.text, plate: $0.text.plate, formatted: $0.text.formatted,
-                country: $0.text.country, confidence: $0.text.confidence, createdAt: Date()
-            )
+            PlateReading(photoID: photo.id, box: $0.box, read: $0.text, at: Date())
         }
     }
 

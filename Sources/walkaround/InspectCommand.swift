@@ -105,12 +105,7 @@ struct Inspect: AsyncParsableCommand {
                     Plate(text: $0.text.text, plate: $0.text.plate, formatted: $0.text.formatted, country: $0.text.country, confidence: $0.text.confidence, box: $0.box)
                 }
                 if report.accepted {
-                    votes += read.map {
-                        PlateReading(
-                            photoID: UUID(), box: $0.box, text: $0.text.text, plate: $0.text.plate, formatted: $0.text.formatted,
-                            country: $0.text.country, confidence: $0.text.confidence, createdAt: Date()
-                        )
-                    }
+                    votes += read.map { PlateReading(photoID: UUID(), box: $0.box, read: $0.text, at: Date()) }
                 }
             }
             results.append(

@@ -35,10 +35,8 @@ struct InspectionsController {
         let (limit, cursor) = try Self.pageParameters(request.uri.queryParameters)
         var filter = InspectionFilter(vehicleID: vehicle.id)
         if key.role == .station { filter.station = key.station }
-        let page = try await inspections.list(filter, limit: limit + 1, after: cursor)
-        let items = Array(page.prefix(limit))
-        let next = page.count > limit ? items.last.map { InspectionCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
-        return VehicleHistoryResource(vehicle: VehicleResource(vehicle), items: items.map { InspectionResource($0) }, nextCursor: next)
+        let page = try await page(filter, limit: limit, after: cursor)
+        return VehicleHistoryResource(vehicle: VehicleResource(vehicle), items: page.items, nextCursor: page.nextCursor)
     }
 
     @Sendable func create(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<InspectionResource> {
@@ -83,10 +81,7 @@ struct InspectionsController {
             filter.station = key.station
         }
         let (limit, cursor) = try Self.pageParameters(query)
-        let page = try await inspections.list(filter, limit: limit + 1, after: cursor)
-        let items = Array(page.prefix(limit))
-        let next = page.count > limit ? items.last.map { InspectionCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
-        return InspectionPage(items: items.map { InspectionResource($0) }, nextCursor: next)
+        return try await page(filter, limit: limit, after: cursor)
     }
 
     @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
@@ -122,6 +117,14 @@ struct InspectionsController {
         for address in orphans { try await blobs.remove(sha256: address) }
         context.logger.notice("inspection erased", metadata: ["inspection": "\(id)", "files_removed": "\(orphans.count)"])
         return .noContent
+    }
+
+    /// One page of the listing: one row more than `limit` is read to know whether a next page exists.
+    func page(_ filter: InspectionFilter, limit: Int, after cursor: InspectionCursor?) async throws -> InspectionPage {
+        let rows = try await inspections.list(filter, limit: limit + 1, after: cursor)
+        let items = Array(rows.prefix(limit))
+        let next = rows.count > limit ? items.last.map { InspectionCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
+        return InspectionPage(items: items.map { InspectionResource($0) }, nextCursor: next)
     }
 
     /// `limit` (1–200, default 50) and `cursor` of a listing; 400 for values this server would not issue.
