@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -81,11 +82,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Reporting",
+            dependencies: [
+                "WalkaroundCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Pipeline",
             dependencies: [
                 "WalkaroundCore",
                 "Imaging",
                 "Inference",
+                "Reporting",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -101,6 +115,7 @@ let package = Package(
                 "Inference",
                 "Storage",
                 "Pipeline",
+                "Reporting",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -142,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Imaging", "Pipeline", "Storage", "WalkaroundCore", "TestFixtures"],
+            dependencies: ["Imaging", "Pipeline", "Reporting", "Storage", "WalkaroundCore", "TestFixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,11 +1,14 @@
 import Foundation
 import WalkaroundCore
 
-/// A unit of durable work: one photo to process.
+/// A unit of durable work: one photo to process, or one inspection's report to write.
 public struct Job: Sendable, Equatable {
     public var id: UUID
     public var kind: Kind
-    public var photoID: UUID
+    /// The photo of a `process_photo` job.
+    public var photoID: UUID?
+    /// The inspection of a `write_report` job.
+    public var inspectionID: UUID?
     public var status: Status
     /// Claims so far, including the current one.
     public var attempts: Int
@@ -17,6 +20,7 @@ public struct Job: Sendable, Equatable {
 
     public enum Kind: String, Sendable, Codable {
         case processPhoto = "process_photo"
+        case writeReport = "write_report"
     }
 
     /// `queued` → `running` → `done`, or back to `queued` for a retry, or `failed` for good.

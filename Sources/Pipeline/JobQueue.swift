@@ -30,6 +30,36 @@ public struct JobQueue: Sendable {
         return id
     }
 
+    /// Adds the report job of a completed inspection, inside the caller's transaction.
+    @discardableResult
+    public func enqueueReport(inspectionID: UUID, at date: Date, in db: any SQLExecutor) async throws -> UUID {
+        let id = UUID()
+        try await db.execute(
+            """
+            INSERT INTO jobs (id, kind, inspection_id, status, attempts, max_attempts, run_at, created_at, updated_at)
+            VALUES (\(id), \(Job.Kind.writeReport.sqlValue), \(inspectionID), \(Job.Status.queued.sqlValue), 0,
+                    \(retryPolicy.maxAttempts), \(date), \(date), \(date))
+            """
+        )
+        return id
+    }
+
+    /// Puts a claimed job back to wait until `date` without counting the attempt (what it needs is not there yet).
+    public func postpone(_ job: Job, until date: Date, reason: String, now: Date = Date()) async throws {
+        try await database.execute(
+            """
+            UPDATE jobs SET status = \(Job.Status.queued.sqlValue), attempts = attempts - 1, lease_until = NULL, worker = NULL,
+                run_at = \(date), last_error = \(reason), updated_at = \(now)
+            WHERE id = \(job.id) AND status = \(Job.Status.running.sqlValue)
+            """
+        )
+    }
+
+    /// The jobs of an inspection's report, oldest first.
+    public func jobs(forInspection inspectionID: UUID) async throws -> [Job] {
+        try await database.execute("SELECT * FROM jobs WHERE inspection_id = \(inspectionID) ORDER BY created_at").map(Job.init(row:))
+    }
+
     /// Claims up to `limit` jobs that are due, or whose lease expired, for `worker` until `now + lease`.
     public func claim(limit: Int, worker: String, lease: Duration, now: Date = Date()) async throws -> [Job] {
         let leaseUntil = now.addingTimeInterval(lease.seconds)
@@ -121,20 +151,13 @@ public struct RetryPolicy: Sendable {
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as a Double.
-    public var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
 extension Job {
     init(row: SQLRow) throws {
         self.init(
             id: try row.uuid("id"),
             kind: try row.value("kind"),
-            photoID: try row.uuid("photo_id"),
+            photoID: try row.optionalUUID("photo_id"),
+            inspectionID: try row.optionalUUID("inspection_id"),
             status: try row.value("status"),
             attempts: try row.int("attempts"),
             maxAttempts: try row.int("max_attempts"),

@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// Claims photo jobs from the queue and processes up to `concurrency` of them at once.
+/// Claims jobs from the queue (photos to process, reports to write) and runs up to `concurrency` of them at once.
 ///
 /// On graceful shutdown (SIGTERM) it stops claiming and lets in-flight jobs finish for up to
 /// `drainTimeout`; jobs still running then are cancelled and released back to the queue, so
@@ -26,14 +26,17 @@ public struct JobWorker: Service {
 
     public let queue: JobQueue
     public let processor: PhotoProcessor
+    /// Writes reports; report jobs fail (and retry) in a worker without one.
+    public let reports: ReportProcessor?
     public let settings: Settings
     public let signal: WakeSignal
     public let name: String
     private let logger: Logger
 
-    public init(queue: JobQueue, processor: PhotoProcessor, settings: Settings, signal: WakeSignal, logger: Logger) {
+    public init(queue: JobQueue, processor: PhotoProcessor, reports: ReportProcessor? = nil, settings: Settings, signal: WakeSignal, logger: Logger) {
         self.queue = queue
         self.processor = processor
+        self.reports = reports
         self.settings = settings
         self.signal = signal
         self.name = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
@@ -101,12 +104,19 @@ public struct JobWorker: Service {
 
     /// One attempt of a job, with its outcome recorded.
     private func run(_ job: Job) async {
-        var metadata: Logger.Metadata = ["job": "\(job.id)", "photo": "\(job.photoID)", "attempt": "\(job.attempts)"]
+        var metadata: Logger.Metadata = ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "attempt": "\(job.attempts)"]
+        if let photo = job.photoID { metadata["photo"] = "\(photo)" }
+        if let inspection = job.inspectionID { metadata["inspection"] = "\(inspection)" }
         do {
             if job.attempts > job.maxAttempts {
                 throw JobFailure.permanent("gave up after \(job.maxAttempts) attempts whose workers stopped mid-job")
             }
-            try await processor.process(job)
+            switch job.kind {
+            case .processPhoto: try await processor.process(job)
+            case .writeReport:
+                guard let reports else { throw JobFailure.transient("this worker has no report writer") }
+                try await reports.process(job)
+            }
             logger.info("job done", metadata: metadata)
         } catch is CancellationError {
             await detached { try await queue.release(job) }

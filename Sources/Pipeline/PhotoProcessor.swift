@@ -43,7 +43,7 @@ public struct PhotoProcessor: Sendable {
     /// Runs one attempt of `job`; throws `JobFailure` when the attempt fails.
     public func process(_ job: Job) async throws {
         let photos = PhotoRepository(database: database)
-        guard let photo = try await photos.get(job.photoID) else {
+        guard let photoID = job.photoID, let photo = try await photos.get(photoID) else {
             // The inspection was erased while the job waited: nothing left to do.
             try await queue.complete(job, at: Date(), in: database)
             return
@@ -134,7 +134,7 @@ public struct PhotoProcessor: Sendable {
         try await database.transaction { db in
             let status = try await queue.fail(job, failure: failure, at: Date(), in: db)
             let photoStatus: Photo.Status = status == .failed ? .failed : .queued
-            try await photos.setStatus(job.photoID, photoStatus, error: failure.reason, in: db)
+            if let photoID = job.photoID { try await photos.setStatus(photoID, photoStatus, error: failure.reason, in: db) }
         }
     }
 }

@@ -67,8 +67,8 @@ public struct InspectionRepository: Sendable {
     }
 
     /// Marks an open inspection completed; returns false when it was not open.
-    public func complete(_ id: UUID, at date: Date) async throws -> Bool {
-        let rows = try await database.execute(
+    public func complete(_ id: UUID, at date: Date, in db: (any SQLExecutor)? = nil) async throws -> Bool {
+        let rows = try await (db ?? database).execute(
             """
             UPDATE inspections SET status = \(Inspection.Status.completed.sqlValue), completed_at = \(date)
             WHERE id = \(id) AND status = \(Inspection.Status.open.sqlValue) RETURNING id

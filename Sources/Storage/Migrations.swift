@@ -9,6 +9,12 @@ public struct Migrations: Sendable {
         public var version: Int
         public var name: String
         public var sql: String
+        /// SQLite's text where it must differ (SQLite cannot drop a NOT NULL: the table is rebuilt).
+        public var sqliteSQL: String? = nil
+
+        func text(for dialect: SQLDialect) -> String {
+            dialect == .sqlite ? sqliteSQL ?? sql : sql
+        }
     }
 
     public static let all: [Migration] = [
@@ -152,7 +158,56 @@ public struct Migrations: Sendable {
                 CREATE INDEX plate_readings_photo ON plate_readings (photo_id)
                 """
         ),
+        Migration(
+            version: 5,
+            name: "report jobs, reports",
+            sql: """
+                ALTER TABLE jobs ALTER COLUMN photo_id DROP NOT NULL;
+                ALTER TABLE jobs ADD COLUMN inspection_id {uuid} REFERENCES inspections (id) ON DELETE CASCADE;
+                CREATE INDEX jobs_inspection ON jobs (inspection_id);
+                \(Migrations.reportsTable)
+                """,
+            sqliteSQL: """
+                CREATE TABLE jobs_v5 (
+                    id {uuid} PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    photo_id {uuid} REFERENCES photos (id) ON DELETE CASCADE,
+                    inspection_id {uuid} REFERENCES inspections (id) ON DELETE CASCADE,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    run_at {time} NOT NULL,
+                    lease_until {time},
+                    worker TEXT,
+                    last_error TEXT,
+                    created_at {time} NOT NULL,
+                    updated_at {time} NOT NULL
+                );
+                INSERT INTO jobs_v5 (id, kind, photo_id, status, attempts, max_attempts, run_at, lease_until, worker, last_error, created_at, updated_at)
+                    SELECT id, kind, photo_id, status, attempts, max_attempts, run_at, lease_until, worker, last_error, created_at, updated_at FROM jobs;
+                DROP TABLE jobs;
+                ALTER TABLE jobs_v5 RENAME TO jobs;
+                CREATE INDEX jobs_claimable ON jobs (status, run_at);
+                CREATE INDEX jobs_photo ON jobs (photo_id);
+                CREATE INDEX jobs_inspection ON jobs (inspection_id);
+                \(Migrations.reportsTable)
+                """
+        ),
     ]
+
+    /// One report per completed inspection: `queued` until the report job has written it.
+    static let reportsTable = """
+        CREATE TABLE reports (
+            inspection_id {uuid} PRIMARY KEY REFERENCES inspections (id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            compared_with {uuid},
+            provider TEXT,
+            data TEXT,
+            prose TEXT,
+            requested_at {time} NOT NULL,
+            written_at {time}
+        )
+        """
 
     public let database: any SQLDatabase
 
@@ -191,7 +246,7 @@ public struct Migrations: Sendable {
                 if try await db.first("SELECT version FROM schema_migrations WHERE version = \(migration.version)") != nil {
                     return false
                 }
-                for statement in Self.render(migration.sql, for: db.dialect).split(separator: ";") {
+                for statement in Self.render(migration.text(for: db.dialect), for: db.dialect).split(separator: ";") {
                     let text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
                     if !text.isEmpty { try await db.execute(SQLStatement(stringLiteral: text)) }
                 }

@@ -4,6 +4,7 @@ import Imaging
 import Inference
 import Logging
 import Pipeline
+import Reporting
 import ServiceLifecycle
 import Storage
 
@@ -65,7 +66,11 @@ public struct WalkaroundComponents: Sendable {
             stageDelay: settings.stageDelay,
             metrics: metrics.factory
         )
-        return JobWorker(queue: queue, processor: processor, settings: settings.worker, signal: signal, logger: logger)
+        let reports = ReportProcessor(
+            database: database, queue: queue,
+            writer: ReportWriter(providers: settings.llmProviders, metrics: metrics.factory, logger: logger)
+        )
+        return JobWorker(queue: queue, processor: processor, reports: reports, settings: settings.worker, signal: signal, logger: logger)
     }
 }
 
@@ -107,7 +112,10 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     let inspections = InspectionRepository(database: database)
     let photos = PhotoRepository(database: database)
     let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: database)))
-    InspectionsController(inspections: inspections, photos: photos, blobs: components.blobs).addRoutes(to: api)
+    InspectionsController(inspections: inspections, photos: photos, blobs: components.blobs, queue: components.queue, signal: components.signal)
+        .addRoutes(to: api)
+    ReportsController(inspections: inspections, reports: ReportRepository(database: database), blobs: components.blobs, decoder: components.analyzer.decoder)
+        .addRoutes(to: api)
     PhotosController(
         inspections: inspections,
         photos: photos,

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Inference
 import Pipeline
+import Reporting
 import WalkaroundCore
 
 /// Everything the service reads from configuration, with its defaults.
@@ -41,6 +42,9 @@ public struct WalkaroundSettings: Sendable {
     public var inference: InferenceSettings?
     /// The plate reader (runs on the models' `plate` boxes); nil when switched off.
     public var plates: PlateReader.Settings?
+    /// The report writer's LLM chain, in order (self-hosted first, then the fallback API); empty
+    /// writes every report with the template.
+    public var llmProviders: [LLMProvider]
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Fault injection for crash tests and demos: extra time spent in each job. Zero in production.
@@ -98,6 +102,7 @@ public struct WalkaroundSettings: Sendable {
                 dataPath: reader.string(forKey: "walkaround.plates.tessdata", default: PlateReader.Settings.defaultDataPath),
                 lanes: reader.int(forKey: "walkaround.plates.lanes", default: 2)
             ) : nil
+        llmProviders = Self.llmProviders(reader)
         worker = JobWorker.Settings(
             concurrency: reader.int(forKey: "walkaround.worker.concurrency", default: 4),
             lease: .milliseconds(reader.int(forKey: "walkaround.job.leaseMs", default: 60_000)),
@@ -111,6 +116,36 @@ public struct WalkaroundSettings: Sendable {
         )
         stageDelay = .milliseconds(reader.int(forKey: "walkaround.debug.stageDelayMs", default: 0))
         logLevel = Logger.Level(rawValue: reader.string(forKey: "log.level", default: "info")) ?? .info
+    }
+
+    /// `WALKAROUND_LLM_URL` (the self-hosted OpenAI-compatible server, e.g. llama.cpp's) and
+    /// `WALKAROUND_LLM_FALLBACK_URL` (a GPT-4o-class API, its key in `WALKAROUND_LLM_FALLBACK_API_KEY`
+    /// or in the file `WALKAROUND_LLM_FALLBACK_API_KEY_FILE`, as a mounted Secret); each with
+    /// `_MODEL`, `_TIMEOUT_MS`, `_ATTEMPTS` and `_SCHEMA` (`json_object` for llama.cpp, `json_schema` for OpenAI).
+    static func llmProviders(_ reader: ConfigReader) -> [LLMProvider] {
+        var providers: [LLMProvider] = []
+        for (name, prefix, model, schema, edge) in [
+            ("local", "walkaround.llm", "gemma-3-270m", LLMProvider.SchemaStyle.jsonObject, false),
+            ("fallback", "walkaround.llm.fallback", "gpt-4o", .jsonSchema, true),
+        ] {
+            guard let url = reader.string(forKey: ConfigKey(prefix + ".url")), !url.isEmpty else { continue }
+            var key = reader.string(forKey: ConfigKey(prefix + ".apiKey"), isSecret: true)
+            if key == nil, let file = reader.string(forKey: ConfigKey(prefix + ".apiKeyFile")), !file.isEmpty {
+                key = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            providers.append(
+                LLMProvider(
+                    name: name, baseURL: url, model: reader.string(forKey: ConfigKey(prefix + ".model"), default: model), apiKey: key,
+                    timeout: .milliseconds(reader.int(forKey: ConfigKey(prefix + ".timeoutMs"), default: 20_000)),
+                    maxAttempts: max(1, reader.int(forKey: ConfigKey(prefix + ".attempts"), default: 2)),
+                    backoff: .milliseconds(reader.int(forKey: ConfigKey(prefix + ".backoffMs"), default: 250)),
+                    schemaStyle: LLMProvider.SchemaStyle(rawValue: reader.string(forKey: ConfigKey(prefix + ".schema"), default: schema.rawValue))
+                        ?? schema,
+                    takesEdgeCases: edge
+                )
+            )
+        }
+        return providers
     }
 
     /// The SQLite file used when no `DATABASE_URL` is set.

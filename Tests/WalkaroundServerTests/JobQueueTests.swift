@@ -69,7 +69,8 @@ struct JobQueueTests {
             let final = try await queue.fail(job, failure: .transient("third time"), at: later.addingTimeInterval(600))
             #expect(final == .failed, "the third of three attempts is the last")
             #expect(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10), now: later.addingTimeInterval(3600)).isEmpty)
-            let stored = try #require(try await queue.jobs(forPhoto: job.photoID).first)
+            let photoID = try #require(job.photoID)
+            let stored = try #require(try await queue.jobs(forPhoto: photoID).first)
             #expect(stored.status == .failed)
             #expect(stored.lastError == "third time")
         }
@@ -91,7 +92,7 @@ struct JobQueueTests {
         try await withQueue(backend, photos: 30) { queue, photos in
             let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
                 for worker in 0..<6 {
-                    group.addTask { try await queue.claim(limit: 4, worker: "w\(worker)", lease: .seconds(60)).map(\.photoID) }
+                    group.addTask { try await queue.claim(limit: 4, worker: "w\(worker)", lease: .seconds(60)).compactMap(\.photoID) }
                 }
                 return try await group.reduce(into: [UUID]()) { $0 += $1 }
             }

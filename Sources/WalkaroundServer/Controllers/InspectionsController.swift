@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import Pipeline
 import Storage
 import WalkaroundCore
 
@@ -9,6 +10,8 @@ struct InspectionsController {
     let inspections: InspectionRepository
     let photos: PhotoRepository
     let blobs: PhotoBlobStore
+    let queue: JobQueue
+    let signal: WakeSignal
 
     func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
         group.post("inspections", use: create)
@@ -102,9 +105,18 @@ struct InspectionsController {
         guard !photos.isEmpty else {
             throw APIError.conflict("no_photos", "an inspection without photos cannot be completed")
         }
-        guard try await inspections.complete(inspection.id, at: Date().truncatedToMicroseconds) else {
+        let now = Date().truncatedToMicroseconds
+        // Completion, the report's request and its job commit together: a completed inspection always gets its report.
+        let completed = try await inspections.database.transaction { db in
+            guard try await inspections.complete(inspection.id, at: now, in: db) else { return false }
+            try await ReportRepository(database: inspections.database).request(inspection.id, at: now, in: db)
+            try await queue.enqueueReport(inspectionID: inspection.id, at: now, in: db)
+            return true
+        }
+        guard completed else {
             throw APIError.conflict("inspection_completed", "inspection is already completed")
         }
+        signal.signal()
         context.logger.info("inspection completed", metadata: ["inspection": "\(inspection.id)"])
         return InspectionResource(try await inspections.get(inspection.id) ?? inspection, photos: photos)
     }

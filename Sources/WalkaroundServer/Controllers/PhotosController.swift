@@ -108,8 +108,13 @@ struct PhotosController {
     @Sendable func annotated(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let (photo, bytes) = try await readablePhoto(context)
         let found = try await detections.detections(of: photo.id)
-        let decoded = try decode(bytes, cover: Self.annotatedSize)
-        let annotations = found.map { detection in
+        let jpeg = try Self.annotatedJPEG(decode(bytes, cover: Self.annotatedSize), detections: found)
+        return Self.jpegResponse(jpeg, headers: [.cacheControl: "private, no-cache"])
+    }
+
+    /// The photo with each detection's box and label drawn, coloured by its comparison status.
+    static func annotatedJPEG(_ decoded: DecodedPhoto, detections: [Detection], quality: Int = 85) throws -> [UInt8] {
+        let annotations = detections.map { detection in
             let status = detection.status.map { " " + $0.rawValue.replacingOccurrences(of: "_", with: " ") } ?? ""
             return Annotation(
                 box: detection.box,
@@ -117,8 +122,7 @@ struct PhotosController {
                 colour: Self.colour(for: detection.status)
             )
         }
-        let jpeg = try JPEGCodec.encode(Annotator.draw(annotations, on: decoded), quality: 85)
-        return Self.jpegResponse(jpeg, headers: [.cacheControl: "private, no-cache"])
+        return try JPEGCodec.encode(Annotator.draw(annotations, on: decoded), quality: quality)
     }
 
     static func colour(for status: DamageStatus?) -> RGB {

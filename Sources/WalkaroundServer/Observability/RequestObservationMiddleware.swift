@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Pipeline
+import WalkaroundCore
 
 /// Per request: the `http_request_duration_seconds` histogram (method, route, status), one access
 /// log line with the request id, and the id echoed in `X-Request-Id` for support calls.

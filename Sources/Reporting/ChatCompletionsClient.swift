@@ -1,0 +1,150 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import WalkaroundCore
+
+/// A minimal OpenAI-compatible Chat Completions client: one request, the first choice's content.
+public struct ChatCompletionsClient: Sendable {
+    let http: HTTPClient
+
+    public init(http: HTTPClient = .shared) {
+        self.http = http
+    }
+
+    /// A chat request: messages and the JSON schema the answer must follow.
+    public struct Request: Sendable {
+        public var system: String
+        public var user: String
+        public var schemaName: String
+        public var schema: [String: any Sendable]
+        public var maxTokens: Int
+        public var temperature: Double
+
+        public init(system: String, user: String, schemaName: String, schema: [String: any Sendable], maxTokens: Int = 700, temperature: Double = 0.1) {
+            self.system = system
+            self.user = user
+            self.schemaName = schemaName
+            self.schema = schema
+            self.maxTokens = maxTokens
+            self.temperature = temperature
+        }
+    }
+
+    /// The content of the first choice. Throws `LLMError` with whether a retry could help.
+    public func complete(_ request: Request, with provider: LLMProvider) async throws -> String {
+        var outgoing = HTTPClientRequest(url: provider.baseURL.trimmingSuffix("/") + "/chat/completions")
+        outgoing.method = .POST
+        outgoing.headers.add(name: "Content-Type", value: "application/json")
+        if let key = provider.apiKey, !key.isEmpty { outgoing.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        outgoing.body = .bytes(ByteBuffer(bytes: try body(request, provider: provider)))
+        let (client, prepared) = (http, outgoing)
+        let (status, headers, bytes): (HTTPResponseStatus, HTTPHeaders, ByteBuffer) = try await withDeadline(provider.timeout) {
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(prepared, timeout: .nanoseconds(Int64(provider.timeout.seconds * 1e9)))
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                throw LLMError.timeout
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                throw LLMError.unreachable("\(error)")
+            }
+            return (response.status, response.headers, try await response.body.collect(upTo: 4 * 1024 * 1024))
+        }
+        switch status.code {
+        case 200..<300: break
+        case 429: throw LLMError.http(429, retryAfter: headers.first(name: "Retry-After").flatMap(Double.init))
+        default: throw LLMError.http(Int(status.code), retryAfter: nil)
+        }
+        struct Completion: Decodable {
+            struct Choice: Decodable {
+                struct Message: Decodable { var content: String? }
+                var message: Message
+            }
+            var choices: [Choice]
+        }
+        guard let completion = try? JSONDecoder().decode(Completion.self, from: Data(bytes.readableBytesView)),
+            let content = completion.choices.first?.message.content
+        else {
+            throw LLMError.malformed("the response is not a chat completion")
+        }
+        return content
+    }
+
+    func body(_ request: Request, provider: LLMProvider) throws -> Data {
+        let format: [String: Any] =
+            switch provider.schemaStyle {
+            case .jsonSchema: ["type": "json_schema", "json_schema": ["name": request.schemaName, "schema": request.schema, "strict": true]]
+            case .jsonObject: ["type": "json_object", "schema": request.schema]
+            }
+        let body: [String: Any] = [
+            "model": provider.model,
+            "messages": [["role": "system", "content": request.system], ["role": "user", "content": request.user]],
+            "temperature": request.temperature,
+            "max_tokens": request.maxTokens,
+            "response_format": format,
+        ]
+        return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+    }
+}
+
+/// Why a provider gave no usable answer.
+public enum LLMError: Error, Equatable, CustomStringConvertible {
+    case timeout
+    case unreachable(String)
+    case http(Int, retryAfter: Double?)
+    case malformed(String)
+    case ungrounded([String])
+
+    /// Whether another attempt at the same provider could succeed.
+    public var retryable: Bool {
+        switch self {
+        case .timeout, .unreachable: true
+        case .http(let code, _): code == 429 || code >= 500
+        case .malformed, .ungrounded: false
+        }
+    }
+
+    /// The `outcome` label of `walkaround_llm_requests_total`.
+    public var outcome: String {
+        switch self {
+        case .timeout: "timeout"
+        case .unreachable: "unreachable"
+        case .http(429, _): "rate_limited"
+        case .http(let code, _): code >= 500 ? "server_error" : "client_error"
+        case .malformed: "malformed"
+        case .ungrounded: "ungrounded"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .timeout: "timed out"
+        case .unreachable(let reason): "unreachable: \(reason)"
+        case .http(let code, _): "answered HTTP \(code)"
+        case .malformed(let reason): "malformed answer: \(reason)"
+        case .ungrounded(let problems): "ungrounded answer: \(problems.joined(separator: "; "))"
+        }
+    }
+}
+
+/// Runs `body`, throwing `LLMError.timeout` when it takes longer than `limit`.
+func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw LLMError.timeout }
+        return value
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import WalkaroundCore
+
+/// Checks that prose says nothing the report's data does not: no damage, count, part or plate
+/// that is not there, and no `new` damage left out. An LLM answer with any problem is discarded.
+///
+/// The check reads words, not meaning, and errs towards rejecting: a sentence it cannot place
+/// (a door, a bumper: the data knows views, not panels) fails, and the template is used instead.
+public struct GroundingChecker: Sendable {
+    public init() {}
+
+    /// The problems found; empty when the prose is grounded in `report`.
+    public func problems(in prose: ReportProse, for report: InspectionReport) -> [String] {
+        let facts = Facts(report)
+        var problems: [String] = []
+        let noted = Set(prose.damageNotes.map(\.id))
+        for damage in report.damages(.new) where !noted.contains(damage.id) {
+            problems.append("omits new damage \(damage.id)")
+        }
+        for note in prose.damageNotes {
+            guard let damage = facts.damages[note.id] else {
+                problems.append("mentions damage \(note.id), which the report does not contain")
+                continue
+            }
+            for named in Self.classesNamed(in: Self.words(note.text)) where named != damage.className {
+                problems.append("calls \(note.id) \(ReportWording.damageName(named)), but it is \(ReportWording.damageName(damage.className))")
+            }
+        }
+        for text in [prose.summary] + prose.damageNotes.map(\.text) {
+            problems += check(text, facts: facts)
+        }
+        return problems
+    }
+
+    private func check(_ text: String, facts: Facts) -> [String] {
+        var problems: [String] = []
+        var stripped = text
+        for run in Self.plateLikeRuns(in: text) {
+            let plate = VehicleRef.normalisedPlate(run)
+            if !facts.knownCodes.contains(where: { $0.contains(plate) || plate.contains($0) }) {
+                problems.append("mentions plate \(run), which the report does not contain")
+            }
+            stripped = stripped.replacingOccurrences(of: run, with: " ")
+        }
+        let words = Self.words(stripped)
+        for named in Self.classesNamed(in: words) where !facts.classes.contains(named) {
+            problems.append("mentions \(ReportWording.damageName(named)), which the report does not contain")
+        }
+        for word in words {
+            if let part = Self.parts[word], !facts.classes.contains(part ?? "") {
+                problems.append("mentions the \(word), a part the report does not name")
+            }
+            if let direction = Self.directions[word], !facts.directions.contains(direction) {
+                problems.append("mentions the \(direction), where the report has no damage or photo")
+            }
+        }
+        for sentence in Self.sentences(stripped) {
+            let words = Self.words(sentence)
+            problems += checkStatuses(words, facts: facts) + checkCounts(words, facts: facts)
+        }
+        return problems
+    }
+
+    /// "A new dent" needs a new dent in the data, even without a count.
+    private func checkStatuses(_ words: [String], facts: Facts) -> [String] {
+        var problems: [String] = []
+        for (index, word) in words.enumerated() {
+            guard let named = Self.classWords[word],
+                let status = words[max(0, index - 3)..<index].lazy.compactMap({ Self.statuses[$0] }).first,
+                !words[max(0, index - 3)..<index].contains(where: Self.negations.contains),
+                facts.classes.contains(named), facts.count(of: named, status) == 0
+            else { continue }
+            problems.append("mentions a \(ReportWording.status(status)) \(ReportWording.damageName(named)), which the report does not contain")
+        }
+        return problems
+    }
+
+    /// Numbers must be counts the report has: of a class and status when they name them ("two new scratches").
+    private func checkCounts(_ words: [String], facts: Facts) -> [String] {
+        var problems: [String] = []
+        for (index, word) in words.enumerated() {
+            guard let number = Self.number(word) else { continue }
+            let after = words[(index + 1)..<min(words.count, index + 4)]
+            let named = Self.classesNamed(in: Array(after)).first
+            let status = after.lazy.compactMap { Self.statuses[$0] }.first
+            let allowed: Set<Int>
+            switch (named, status) {
+            case (let named?, let status?): allowed = [facts.count(of: named, status)]
+            case (let named?, nil): allowed = facts.classCounts[named, default: [0]]
+            case (nil, let status?): allowed = [facts.statusCounts[status, default: 0]]
+            case (nil, nil): allowed = facts.numbers
+            }
+            if !allowed.contains(number) {
+                problems.append("says \(word)\(named.map { " " + ReportWording.damageName($0) } ?? ""), a count the report does not support")
+            }
+        }
+        return problems
+    }
+
+    /// What the report allows prose to say.
+    struct Facts {
+        var damages: [String: Damage] = [:]
+        var classes: Set<String> = []
+        var directions: Set<String> = []
+        var knownCodes: Set<String> = []
+        var numbers: Set<Int> = []
+        var classCounts: [String: Set<Int>] = [:]
+        var statusCounts: [DamageStatus: Int] = [:]
+        private var byClassAndStatus: [String: [DamageStatus: Int]] = [:]
+
+        init(_ report: InspectionReport) {
+            let all = report.allDamages
+            damages = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            classes = Set(all.map(\.className))
+            let views = all.map(\.view) + report.photos.map(\.view)
+            directions = Set(views.flatMap { ReportWording.place($0).split(whereSeparator: { !$0.isLetter }).map(String.init) })
+                .intersection(GroundingChecker.directions.values)
+            knownCodes = Set([report.vehicle.plate, report.plate.plate, report.inspection.station, report.inspection.reference, report.comparedWith?.station]
+                .compactMap { $0.map(VehicleRef.normalisedPlate) }.filter { !$0.isEmpty })
+            for damage in all {
+                let status = damage.status ?? .unverified
+                byClassAndStatus[damage.className, default: [:]][status, default: 0] += 1
+                statusCounts[status, default: 0] += 1
+            }
+            for (name, counts) in byClassAndStatus {
+                classCounts[name] = Set(counts.values).union([counts.values.reduce(0, +)])
+            }
+            let used = report.photos.filter(\.used).count
+            numbers = Set(statusCounts.values).union(classCounts.values.flatMap { $0 })
+                .union([all.count, report.damages.count, report.notSeen.count, report.photos.count, used, report.photos.count - used])
+                .union(all.map { $0.sightings.count })
+            var texts = [report.inspection.station, report.inspection.reference ?? "", report.vehicle.plate ?? "", report.plate.plate ?? ""]
+            texts += [report.inspection.createdAt, report.comparedWith?.createdAt].compactMap { $0.map(ReportWording.day) }
+            texts += [report.comparedWith?.station ?? "", report.comparisonNote ?? ""] + all.compactMap(\.reason) + report.edgeCases
+            texts += report.photos.compactMap(\.reason)
+            numbers.formUnion(texts.flatMap { GroundingChecker.words($0).compactMap(GroundingChecker.number) })
+        }
+
+        func count(of className: String, _ status: DamageStatus) -> Int {
+            byClassAndStatus[className]?[status] ?? 0
+        }
+    }
+
+    // MARK: Reading words
+
+    static func words(_ text: String) -> [String] {
+        text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+    }
+
+    /// The text cut at sentence and clause ends (a full stop, colon or semicolon before a space).
+    static func sentences(_ text: String) -> [String] {
+        var sentences: [String] = [], current = ""
+        var previous: Character = " "
+        for c in text + " " {
+            if c.isWhitespace, ".;:!?".contains(previous) {
+                sentences.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+            previous = c
+        }
+        return sentences + [current]
+    }
+
+    static func isDamageID(_ token: String) -> Bool {
+        guard let first = token.first, "dc".contains(first) else { return false }
+        return token.count > 1 && token.dropFirst().allSatisfy(\.isNumber)
+    }
+
+    /// Uppercase letter-and-digit runs that could be a plate ("M AB 1234", "AB-123-CD").
+    static func plateLikeRuns(in text: String) -> [String] {
+        var runs: [String] = []
+        var current: [Substring] = []
+        func flush() {
+            let run = current.joined(separator: " ")
+            let letters = run.filter(\.isLetter).count, digits = run.filter(\.isNumber).count
+            let isID = current.count == 1 && isDamageID(run.lowercased())
+            if letters > 0, digits > 0, (4...14).contains(letters + digits), !isID { runs.append(run) }
+            current = []
+        }
+        for token in text.split(whereSeparator: \.isWhitespace) {
+            let trimmed = token.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!?()\"'"))[...]
+            let plateLike = !trimmed.isEmpty && trimmed.allSatisfy { ($0.isUppercase && $0.isASCII) || $0.isNumber || $0 == "-" }
+                && trimmed.contains(where: { $0.isLetter || $0.isNumber })
+            if plateLike && !(current.isEmpty && isDamageID(trimmed.lowercased())) { current.append(trimmed) } else if !current.isEmpty { flush() }
+        }
+        if !current.isEmpty { flush() }
+        return runs
+    }
+
+    /// The damage classes named in `words`, except after a negation ("no dents").
+    static func classesNamed(in words: [String]) -> [String] {
+        var found: [String] = []
+        for (index, word) in words.enumerated() {
+            guard let named = classWords[word] else { continue }
+            let before = words[max(0, index - 3)..<index]
+            if before.contains(where: negations.contains) { continue }
+            if !found.contains(named) { found.append(named) }
+        }
+        return found
+    }
+
+    static func number(_ word: String) -> Int? {
+        if let value = Int(word) { return value }
+        return numberWords[word]
+    }
+
+    static let negations: Set<String> = ["no", "not", "without", "nor", "none", "neither"]
+
+    static let classWords: [String: String] = {
+        var table: [String: String] = [:]
+        for (name, words) in [
+            "scratch": ["scratch", "scratches", "scratched", "scrape", "scrapes", "scraped", "scuff", "scuffs", "scuffed"],
+            "dent": ["dent", "dents", "dented"],
+            "crack": ["crack", "cracks", "cracked"],
+            "glass_shatter": ["shatter", "shattered", "smashed", "glass", "windscreen", "windshield", "window", "windows"],
+            "lamp_broken": ["lamp", "lamps", "headlight", "headlights", "headlamp", "headlamps", "taillight", "taillights"],
+            "tire_flat": ["tyre", "tyres", "tire", "tires", "puncture", "punctured"],
+        ] {
+            for word in words { table[word] = name }
+        }
+        return table
+    }()
+
+    /// Panel words the data cannot support, with the class that makes one of them plausible.
+    static let parts: [String: String?] = [
+        "door": nil, "doors": nil, "bumper": nil, "bumpers": nil, "bonnet": nil, "hood": nil, "boot": nil, "trunk": nil,
+        "roof": nil, "fender": nil, "fenders": nil, "wing": nil, "wings": nil, "mirror": nil, "mirrors": nil, "sill": nil,
+        "pillar": nil, "grille": nil, "wheel": "tire_flat", "wheels": "tire_flat", "rim": "tire_flat", "rims": "tire_flat",
+    ]
+
+    static let directions: [String: String] = ["front": "front", "rear": "rear", "back": "rear", "left": "left", "right": "right"]
+
+    static let statuses: [String: DamageStatus] = [
+        "new": .new, "existing": .preExisting, "previous": .preExisting, "earlier": .preExisting, "already": .preExisting,
+        "review": .needsReview, "unverified": .unverified, "unseen": .notSeen, "missing": .notSeen,
+    ]
+
+    static let numberWords: [String: Int] = [
+        "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+        "eleven": 11, "twelve": 12, "single": 1, "both": 2, "twice": 2,
+    ]
+}

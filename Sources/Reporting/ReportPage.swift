@@ -1,0 +1,78 @@
+import Foundation
+import WalkaroundCore
+
+/// The report as a printable HTML page: the summary, the damages table, the photos used and
+/// rejected, and for each new damage its annotated photo (embedded, so the page prints and
+/// saves as one file without further authenticated requests).
+public struct ReportPage: Sendable {
+    public init() {}
+
+    /// `images` maps a damage id to its annotated photo as JPEG bytes.
+    public func html(report: InspectionReport, prose: ReportProse, images: [String: [UInt8]]) -> String {
+        let w = ReportWording.self
+        let kind = report.inspection.kind == .checkout ? "Check-out" : "Return"
+        let notes = Dictionary(prose.damageNotes.map { ($0.id, $0.text) }, uniquingKeysWith: { a, _ in a })
+        var html = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8">
+            <title>\(esc(kind)) report \(esc(w.plate(of: report)))</title>
+            <style>
+            body { font: 14px/1.45 system-ui, sans-serif; margin: 2em; color: #222; }
+            table { border-collapse: collapse; width: 100%; margin: 1em 0; }
+            th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+            .new { color: #b00; font-weight: bold; } .needs_review { color: #a60; }
+            figure { page-break-inside: avoid; margin: 1em 0; } img { max-width: 100%; }
+            footer { color: #666; font-size: 12px; margin-top: 2em; }
+            </style></head><body>
+            <h1>\(esc(kind)) inspection — \(esc(w.plate(of: report)))</h1>
+            <p>Station \(esc(report.inspection.station)), \(esc(w.day(report.inspection.createdAt)))\
+            \(report.inspection.reference.map { ", reference " + esc($0) } ?? ""). Plate check: \(esc(report.plate.check.rawValue)).</p>
+
+            """
+        if let before = report.comparedWith {
+            html += "<p>Compared with the check-out at station \(esc(before.station)) on \(esc(w.day(before.createdAt))).</p>\n"
+        } else if let note = report.comparisonNote {
+            html += "<p>\(esc(note)).</p>\n"
+        }
+        for edge in report.edgeCases { html += "<p><strong>Attention:</strong> \(esc(edge)).</p>\n" }
+        html += "<h2>Summary</h2>\n<p>\(esc(prose.summary))</p>\n<h2>Damages</h2>\n"
+        if report.allDamages.isEmpty {
+            html += "<p>No damage found.</p>\n"
+        } else {
+            html += "<table><tr><th>Id</th><th>Status</th><th>Damage</th><th>Where</th><th>Severity</th><th>Note</th></tr>\n"
+            for damage in report.allDamages {
+                let status = damage.status?.rawValue ?? "recorded"
+                html += "<tr class=\"\(status)\"><td>\(esc(damage.id))</td><td>\(esc(w.status(damage.status)))</td>"
+                html += "<td>\(esc(w.damageName(damage.className)))</td><td>\(esc(w.place(damage.view)))</td>"
+                html += "<td>\(damage.severity.rawValue)</td><td>\(esc(notes[damage.id] ?? damage.reason ?? ""))</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
+        for damage in report.damages where images[damage.id] != nil {
+            html += "<figure><img alt=\"\(esc(damage.id))\" src=\"data:image/jpeg;base64,\(Data(images[damage.id]!).base64EncodedString())\">"
+            html += "<figcaption>\(esc(damage.id)): \(esc(w.status(damage.status))) \(esc(w.damageName(damage.className))) at the \(esc(w.place(damage.view)))</figcaption></figure>\n"
+        }
+        html += "<h2>Photos</h2>\n<table><tr><th>View</th><th>Used</th><th>Reason</th></tr>\n"
+        for photo in report.photos {
+            html += "<tr><td>\(esc(w.place(photo.view)))</td><td>\(photo.used ? "yes" : "no")</td><td>\(esc(photo.reason ?? ""))</td></tr>\n"
+        }
+        html += "</table>\n<footer>Written by \(esc(prose.provider)). Severity rules: scratches and dents by their share of the photo, "
+        html += "cracks and broken lamps moderate unless large, shattered glass and flat tyres severe; one step lower under 50 % confidence.</footer>\n"
+        return html + "</body></html>\n"
+    }
+
+    private func esc(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import Metrics
+import WalkaroundCore
+
+/// Writes a report's prose with the provider chain: each configured LLM in order (edge cases
+/// skip the providers that do not take them), every answer checked by the `GroundingChecker`,
+/// and the template when no provider gives a grounded answer. It never fails.
+///
+/// Metrics: `walkaround_llm_requests_total{provider,outcome}` per HTTP attempt (`ok`, `timeout`,
+/// `rate_limited`, `server_error`, `client_error`, `unreachable`, `malformed`, `ungrounded`),
+/// `walkaround_llm_request_seconds{provider}`, and `walkaround_reports_total{provider}` for the
+/// provider whose prose was kept (`template` included).
+public struct ReportWriter: Sendable {
+    public let providers: [LLMProvider]
+    let client: ChatCompletionsClient
+    let checker = GroundingChecker()
+    let template = ReportTemplate()
+    let factory: any MetricsFactory
+    let logger: Logger
+
+    public init(providers: [LLMProvider], client: ChatCompletionsClient = ChatCompletionsClient(), metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger) {
+        self.providers = providers
+        self.client = client
+        self.factory = metrics
+        self.logger = logger
+    }
+
+    /// The providers a report goes to, in order.
+    public func chain(for report: InspectionReport) -> [LLMProvider] {
+        report.edgeCases.isEmpty ? providers : providers.filter(\.takesEdgeCases)
+    }
+
+    public func prose(for report: InspectionReport) async -> ReportProse {
+        var discarded: [String] = []
+        for provider in chain(for: report) {
+            do {
+                var prose = try await answer(report, from: provider)
+                prose.discarded = discarded
+                count("walkaround_reports_total", provider: provider.name)
+                return prose
+            } catch is CancellationError {
+                break
+            } catch {
+                discarded.append("\(provider.name): \(error)")
+                logger.warning("report provider gave no usable answer", metadata: ["provider": "\(provider.name)", "error": "\(error)"])
+            }
+        }
+        count("walkaround_reports_total", provider: ReportTemplate.provider)
+        return template.prose(for: report, discarded: discarded)
+    }
+
+    /// One provider's grounded prose, after retries of what may pass (timeouts, 429, 5xx).
+    func answer(_ report: InspectionReport, from provider: LLMProvider) async throws -> ReportProse {
+        let request = ReportPrompt.request(for: report)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let started = ContinuousClock.now
+            do {
+                let content = try await client.complete(request, with: provider)
+                let prose = try ReportPrompt.prose(from: content, provider: provider.name)
+                let problems = checker.problems(in: prose, for: report)
+                guard problems.isEmpty else { throw LLMError.ungrounded(problems) }
+                record(provider, outcome: "ok", since: started)
+                return prose
+            } catch let error as LLMError {
+                record(provider, outcome: error.outcome, since: started)
+                guard error.retryable, attempt < provider.maxAttempts else { throw error }
+                var wait = provider.backoff * (1 << (attempt - 1))
+                if case .http(_, let retryAfter?) = error { wait = max(wait, .milliseconds(Int(min(retryAfter, 4) * 1000))) }
+                try await Task.sleep(for: wait)
+            }
+        }
+    }
+
+    private func record(_ provider: LLMProvider, outcome: String, since started: ContinuousClock.Instant) {
+        Counter(label: "walkaround_llm_requests_total", dimensions: [("provider", provider.name), ("outcome", outcome)], factory: factory).increment()
+        Metrics.Timer(label: "walkaround_llm_request_seconds", dimensions: [("provider", provider.name)], factory: factory)
+            .recordInterval(since: started)
+    }
+
+    private func count(_ label: String, provider: String) {
+        Counter(label: label, dimensions: [("provider", provider)], factory: factory).increment()
+    }
+}
+
+extension Metrics.Timer {
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        recordNanoseconds(Int64(elapsed.seconds * 1e9))
+    }
+}

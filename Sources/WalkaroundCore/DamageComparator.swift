@@ -1,0 +1,221 @@
+import Foundation
+
+/// Decides which damages of a return are new since the vehicle's last check-out.
+///
+/// 1. Sightings of each inspection are grouped into damages: detections of compatible classes on
+///    different photos of the same view that lie in the same place are one damage.
+/// 2. For each view photographed at both inspections, the framing shift between them is the
+///    translation (at most `maxShift` of the frame) that lines up the most compatible sightings.
+/// 3. A return damage matches a check-out damage when a pair of their sightings has compatible
+///    classes and either the same view and the same place after the shift (IoU ≥ `minimumIoU` or
+///    centres within `maxCentreDistance`), or neighbouring views with both sightings in the halves
+///    of their photos that face each other and centres at the same height (within `maxHeightGap`).
+/// 4. A matched return damage is `pre_existing`. An unmatched one is `needs_review` when it is seen
+///    only on photos that failed the quality gate, when it is one detection under
+///    `lowConfidence`, or when the check-out has no usable photo of its view or the views beside
+///    it; otherwise it is `new`. Check-out damages that nothing matched are `not_seen` (the
+///    return photos may not show them, so never "repaired"). Without a check-out every damage is
+///    `unverified`.
+///
+/// Every doubt resolves towards the customer: the comparison must never invent new damage.
+public struct DamageComparator: Sendable {
+    public var minimumIoU = 0.2
+    public var maxCentreDistance = 0.08
+    public var maxShift = 0.25
+    public var maxHeightGap = 0.15
+    public var lowConfidence = 0.5
+
+    public init() {}
+
+    /// Class pairs a detector confuses with each other: a scratch on a cracked bumper, a dent with
+    /// scratched paint, a broken lamp's glass.
+    public static let confusable: Set<Set<String>> = [["scratch", "crack"], ["scratch", "dent"], ["glass_shatter", "lamp_broken"]]
+
+    public static func compatible(_ a: String, _ b: String) -> Bool {
+        a == b || confusable.contains([a, b])
+    }
+
+    /// The damages of one inspection, numbered `prefix`1, `prefix`2, … in view order, then left to right.
+    public func damages(of sightings: [DamageSighting], prefix: String) -> [Damage] {
+        var groups = DisjointSets(count: sightings.count)
+        for i in sightings.indices {
+            for j in sightings.indices where j > i {
+                let a = sightings[i], b = sightings[j]
+                if a.photoID != b.photoID, a.view == b.view, Self.compatible(a.className, b.className), samePlace(a, b, shift: .zero) {
+                    groups.union(i, j)
+                }
+            }
+        }
+        let clusters = Dictionary(grouping: sightings.indices, by: { groups.find($0) }).values.map { $0.map { sightings[$0] } }
+        let ordered = clusters.map { Damage(id: "", sightings: $0) }.sorted { a, b in
+            let (va, vb) = (Photo.View.allCases.firstIndex(of: a.view)!, Photo.View.allCases.firstIndex(of: b.view)!)
+            return va != vb ? va < vb : (a.sightings[0].centreX, a.sightings[0].centreY) < (b.sightings[0].centreX, b.sightings[0].centreY)
+        }
+        return ordered.enumerated().map { index, damage in
+            var numbered = damage
+            numbered.id = "\(prefix)\(index + 1)"
+            return numbered
+        }
+    }
+
+    /// Compares a return's sightings with those of the vehicle's last check-out (nil when there is none).
+    public func compare(returned: [DamageSighting], checkout: CheckoutEvidence?) -> DamageComparison {
+        var found = damages(of: returned, prefix: "D")
+        guard let checkout else {
+            for index in found.indices {
+                found[index].status = .unverified
+                found[index].reason = "no completed check-out of this vehicle before this return"
+            }
+            return DamageComparison(damages: found, notSeen: [])
+        }
+        var before = damages(of: checkout.sightings, prefix: "C")
+        let shifts = frameShifts(returned: returned, checkout: checkout.sightings)
+        for index in found.indices {
+            if let match = before.firstIndex(where: { matches(found[index], $0, shifts: shifts) }) {
+                found[index].status = .preExisting
+                found[index].matchedDamage = before[match].id
+                before[match].status = .preExisting
+                before[match].matchedDamage = before[match].matchedDamage ?? found[index].id
+            } else if let doubt = doubt(about: found[index], checkout: checkout) {
+                found[index].status = .needsReview
+                found[index].reason = doubt
+            } else {
+                found[index].status = .new
+            }
+        }
+        let notSeen = before.filter { $0.status == nil }.map { damage in
+            var missing = damage
+            missing.status = .notSeen
+            missing.reason = "recorded at check-out, not on the return photos (which may not show it)"
+            return missing
+        }
+        return DamageComparison(damages: found, notSeen: notSeen)
+    }
+
+    /// Why an unmatched return damage cannot be called new, or nil when it can.
+    func doubt(about damage: Damage, checkout: CheckoutEvidence) -> String? {
+        let evidence = damage.sightings.filter(\.onEvidence)
+        if evidence.isEmpty { return "seen only on photos that failed the quality gate" }
+        if evidence.count == 1, evidence[0].confidence < lowConfidence {
+            return "one detection with low confidence (\(String(format: "%.2f", evidence[0].confidence)))"
+        }
+        let covered = [damage.view] + damage.view.neighbours
+        if !covered.contains(where: checkout.evidenceViews.contains) {
+            return "the check-out has no usable photo of the \(damage.view.rawValue) view or beside it"
+        }
+        return nil
+    }
+
+    /// Whether the two damages are the same one seen at both inspections.
+    func matches(_ returned: Damage, _ before: Damage, shifts: [Photo.View: Shift]) -> Bool {
+        for r in returned.sightings {
+            for c in before.sightings where Self.compatible(r.className, c.className) {
+                if r.view == c.view {
+                    if samePlace(r, c, shift: shifts[r.view] ?? .zero) { return true }
+                } else if let edge = r.view.edge(facing: c.view), let otherEdge = c.view.edge(facing: r.view),
+                    edge.contains(centreX: r.centreX), otherEdge.contains(centreX: c.centreX),
+                    abs(r.centreY - c.centreY) <= maxHeightGap
+                {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
+    /// A translation of the return photos' frame onto the check-out's.
+    public struct Shift: Sendable, Equatable {
+        public var dx: Double
+        public var dy: Double
+        public static let zero = Shift(dx: 0, dy: 0)
+        var magnitude: Double { (dx * dx + dy * dy).squareRoot() }
+    }
+
+    /// Per view, the shift that lines up the most compatible sightings (ties: the smallest shift).
+    public func frameShifts(returned: [DamageSighting], checkout: [DamageSighting]) -> [Photo.View: Shift] {
+        var shifts: [Photo.View: Shift] = [:]
+        for (view, mine) in Dictionary(grouping: returned, by: \.view) {
+            let theirs = checkout.filter { $0.view == view }
+            guard !theirs.isEmpty else { continue }
+            var candidates = [Shift.zero]
+            for r in mine {
+                for c in theirs where Self.compatible(r.className, c.className) {
+                    let shift = Shift(dx: c.centreX - r.centreX, dy: c.centreY - r.centreY)
+                    if abs(shift.dx) <= maxShift, abs(shift.dy) <= maxShift { candidates.append(shift) }
+                }
+            }
+            func lined(_ shift: Shift) -> Int {
+                mine.filter { r in theirs.contains { Self.compatible(r.className, $0.className) && samePlace(r, $0, shift: shift) } }.count
+            }
+            shifts[view] = candidates.map { ($0, lined($0)) }.max { a, b in
+                a.1 != b.1 ? a.1 < b.1 : a.0.magnitude > b.0.magnitude
+            }!.0
+        }
+        return shifts
+    }
+
+    /// Whether `a`, moved by `shift`, lies where `b` is.
+    func samePlace(_ a: DamageSighting, _ b: DamageSighting, shift: Shift) -> Bool {
+        let moved = Box(x1: a.region.x1 + shift.dx, y1: a.region.y1 + shift.dy, x2: a.region.x2 + shift.dx, y2: a.region.y2 + shift.dy)
+        let dx = (moved.x1 + moved.x2) / 2 - b.centreX, dy = (moved.y1 + moved.y2) / 2 - b.centreY
+        return (dx * dx + dy * dy).squareRoot() <= maxCentreDistance || moved.iou(b.region) >= minimumIoU
+    }
+}
+
+/// What the vehicle's last check-out shows: its damage sightings and the views it has usable photos of.
+public struct CheckoutEvidence: Sendable, Equatable {
+    public var inspectionID: UUID
+    public var sightings: [DamageSighting]
+    public var evidenceViews: Set<Photo.View>
+
+    public init(inspectionID: UUID, sightings: [DamageSighting], evidenceViews: Set<Photo.View>) {
+        self.inspectionID = inspectionID
+        self.sightings = sightings
+        self.evidenceViews = evidenceViews
+    }
+}
+
+/// The comparison's result: the return's damages with their status, and the check-out's damages
+/// that were not seen again.
+public struct DamageComparison: Sendable, Equatable, Codable {
+    public var damages: [Damage]
+    public var notSeen: [Damage]
+
+    public init(damages: [Damage], notSeen: [Damage]) {
+        self.damages = damages
+        self.notSeen = notSeen
+    }
+
+    public func count(_ status: DamageStatus) -> Int {
+        (damages + notSeen).filter { $0.status == status }.count
+    }
+}
+
+extension Box {
+    /// Intersection over union with `other`.
+    public func iou(_ other: Box) -> Double {
+        let overlap = Box(x1: max(x1, other.x1), y1: max(y1, other.y1), x2: min(x2, other.x2), y2: min(y2, other.y2)).area
+        let union = area + other.area - overlap
+        return union > 0 ? overlap / union : 0
+    }
+}
+
+/// Union–find over indices.
+struct DisjointSets {
+    private var parent: [Int]
+
+    init(count: Int) { parent = Array(0..<count) }
+
+    mutating func find(_ i: Int) -> Int {
+        var root = i
+        while parent[root] != root { root = parent[root] }
+        var node = i
+        while parent[node] != root { (node, parent[node]) = (parent[node], root) }
+        return root
+    }
+
+    mutating func union(_ a: Int, _ b: Int) {
+        let (ra, rb) = (find(a), find(b))
+        if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import Imaging
+import Reporting
+import Storage
+import WalkaroundCore
+
+/// `GET /v1/inspections/{id}/report`: the report of a completed inspection, as JSON or (with
+/// `?format=html`) a printable page with the annotated photo of each new damage.
+struct ReportsController {
+    let inspections: InspectionRepository
+    let reports: ReportRepository
+    let blobs: PhotoBlobStore
+    let decoder: PhotoDecoder
+
+    /// The longer side of the annotated photos embedded in the page.
+    static let imageSize = 1024
+
+    func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
+        group.get("inspections/:id/report", use: get)
+    }
+
+    @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), access: .read)
+        let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+        guard format == "json" || format == "html" else {
+            throw APIError.badRequest("invalid_parameter", "format must be json or html")
+        }
+        guard inspection.status == .completed else {
+            throw APIError.conflict("inspection_open", "the report is written when the inspection is completed")
+        }
+        guard let stored = try await reports.get(inspection.id) else { throw APIError.notFound("report") }
+        guard let report = stored.report, let prose = stored.prose else {
+            let body = try APIJSON.encoder.encode(ReportPendingResource(inspectionId: inspection.id, status: stored.status.rawValue, requestedAt: stored.requestedAt))
+            return Response(
+                status: .accepted, headers: [.contentType: "application/json", .retryAfter: "1"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body))
+            )
+        }
+        if format == "html" {
+            let page = ReportPage().html(report: report, prose: prose, images: try await images(of: report))
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
+        let body = try APIJSON.encoder.encode(ReportResource(report: report, prose: prose, writtenAt: stored.writtenAt))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The annotated photo of each new damage (its best sighting), by damage id; a photo that
+    /// cannot be read is left out rather than failing the page.
+    private func images(of report: InspectionReport) async throws -> [String: [UInt8]] {
+        let photos = PhotoRepository(database: inspections.database)
+        let detections = DetectionRepository(database: inspections.database)
+        var images: [String: [UInt8]] = [:]
+        for damage in report.damages(.new) {
+            guard let sighting = damage.sightings.first, let photo = try await photos.get(sighting.photoID),
+                let bytes = try await blobs.read(sha256: photo.sha256),
+                let decoded = try? decoder.decode(bytes, cover: Self.imageSize)
+            else { continue }
+            let shown = try await detections.detections(of: photo.id).filter { $0.id == sighting.detectionID }
+            images[damage.id] = try? PhotosController.annotatedJPEG(decoded, detections: shown, quality: 80)
+        }
+        return images
+    }
+}
+
+/// A report not written yet.
+struct ReportPendingResource: Encodable {
+    var inspectionId: UUID
+    var status: String
+    var requestedAt: Date
+}
+
+/// The written report: the structured data, the prose and who wrote it.
+struct ReportResource: Encodable {
+    var report: InspectionReport
+    var prose: ReportProse
+    var writtenAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case status, provider, report, prose, writtenAt, counts
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode("written", forKey: .status)
+        try container.encode(prose.provider, forKey: .provider)
+        try container.encode(report, forKey: .report)
+        try container.encode(prose, forKey: .prose)
+        try container.encodeIfPresent(writtenAt, forKey: .writtenAt)
+        let counts = Dictionary(uniqueKeysWithValues: DamageStatus.allCases.map { ($0.rawValue, report.damages($0).count) })
+        try container.encode(counts, forKey: .counts)
+    }
+}

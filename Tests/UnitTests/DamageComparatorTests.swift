@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import WalkaroundCore
+
+/// A sighting on its own photo (or `photo`), with the box given by centre and size in 0–1 units.
+func sighting(
+    _ className: String, _ view: Photo.View, x: Double, y: Double, w: Double = 0.1, h: Double = 0.08, confidence: Double = 0.8,
+    evidence: Bool = true, photo: UUID = UUID()
+) -> DamageSighting {
+    DamageSighting(
+        detectionID: UUID(), photoID: photo, view: view, className: className, confidence: confidence,
+        region: Box(x1: x - w / 2, y1: y - h / 2, x2: x + w / 2, y2: y + h / 2), onEvidence: evidence
+    )
+}
+
+func checkout(_ sightings: [DamageSighting], views: Set<Photo.View> = Set(Photo.View.allCases)) -> CheckoutEvidence {
+    CheckoutEvidence(inspectionID: UUID(), sightings: sightings, evidenceViews: views)
+}
+
+@Suite struct DamageComparatorTests {
+    let comparator = DamageComparator()
+
+    @Test func anAddedDamageIsTheOnlyNewOne() {
+        let before = [sighting("dent", .left, x: 0.3, y: 0.6), sighting("scratch", .rear, x: 0.5, y: 0.4)]
+        let after = [sighting("dent", .left, x: 0.31, y: 0.6), sighting("scratch", .rear, x: 0.52, y: 0.41), sighting("crack", .front, x: 0.5, y: 0.7)]
+        let result = comparator.compare(returned: after, checkout: checkout(before))
+        #expect(result.damages.filter { $0.status == .new }.map(\.className) == ["crack"])
+        #expect(result.damages.filter { $0.status == .preExisting }.count == 2)
+        #expect(result.notSeen.isEmpty)
+    }
+
+    @Test func framingShiftedByAFifthStillMatches() {
+        // The return photo of the left side is framed 0.2 further right: every damage moved together.
+        let before = [sighting("dent", .left, x: 0.3, y: 0.5), sighting("scratch", .left, x: 0.55, y: 0.35), sighting("dent", .left, x: 0.7, y: 0.7)]
+        let after = before.map { sighting($0.className, .left, x: $0.centreX - 0.2, y: $0.centreY + 0.05) }
+        let result = comparator.compare(returned: after, checkout: checkout(before))
+        #expect(result.damages.allSatisfy { $0.status == .preExisting }, "\(result.damages.map { ($0.className, $0.status) })")
+        let shifts = comparator.frameShifts(returned: after, checkout: before)
+        #expect(abs((shifts[.left]?.dx ?? 0) - 0.2) < 1e-9)
+        // Without the shift the same places would not line up: the shift is what matched them.
+        var strict = comparator
+        strict.maxShift = 0
+        #expect(strict.compare(returned: after, checkout: checkout(before)).damages.contains { $0.status == .new })
+    }
+
+    @Test func aNeighbouringViewMatchesOnTheFacingHalves() {
+        // A dent near the front-left corner: at check-out seen from the left (front is on the photo's
+        // left), at return from the front-left corner (the left side is on the photo's right).
+        let before = [sighting("dent", .left, x: 0.15, y: 0.55)]
+        let facing = comparator.compare(returned: [sighting("dent", .frontLeft, x: 0.8, y: 0.6)], checkout: checkout(before))
+        #expect(facing.damages.first?.status == .preExisting)
+        // The same dent on the wrong half of the corner photo is the front of the car: not the same damage.
+        let away = comparator.compare(returned: [sighting("dent", .frontLeft, x: 0.2, y: 0.6)], checkout: checkout(before))
+        #expect(away.damages.first?.status == .new)
+        #expect(away.notSeen.map(\.id) == ["C1"])
+    }
+
+    @Test(arguments: [("scratch", "crack", true), ("scratch", "dent", true), ("lamp_broken", "glass_shatter", true), ("dent", "tire_flat", false), ("crack", "lamp_broken", false)])
+    func confusedClassesMatch(before: String, after: String, same: Bool) {
+        let result = comparator.compare(returned: [sighting(after, .rear, x: 0.4, y: 0.5)], checkout: checkout([sighting(before, .rear, x: 0.41, y: 0.5)]))
+        #expect(result.damages[0].status == (same ? .preExisting : .new))
+    }
+
+    @Test func noCheckoutLeavesEverythingUnverified() {
+        let result = comparator.compare(returned: [sighting("dent", .left, x: 0.3, y: 0.5), sighting("scratch", .rear, x: 0.5, y: 0.5)], checkout: nil)
+        #expect(result.damages.count == 2)
+        #expect(result.damages.allSatisfy { $0.status == .unverified && $0.reason?.contains("no completed check-out") == true })
+    }
+
+    @Test func weakOrUnsupportedEvidenceNeedsReview() {
+        let before = checkout([], views: [.left, .rear])
+        let rejected = comparator.compare(returned: [sighting("dent", .left, x: 0.3, y: 0.5, evidence: false)], checkout: before)
+        #expect(rejected.damages[0].status == .needsReview)
+        #expect(rejected.damages[0].reason?.contains("quality gate") == true)
+        let faint = comparator.compare(returned: [sighting("scratch", .left, x: 0.3, y: 0.5, confidence: 0.3)], checkout: before)
+        #expect(faint.damages[0].status == .needsReview)
+        // The same faint scratch on two photos of the view corroborates itself.
+        let twice = comparator.compare(
+            returned: [sighting("scratch", .left, x: 0.3, y: 0.5, confidence: 0.3), sighting("scratch", .left, x: 0.32, y: 0.5, confidence: 0.35)],
+            checkout: before
+        )
+        #expect(twice.damages.count == 1)
+        #expect(twice.damages[0].status == .new)
+        #expect(twice.damages[0].sightings.count == 2)
+        // The check-out never photographed the front or anything beside it: not provably new.
+        let unphotographed = comparator.compare(returned: [sighting("crack", .front, x: 0.5, y: 0.5)], checkout: before)
+        #expect(unphotographed.damages[0].status == .needsReview)
+        #expect(unphotographed.damages[0].reason?.contains("no usable photo") == true)
+    }
+
+    @Test func damagesAreNumberedInViewOrder() {
+        let damages = comparator.damages(of: [sighting("dent", .rear, x: 0.5, y: 0.5), sighting("scratch", .front, x: 0.7, y: 0.5), sighting("crack", .front, x: 0.2, y: 0.5)], prefix: "D")
+        #expect(damages.map(\.id) == ["D1", "D2", "D3"])
+        #expect(damages.map(\.className) == ["crack", "scratch", "dent"])
+    }
+
+    @Test func neighboursAndEdgesGoRoundTheRing() {
+        #expect(Photo.View.front.neighbours == [.frontLeft, .frontRight])
+        #expect(Photo.View.left.edge(facing: .frontLeft) == .left)
+        #expect(Photo.View.frontLeft.edge(facing: .left) == .right)
+        #expect(Photo.View.rear.edge(facing: .rearLeft) == .left)
+        #expect(Photo.View.interior.neighbours.isEmpty)
+        #expect(Photo.View.left.edge(facing: .right) == nil)
+    }
+}
+
+@Suite struct SeverityTests {
+    @Test(arguments: [
+        ("scratch", 0.01, 0.9, Severity.minor), ("scratch", 0.05, 0.9, .moderate), ("scratch", 0.2, 0.9, .severe),
+        ("dent", 0.01, 0.9, .minor), ("dent", 0.03, 0.9, .moderate), ("dent", 0.07, 0.9, .severe),
+        ("crack", 0.001, 0.9, .moderate), ("crack", 0.06, 0.9, .severe), ("lamp_broken", 0.05, 0.9, .moderate),
+        ("glass_shatter", 0.001, 0.2, .severe), ("tire_flat", 0.01, 0.3, .severe),
+        ("dent", 0.07, 0.4, .moderate), ("scratch", 0.05, 0.4, .minor), ("scratch", 0.01, 0.4, .minor), ("rust", 0.5, 0.9, .moderate),
+    ])
+    func gradesByClassSizeAndConfidence(className: String, share: Double, confidence: Double, expected: Severity) {
+        #expect(Severity.grade(className: className, areaShare: share, confidence: confidence) == expected)
+    }
+}

