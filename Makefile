@@ -1,6 +1,6 @@
 # Walkaround: two commands.
-#   make run   installs what is missing, builds in release mode and serves on :8080 (SQLite + ./data)
-#   make test  installs what is missing, starts a throwaway PostgreSQL, runs the tests on SQLite and PostgreSQL
+#   make run   installs what is missing, builds in release mode, starts the LLM server and serves on :8080 (SQLite + ./data)
+#   make test  installs what is missing, starts a throwaway PostgreSQL and the LLM server, runs the tests on SQLite and PostgreSQL
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
@@ -13,13 +13,13 @@ release: setup
 	swift build -c release --product walkaround
 
 run: release
-	.build/release/walkaround serve
+	tools/with-llm.sh .build/release/walkaround serve
 
 build: setup
 	swift build --build-tests
 
 test: build
-	tools/with-postgres.sh swift test --skip-build
+	tools/with-postgres.sh tools/with-llm.sh swift test --skip-build
 
 clean:
 	rm -rf .build

@@ -178,6 +178,7 @@ let package = Package(
                 "WalkaroundCore",
                 "walkaround",
                 "Imaging",
+                "Reporting",
                 "TestFixtures",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

