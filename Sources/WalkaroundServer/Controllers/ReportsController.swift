@@ -41,8 +41,21 @@ struct ReportsController {
             let page = ReportPage().html(report: report, prose: prose, images: try await images(of: report))
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
         }
-        let body = try APIJSON.encoder.encode(ReportResource(report: report, prose: prose, writtenAt: stored.writtenAt))
+        let body = try Self.lowercasingIDs(APIJSON.encoder.encode(ReportResource(report: report, prose: prose, writtenAt: stored.writtenAt)))
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The report's domain types encode UUIDs in Foundation's upper case; the API writes ids in lower case everywhere.
+    static func lowercasingIDs(_ json: Data) throws -> Data {
+        func walk(_ value: Any) -> Any {
+            switch value {
+            case let text as String: UUID(uuidString: text) != nil ? text.lowercased() : text
+            case let array as [Any]: array.map(walk)
+            case let object as [String: Any]: object.mapValues(walk)
+            default: value
+            }
+        }
+        return try JSONSerialization.data(withJSONObject: walk(try JSONSerialization.jsonObject(with: json)), options: [.sortedKeys])
     }
 
     /// The annotated photo of each new damage (its best sighting), by damage id; a photo that

@@ -1,0 +1,151 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Storage
+import Testing
+import WalkaroundCore
+
+@testable import WalkaroundServer
+
+/// Completion, comparison and reports through the API, on both databases, with the local LLM
+/// server when `make test` started one.
+///
+/// The detector's findings are written into the database by the test after the pipeline has
+/// processed each photo: the demo model cannot place a damage where a test needs it reliably
+/// enough, and this test is about what happens after detection.
+@Suite("Reports through the API")
+struct ReportAPITests {
+    static var llmOverrides: [AbsoluteConfigKey: ConfigValue] {
+        guard let url = LocalLLMTests.url else { return [:] }
+        return [
+            "walkaround.llm.url": ConfigValue(.string(url), isSecret: false),
+            "walkaround.llm.timeoutMs": ConfigValue(.int(60_000), isSecret: false),
+            "walkaround.llm.attempts": ConfigValue(.int(1), isSecret: false),
+        ]
+    }
+
+    /// Uploads photos of `views`, waits for processing, then records `damages` (view → class and
+    /// box in pixels of the 1024×768 photos) as the detector's findings. Returns the photo ids by view.
+    @discardableResult
+    static func inspect(_ app: TestApp, _ id: String, views: [String], seed: UInt8, damages: [(String, String, Box, Double)]) async throws -> [String: UUID] {
+        for (index, view) in views.enumerated() {
+            #expect(try await app.upload(TestImages.jpeg(seed: seed &+ UInt8(index)), to: id, view: view).status == .accepted)
+        }
+        let photos = try await app.waitUntilSettled(id)
+        var byView: [String: UUID] = [:]
+        for photo in photos {
+            #expect(photo["status"] as? String == "processed")
+            byView[photo["view"] as? String ?? ""] = UUID(uuidString: photo["id"] as? String ?? "")
+        }
+        let detections = try damages.map { view, className, box, confidence in
+            Detection(photoID: try #require(byView[view]), model: "damage", className: className, confidence: confidence, box: box, createdAt: Date())
+        }
+        try await DetectionRepository(database: app.database).insert(detections)
+        return byView
+    }
+
+    static func waitForReport(_ app: TestApp, _ id: String, timeout: Duration = .seconds(120)) async throws -> TestResponse {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let response = try await app.request(.get, "/v1/inspections/\(id)/report", key: app.keys.station)
+            if response.status != .accepted || ContinuousClock.now > deadline { return response }
+            #expect(response.headers[.retryAfter] == "1")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func aReturnWithOneAddedDamageReportsOnlyThatOneAsNew(_ backend: Backend) async throws {
+        try await TestApp.run(backend, Self.llmOverrides) { app in
+            let checkout = try await app.createInspection(kind: "checkout")
+            try await Self.inspect(app, checkout, views: ["left", "rear"], seed: 10, damages: [("rear", "dent", Box(x1: 400, y1: 300, x2: 500, y2: 380), 0.9)])
+            #expect(try await app.request(.post, "/v1/inspections/\(checkout)/complete", key: app.keys.station).status == .ok)
+            let checkoutReport = try await Self.waitForReport(app, checkout)
+            #expect(checkoutReport.status == .ok)
+            let recorded = try #require((checkoutReport.object["report"] as? [String: Any])?["damages"] as? [[String: Any]])
+            #expect(recorded.map { $0["class_name"] as? String } == ["dent"])
+            #expect(recorded.first?["status"] == nil, "a check-out records damage, it does not compare")
+
+            let back = try await app.createInspection(kind: "return", plate: "m ab-1234")
+            try await Self.inspect(app, back, views: ["left", "rear"], seed: 20, damages: [
+                ("rear", "dent", Box(x1: 430, y1: 310, x2: 530, y2: 390), 0.85),  // the same dent, framed a little differently
+                ("left", "scratch", Box(x1: 200, y1: 300, x2: 420, y2: 340), 0.88),  // the added damage
+            ])
+            #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
+            let response = try await Self.waitForReport(app, back)
+            #expect(response.status == .ok)
+            let body = response.object
+            let report = try #require(body["report"] as? [String: Any])
+            let damages = try #require(report["damages"] as? [[String: Any]])
+            let new = damages.filter { $0["status"] as? String == "new" }
+            #expect(new.map { $0["class_name"] as? String } == ["scratch"])
+            #expect(new.first?["view"] as? String == "left")
+            #expect(damages.filter { $0["status"] as? String == "pre_existing" }.map { $0["class_name"] as? String } == ["dent"])
+            #expect((body["counts"] as? [String: Int])?["new"] == 1)
+            #expect((report["compared_with"] as? [String: Any])?["id"] as? String == checkout)
+            let provider = try #require(body["provider"] as? String)
+            #expect(provider == (LocalLLMTests.url == nil ? "template" : provider))
+            #expect(["local", "template"].contains(provider))
+            let prose = try #require(body["prose"] as? [String: Any])
+            #expect((prose["damage_notes"] as? [[String: Any]])?.contains { $0["id"] as? String == new.first?["id"] as? String } == true)
+
+            // The detections now carry their status, and the page shows the new damage's photo.
+            let photos = try #require(try await app.inspection(back)["photos"] as? [[String: Any]])
+            let statuses = photos.flatMap { ($0["detections"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String } }.sorted()
+            #expect(statuses == ["new", "pre_existing"])
+            let page = try await app.request(.get, "/v1/inspections/\(back)/report?format=html", key: app.keys.station)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(page.text.contains("data:image/jpeg;base64,"))
+            #expect(page.text.components(separatedBy: "<figure>").count == 2, "one annotated photo: the one new damage")
+
+            let metrics = try await app.request(.get, "/metrics", key: nil).text
+            #expect(metrics.contains("walkaround_reports_total"))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func aReturnWithoutCheckoutIsUnverified(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            let back = try await app.createInspection(kind: "return", plate: "B-XY 42")
+            try await Self.inspect(app, back, views: ["front"], seed: 30, damages: [("front", "crack", Box(x1: 100, y1: 100, x2: 200, y2: 300), 0.9)])
+            #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
+            let body = try await Self.waitForReport(app, back).object
+            let report = try #require(body["report"] as? [String: Any])
+            #expect((report["damages"] as? [[String: Any]])?.map { $0["status"] as? String } == ["unverified"])
+            #expect(report["compared_with"] == nil)
+            #expect(body["provider"] as? String == "template", "no LLM configured in this test")
+            #expect((body["prose"] as? [String: Any])?["summary"] as? String == nil || ((body["prose"] as? [String: Any])?["summary"] as? String)?.contains("no damage can be called new") == true)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func reportRequestsAreCheckedAndAnsweredClearly(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            let id = try await app.createInspection(kind: "checkout")
+            let open = try await app.request(.get, "/v1/inspections/\(id)/report", key: app.keys.station)
+            #expect(open.status == .conflict)
+            #expect(open.errorCode == "inspection_open")
+            let unknown = try await app.request(.get, "/v1/inspections/\(UUID())/report", key: app.keys.station)
+            #expect(unknown.status == .notFound)
+            try await Self.inspect(app, id, views: ["front"], seed: 40, damages: [])
+            #expect(try await app.request(.post, "/v1/inspections/\(id)/complete", key: app.keys.station).status == .ok)
+            let again = try await app.request(.post, "/v1/inspections/\(id)/complete", key: app.keys.station)
+            #expect(again.status == .conflict)
+            let badFormat = try await app.request(.get, "/v1/inspections/\(id)/report?format=pdf", key: app.keys.station)
+            #expect(badFormat.status == .badRequest)
+            #expect(badFormat.errorCode == "invalid_parameter")
+            let foreign = try await app.request(.get, "/v1/inspections/\(id)/report", key: app.keys.otherStation)
+            #expect(foreign.status == .forbidden)
+            let anonymous = try await app.request(.get, "/v1/inspections/\(id)/report", key: nil)
+            #expect(anonymous.status == .unauthorized)
+            let written = try await Self.waitForReport(app, id)
+            #expect(written.status == .ok)
+            #expect(((written.object["report"] as? [String: Any])?["damages"] as? [Any])?.isEmpty == true)
+            // Erasing the inspection takes its report along.
+            #expect(try await app.request(.delete, "/v1/inspections/\(id)", key: app.keys.admin).status == .noContent)
+            #expect(try await app.request(.get, "/v1/inspections/\(id)/report", key: app.keys.admin).status == .notFound)
+        }
+    }
+}
