@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "walkaround", targets: ["walkaround"]),
         .executable(name: "imaging-bench", targets: ["imaging-bench"]),
         .executable(name: "inference-bench", targets: ["inference-bench"]),
+        .executable(name: "report-bench", targets: ["report-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -153,6 +154,14 @@ let package = Package(
         .executableTarget(
             name: "inference-bench",
             dependencies: ["Imaging", "Inference", "WalkaroundCore"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "report-bench",
+            dependencies: [
+                "Reporting", "TestFixtures", "WalkaroundCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
