@@ -11,9 +11,9 @@ import WalkaroundCore
 /// Completion, comparison and reports through the API, on both databases, with the local LLM
 /// server when `make test` started one.
 ///
-/// The detector's findings are written into the database by the test after the pipeline has
-/// processed each photo: the demo model cannot place a damage where a test needs it reliably
-/// enough, and this test is about what happens after detection.
+/// The main case runs the demo model on rendered photos of a synthetic car; the others write the
+/// detector's findings into the database themselves, after the pipeline has processed each photo,
+/// because they are about what happens after detection.
 @Suite("Reports through the API")
 struct ReportAPITests {
     static var llmOverrides: [AbsoluteConfigKey: ConfigValue] {
@@ -55,23 +55,35 @@ struct ReportAPITests {
         }
     }
 
+    /// Uploads the rendered photos of the synthetic car (Tests/InferenceTests/Fixtures/car, made by
+    /// tools/demo-model/make_reference.py) for one inspection and waits until they are processed.
+    static func photograph(_ app: TestApp, _ id: String, _ inspection: String) async throws {
+        for view in ["rear", "left"] {
+            let jpeg = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DemoModel.fixtures + "/car/\(inspection)-\(view).jpg")))
+            #expect(try await app.upload(jpeg, to: id, view: view).status == .accepted)
+        }
+        for photo in try await app.waitUntilSettled(id) {
+            #expect(photo["status"] as? String == "processed", "\(photo)")
+        }
+    }
+
+    /// The whole path with the demo model: photos in, detection, comparison, prose, report out.
     @Test(arguments: Backend.available)
     func aReturnWithOneAddedDamageReportsOnlyThatOneAsNew(_ backend: Backend) async throws {
-        try await TestApp.run(backend, Self.llmOverrides) { app in
+        try await TestApp.run(backend, DemoModel.overrides().merging(Self.llmOverrides) { $1 }) { app in
             let checkout = try await app.createInspection(kind: "checkout")
-            try await Self.inspect(app, checkout, views: ["left", "rear"], seed: 10, damages: [("rear", "dent", Box(x1: 400, y1: 300, x2: 500, y2: 380), 0.9)])
+            try await Self.photograph(app, checkout, "checkout")
             #expect(try await app.request(.post, "/v1/inspections/\(checkout)/complete", key: app.keys.station).status == .ok)
             let checkoutReport = try await Self.waitForReport(app, checkout)
             #expect(checkoutReport.status == .ok)
             let recorded = try #require((checkoutReport.object["report"] as? [String: Any])?["damages"] as? [[String: Any]])
             #expect(recorded.map { $0["class_name"] as? String } == ["dent"])
+            #expect(recorded.first?["view"] as? String == "rear")
             #expect(recorded.first?["status"] == nil, "a check-out records damage, it does not compare")
 
+            // The same car back, framed a little differently, with a scratch on the left.
             let back = try await app.createInspection(kind: "return", plate: "m ab-1234")
-            try await Self.inspect(app, back, views: ["left", "rear"], seed: 20, damages: [
-                ("rear", "dent", Box(x1: 430, y1: 310, x2: 530, y2: 390), 0.85),  // the same dent, framed a little differently
-                ("left", "scratch", Box(x1: 200, y1: 300, x2: 420, y2: 340), 0.88),  // the added damage
-            ])
+            try await Self.photograph(app, back, "return")
             #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
             let response = try await Self.waitForReport(app, back)
             #expect(response.status == .ok)
@@ -79,9 +91,10 @@ struct ReportAPITests {
             let report = try #require(body["report"] as? [String: Any])
             let damages = try #require(report["damages"] as? [[String: Any]])
             let new = damages.filter { $0["status"] as? String == "new" }
-            #expect(new.map { $0["class_name"] as? String } == ["scratch"])
+            #expect(new.map { $0["class_name"] as? String } == ["scratch"], "\(damages)")
             #expect(new.first?["view"] as? String == "left")
             #expect(damages.filter { $0["status"] as? String == "pre_existing" }.map { $0["class_name"] as? String } == ["dent"])
+            #expect(damages.count == 2, "nothing else is reported: \(damages)")
             #expect((body["counts"] as? [String: Int])?["new"] == 1)
             #expect((report["compared_with"] as? [String: Any])?["id"] as? String == checkout)
             let provider = try #require(body["provider"] as? String)

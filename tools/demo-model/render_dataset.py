@@ -12,6 +12,7 @@ writes OUT_DIR/{images,labels}/{train,val,test}/*.{jpg,txt} and OUT_DIR/data.yam
 """
 import argparse
 import math
+import multiprocessing
 import os
 import random
 
@@ -234,6 +235,14 @@ def iou(a, b):
     return inter / union if union > 0 else 0
 
 
+def write_scene(task):
+    out, split, i, seed, w, h = task
+    im, labels = render(random.Random(seed), w, h)
+    im.save(f"{out}/images/{split}/{i:05d}.jpg", quality=92)
+    with open(f"{out}/labels/{split}/{i:05d}.txt", "w") as f:
+        f.writelines("%d %.6f %.6f %.6f %.6f\n" % label for label in labels)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("out")
@@ -242,17 +251,18 @@ def main():
     p.add_argument("--test", type=int, default=150)
     p.add_argument("--size", type=int, nargs=2, default=[640, 480])
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--jobs", type=int, default=os.cpu_count())
     a = p.parse_args()
     w, h = a.size
+    tasks = []
     for split, count, offset in (("train", a.train, 0), ("val", a.val, 1_000_000), ("test", a.test, 2_000_000)):
         os.makedirs(f"{a.out}/images/{split}", exist_ok=True)
         os.makedirs(f"{a.out}/labels/{split}", exist_ok=True)
-        for i in range(count):
-            rng = random.Random(a.seed * 10_000_019 + offset + i)
-            im, labels = render(rng, w, h)
-            im.save(f"{a.out}/images/{split}/{i:05d}.jpg", quality=92)
-            with open(f"{a.out}/labels/{split}/{i:05d}.txt", "w") as f:
-                f.writelines("%d %.6f %.6f %.6f %.6f\n" % label for label in labels)
+        tasks += [(a.out, split, i, a.seed * 10_000_019 + offset + i, w, h) for i in range(count)]
+    # Each scene depends only on its own seed, so the dataset is the same whatever the job count.
+    with multiprocessing.Pool(max(1, a.jobs)) as pool:
+        for _ in pool.imap_unordered(write_scene, tasks, chunksize=16):
+            pass
     with open(f"{a.out}/data.yaml", "w") as f:
         f.write(f"path: {os.path.abspath(a.out)}\ntrain: images/train\nval: images/val\ntest: images/test\n")
         f.write("names:\n" + "".join(f"  {i}: {n}\n" for i, n in enumerate(CLASSES)))
