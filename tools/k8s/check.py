@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""Offline checks of deploy/: what `make k8s-check` runs (through tools/k8s/check.sh).
+
+  check.py [--root deploy/kubernetes] [--dockerfile deploy/docker/Dockerfile]
+           [--schemas ../shared/k8s-schemas] [--out DIR] [--skip STEP,...]
+
+Steps (each can be skipped by name):
+  render     `kubectl kustomize` of every overlay and of components/argocd
+  core       kubernetes-validate --strict on the core kinds of every render
+  crds       the custom resources against the JSON schemas in --schemas (skipped with a notice
+             when that folder does not exist)
+  checkov    checkov --framework kubernetes --skip-download on every render, skipping only the
+             checks listed with a reason in deploy/kubernetes/checkov-exceptions.yaml
+  promtool   `promtool check rules` on the PrometheusRule, `promtool test rules` on
+             deploy/kubernetes/tests/alerts.test.yaml
+  hadolint   the Dockerfile
+  asserts    what the overlays' patches must have done, and that every reference (Service and
+             PDB selectors, HPA and ScaledObject targets, ConfigMaps, Secrets, PVCs,
+             ServiceAccounts) points at something in the same render
+
+Exit status 0 when every step passes; otherwise 1, with each failure on a line starting "FAIL".
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+CORE_GROUPS = {"v1", "apps/v1", "autoscaling/v2", "policy/v1", "networking.k8s.io/v1", "batch/v1", "rbac.authorization.k8s.io/v1"}
+ENVIRONMENTS = ("dev", "staging", "prod")
+failures = []
+
+
+def fail(step, message):
+    failures.append(f"FAIL [{step}] {message}")
+    print(failures[-1], flush=True)
+
+
+def run(step, command, **kwargs):
+    """Runs a command; a non-zero exit is a failure of `step` with the command's output."""
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        fail(step, f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    return result
+
+
+# --- render ---------------------------------------------------------------------------------
+
+def render(root, out):
+    renders = {}
+    targets = {env: os.path.join(root, "overlays", env) for env in ENVIRONMENTS}
+    targets["argocd"] = os.path.join(root, "components", "argocd")
+    for name, path in targets.items():
+        result = run("render", ["kubectl", "kustomize", path])
+        if result.returncode != 0:
+            continue
+        with open(os.path.join(out, f"{name}.yaml"), "w") as f:
+            f.write(result.stdout)
+        renders[name] = [d for d in yaml.safe_load_all(result.stdout) if d]
+        print(f"render: {name}: {len(renders[name])} objects")
+    return renders
+
+
+# --- validation -----------------------------------------------------------------------------
+
+def validate_core(renders, out):
+    for name, docs in renders.items():
+        core = [d for d in docs if d.get("apiVersion") in CORE_GROUPS]
+        if not core:
+            continue
+        path = os.path.join(out, f"{name}.core.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump_all(core, f, sort_keys=False)
+        result = run("core", ["kubernetes-validate", "--strict", "--quiet", path])
+        if result.returncode == 0:
+            print(f"core: {name}: {len(core)} objects valid (strict)")
+
+
+def validate_crds(renders, schemas):
+    if not os.path.isdir(schemas):
+        print(f"NOTICE [crds] {schemas} does not exist: custom resources are not validated")
+        return
+    import jsonschema
+
+    for name, docs in renders.items():
+        checked = 0
+        for d in docs:
+            if d.get("apiVersion") in CORE_GROUPS:
+                continue
+            group, _, version = d["apiVersion"].rpartition("/")
+            path = os.path.join(schemas, group, f"{d['kind'].lower()}_{version}.json")
+            if not os.path.exists(path):
+                fail("crds", f"{name}: no schema for {d['apiVersion']} {d['kind']} ({path})")
+                continue
+            with open(path) as f:
+                schema = json.load(f)
+            errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(d), key=lambda e: list(e.path))
+            for e in errors:
+                fail("crds", f"{name}: {d['kind']}/{d['metadata']['name']}: {'.'.join(map(str, e.path)) or '(root)'}: {e.message}")
+            checked += 1
+        print(f"crds: {name}: {checked} custom resources checked")
+
+
+def checkov(renders, out, exceptions_file):
+    with open(exceptions_file) as f:
+        exceptions = yaml.safe_load(f) or []
+    for e in exceptions:
+        if not e.get("reason"):
+            fail("checkov", f"exception {e.get('id')} has no reason")
+    skip = ",".join(e["id"] for e in exceptions)
+    for name in renders:
+        if name == "argocd":
+            continue
+        result = run("checkov", ["checkov", "--framework", "kubernetes", "--skip-download", "--quiet", "--compact",
+                                 "--skip-check", skip, "-f", os.path.join(out, f"{name}.yaml")])
+        if result.returncode == 0:
+            print(f"checkov: {name}: passed ({len(exceptions)} accepted exceptions)")
+
+
+def promtool(renders, out, tests):
+    rules = [d for d in renders.get("prod", []) if d["kind"] == "PrometheusRule"]
+    if not rules:
+        fail("promtool", "the prod render has no PrometheusRule")
+        return
+    work = os.path.join(out, "promtool")
+    os.makedirs(work, exist_ok=True)
+    with open(os.path.join(work, "rules.yaml"), "w") as f:
+        yaml.safe_dump({"groups": rules[0]["spec"]["groups"]}, f, sort_keys=False)
+    shutil.copy(tests, os.path.join(work, "alerts.test.yaml"))
+    if run("promtool", ["promtool", "check", "rules", "rules.yaml"], cwd=work).returncode == 0:
+        print("promtool: rules valid")
+        if run("promtool", ["promtool", "test", "rules", "alerts.test.yaml"], cwd=work).returncode == 0:
+            print("promtool: alert tests passed")
+
+
+def hadolint(dockerfile):
+    if run("hadolint", ["hadolint", dockerfile]).returncode == 0:
+        print("hadolint: passed")
+
+
+# --- assertions on the renders ----------------------------------------------------------------
+
+def by_kind(docs, kind):
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def container(deployment, name="walkaround"):
+    for c in deployment["spec"]["template"]["spec"]["containers"]:
+        if c["name"] == name:
+            return c
+    return None
+
+
+def cpu(value):
+    value = str(value)
+    return float(value[:-1]) / 1000 if value.endswith("m") else float(value)
+
+
+def matches(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check(name, condition, message):
+    if not condition:
+        fail("asserts", f"{name}: {message}")
+
+
+def assert_references(name, docs):
+    """Everything that points at something points at something in the same render."""
+    deployments = by_kind(docs, "Deployment")
+    pods = [d["spec"]["template"]["metadata"].get("labels", {}) for d in deployments.values()]
+    names = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    for service in by_kind(docs, "Service").values():
+        check(name, any(matches(service["spec"].get("selector"), labels) for labels in pods),
+              f"Service {service['metadata']['name']} selects no pod template")
+    for pdb in by_kind(docs, "PodDisruptionBudget").values():
+        check(name, any(matches(pdb["spec"]["selector"]["matchLabels"], labels) for labels in pods),
+              f"PodDisruptionBudget {pdb['metadata']['name']} selects no pod template")
+    scaled = {}
+    for hpa in by_kind(docs, "HorizontalPodAutoscaler").values():
+        target = hpa["spec"]["scaleTargetRef"]
+        check(name, ("Deployment", target["name"]) in names, f"HPA {hpa['metadata']['name']} targets missing Deployment {target['name']}")
+        scaled.setdefault(target["name"], []).append(f"HPA {hpa['metadata']['name']}")
+    for so in by_kind(docs, "ScaledObject").values():
+        target = so["spec"]["scaleTargetRef"]
+        check(name, ("Deployment", target["name"]) in names, f"ScaledObject {so['metadata']['name']} targets missing Deployment {target['name']}")
+        scaled.setdefault(target["name"], []).append(f"ScaledObject {so['metadata']['name']}")
+        for trigger in so["spec"]["triggers"]:
+            auth = trigger.get("authenticationRef", {}).get("name")
+            check(name, auth is None or ("TriggerAuthentication", auth) in names, f"ScaledObject {so['metadata']['name']} uses missing TriggerAuthentication {auth}")
+    for target, scalers in scaled.items():
+        check(name, len(scalers) == 1, f"Deployment {target} has several autoscalers: {scalers}")
+    made_secrets = {d["spec"]["target"]["name"] for d in docs if d["kind"] == "ExternalSecret"}
+    if any(d["kind"] == "Cluster" for d in docs):
+        made_secrets |= {f"{c}-app" for c in by_kind(docs, "Cluster")}
+    for dep in deployments.values():
+        spec = dep["spec"]["template"]["spec"]
+        dname = dep["metadata"]["name"]
+        check(name, matches(dep["spec"]["selector"]["matchLabels"], dep["spec"]["template"]["metadata"]["labels"]),
+              f"Deployment {dname}: selector does not match its pod labels")
+        if "serviceAccountName" in spec:
+            check(name, ("ServiceAccount", spec["serviceAccountName"]) in names, f"Deployment {dname}: missing ServiceAccount {spec['serviceAccountName']}")
+        for volume in spec.get("volumes", []):
+            if "persistentVolumeClaim" in volume:
+                claim = volume["persistentVolumeClaim"]["claimName"]
+                check(name, ("PersistentVolumeClaim", claim) in names, f"Deployment {dname}: missing PVC {claim}")
+            if "configMap" in volume:
+                check(name, ("ConfigMap", volume["configMap"]["name"]) in names, f"Deployment {dname}: missing ConfigMap {volume['configMap']['name']}")
+        for c in spec["containers"]:
+            for source in c.get("envFrom", []):
+                if "configMapRef" in source:
+                    check(name, ("ConfigMap", source["configMapRef"]["name"]) in names, f"Deployment {dname}: missing ConfigMap {source['configMapRef']['name']}")
+            for env in c.get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    check(name, ref["name"] in made_secrets, f"Deployment {dname}: Secret {ref['name']} is made by nothing in the render")
+
+
+def assert_pods(name, docs):
+    """Probes, security context and graceful termination on every Walkaround pod."""
+    for dep in by_kind(docs, "Deployment").values():
+        dname = dep["metadata"]["name"]
+        spec = dep["spec"]["template"]["spec"]
+        check(name, spec.get("securityContext", {}).get("runAsNonRoot") is True, f"{dname}: pod not runAsNonRoot")
+        check(name, spec.get("securityContext", {}).get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{dname}: no RuntimeDefault seccomp")
+        check(name, spec.get("automountServiceAccountToken") is False, f"{dname}: service account token mounted")
+        check(name, any(c.get("topologyKey") == "topology.kubernetes.io/zone" for c in spec.get("topologySpreadConstraints", []))
+              or dep["metadata"]["labels"].get("app.kubernetes.io/name") != "walkaround", f"{dname}: not spread over zones")
+        for c in spec["containers"]:
+            sc = c.get("securityContext", {})
+            check(name, sc.get("allowPrivilegeEscalation") is False, f"{dname}/{c['name']}: privilege escalation allowed")
+            check(name, sc.get("readOnlyRootFilesystem") is True, f"{dname}/{c['name']}: root filesystem writable")
+            check(name, sc.get("capabilities", {}).get("drop") == ["ALL"], f"{dname}/{c['name']}: capabilities not dropped")
+            for probe in ("livenessProbe", "readinessProbe"):
+                check(name, probe in c, f"{dname}/{c['name']}: no {probe}")
+            check(name, "requests" in c.get("resources", {}) and "limits" in c.get("resources", {}), f"{dname}/{c['name']}: no requests and limits")
+            check(name, any(m["mountPath"] == "/tmp" for m in c.get("volumeMounts", [])), f"{dname}/{c['name']}: no writable /tmp")
+        if dep["metadata"]["labels"].get("app.kubernetes.io/name") != "walkaround":
+            continue
+        c = container(dep)
+        check(name, c is not None, f"{dname}: no walkaround container")
+        if c is None:
+            continue
+        check(name, c["livenessProbe"]["httpGet"]["path"] == "/health", f"{dname}: liveness is not /health")
+        check(name, c["readinessProbe"]["httpGet"]["path"] == "/ready", f"{dname}: readiness is not /ready")
+        check(name, c.get("startupProbe", {}).get("httpGet", {}).get("path") == "/ready", f"{dname}: no startupProbe on /ready")
+        check(name, any(p["containerPort"] == 8080 and p["name"] == "http" for p in c["ports"]), f"{dname}: port 8080 not named http")
+        check(name, "preStop" in c.get("lifecycle", {}), f"{dname}: no preStop")
+        if dname == "walkaround-worker":
+            config = next((d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == c["envFrom"][0]["configMapRef"]["name"]), {})
+            drain = int(config.get("data", {}).get("WALKAROUND_WORKER_DRAIN_MS", "25000")) / 1000
+            grace = spec.get("terminationGracePeriodSeconds", 30)
+            check(name, grace > drain + 5, f"{dname}: terminationGracePeriodSeconds {grace} does not cover the drain ({drain} s) and preStop")
+        startup = c["startupProbe"]
+        check(name, startup["periodSeconds"] * startup["failureThreshold"] >= 300, f"{dname}: startupProbe allows less than 5 minutes (model loading)")
+
+
+def assert_environment(env, docs):
+    """What each overlay's patches and components must have produced."""
+    deployments = by_kind(docs, "Deployment")
+    api, worker = deployments.get("walkaround-api"), deployments.get("walkaround-worker")
+    check(env, api is not None and worker is not None, "api or worker Deployment missing")
+    if api is None or worker is None:
+        return
+    replicas = {"dev": 1, "staging": 2, "prod": 3}[env]
+    cpus = {"dev": 0.5, "staging": 1.0, "prod": 2.0}[env]
+    for dep in (api, worker):
+        c = container(dep)
+        check(env, dep["spec"]["replicas"] >= replicas if env == "prod" else dep["spec"]["replicas"] == replicas,
+              f"{dep['metadata']['name']}: {dep['spec']['replicas']} replicas, expected {replicas}{'+' if env == 'prod' else ''}")
+        check(env, cpu(c["resources"]["requests"]["cpu"]) == cpus, f"{dep['metadata']['name']}: CPU request {c['resources']['requests']['cpu']}, expected {cpus}")
+        tag = c["image"].rpartition(":")[2]
+        check(env, ":" in c["image"] and tag not in ("base-unset", "latest", ""), f"{dep['metadata']['name']}: image {c['image']} has no release tag")
+    hpas = by_kind(docs, "HorizontalPodAutoscaler")
+    api_hpa = hpas.get("walkaround-api")
+    check(env, api_hpa is not None, "no HPA for the api")
+    if api_hpa:
+        targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in api_hpa["spec"]["metrics"]}
+        check(env, targets == {"cpu": 70, "memory": 80}, f"api HPA targets {targets}, expected CPU 70 %, memory 80 %")
+    scaled = by_kind(docs, "ScaledObject")
+    gpu_limit = container(worker)["resources"].get("limits", {}).get("nvidia.com/gpu")
+    if env == "dev":
+        check(env, not scaled, "dev has a ScaledObject")
+        check(env, gpu_limit is None, "dev workers ask for a GPU")
+        check(env, by_kind(docs, "Cluster").get("walkaround-db", {}).get("spec", {}).get("instances") == 1, "dev database is not a single instance")
+        return
+    check(env, "walkaround-worker" in scaled, "no ScaledObject for the workers")
+    check(env, "walkaround-worker" not in hpas, "the workers still have a CPU HPA beside KEDA")
+    check(env, str(gpu_limit) == "1", f"workers' GPU limit is {gpu_limit}, expected 1")
+    spec = worker["spec"]["template"]["spec"]
+    check(env, spec.get("nodeSelector", {}).get("nvidia.com/gpu.present") == "true", "workers not on GPU nodes")
+    check(env, any(t.get("key") == "nvidia.com/gpu" for t in spec.get("tolerations", [])), "workers do not tolerate the GPU taint")
+    check(env, container(worker)["image"].startswith("ghcr.io/walkaround/walkaround-cuda:"), f"workers run {container(worker)['image']}, not the CUDA image")
+    llm = deployments.get("walkaround-llm")
+    check(env, llm is not None and str(container(llm, "llama-server")["resources"]["limits"].get("nvidia.com/gpu")) == "1", "no llama.cpp server on a GPU")
+    cluster = by_kind(docs, "Cluster").get("walkaround-db")
+    check(env, cluster is not None and cluster["spec"]["instances"] == 2, "database is not 1 primary + 1 replica")
+    if env == "prod":
+        check(env, api_hpa and (api_hpa["spec"]["minReplicas"], api_hpa["spec"]["maxReplicas"]) == (2, 50), "api HPA is not 2–50")
+        so = scaled.get("walkaround-worker", {}).get("spec", {})
+        check(env, (so.get("minReplicaCount"), so.get("maxReplicaCount")) == (2, 8), f"inference pods scale {so.get('minReplicaCount')}–{so.get('maxReplicaCount')}, expected 2–8")
+        for dep in deployments.values():
+            terms = dep["spec"]["template"]["spec"].get("affinity", {}).get("nodeAffinity", {}) \
+                .get("requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms", [])
+            regions = [v for t in terms for e in t["matchExpressions"] if e["key"] == "topology.kubernetes.io/region" for v in e["values"]]
+            check(env, regions and all(r.startswith("eu-") for r in regions), f"{dep['metadata']['name']}: not pinned to EU regions")
+
+
+def assert_network(name, docs):
+    policies = by_kind(docs, "NetworkPolicy")
+    deny = policies.get("default-deny-all")
+    check(name, deny is not None and deny["spec"]["podSelector"] == {} and set(deny["spec"]["policyTypes"]) == {"Ingress", "Egress"},
+          "no default-deny NetworkPolicy for ingress and egress")
+    for dep in by_kind(docs, "Deployment").values():
+        labels = dep["spec"]["template"]["metadata"]["labels"]
+        own = [p for p in policies.values() if p["spec"]["podSelector"] and matches(p["spec"]["podSelector"].get("matchLabels"), labels)]
+        check(name, own, f"{dep['metadata']['name']}: no NetworkPolicy of its own (only the default deny)")
+
+
+def assertions(renders):
+    for env in ENVIRONMENTS:
+        docs = renders.get(env)
+        if docs is None:
+            continue
+        assert_references(env, docs)
+        assert_pods(env, docs)
+        assert_environment(env, docs)
+        assert_network(env, docs)
+    apps = {a["spec"]["source"]["path"] for a in renders.get("argocd", []) if a["kind"] == "Application"}
+    check("argocd", apps == {f"deploy/kubernetes/overlays/{e}" for e in ENVIRONMENTS}, f"Applications point at {sorted(apps)}")
+    before = len(failures)
+    print(f"asserts: {'passed' if len(failures) == before else 'failed'}")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.dirname(os.path.dirname(here))
+    p = argparse.ArgumentParser()
+    p.add_argument("--root", default=os.path.join(repo, "deploy", "kubernetes"))
+    p.add_argument("--dockerfile", default=os.path.join(repo, "deploy", "docker", "Dockerfile"))
+    p.add_argument("--schemas", default=os.path.join(os.path.dirname(repo), "shared", "k8s-schemas"))
+    p.add_argument("--out")
+    p.add_argument("--skip", default="")
+    a = p.parse_args()
+    skip = set(filter(None, a.skip.split(",")))
+    out = a.out or tempfile.mkdtemp(prefix="k8s-check-")
+    os.makedirs(out, exist_ok=True)
+    renders = render(a.root, out)
+    if "core" not in skip:
+        validate_core(renders, out)
+    if "crds" not in skip:
+        validate_crds(renders, a.schemas)
+    if "checkov" not in skip:
+        checkov(renders, out, os.path.join(a.root, "checkov-exceptions.yaml"))
+    if "promtool" not in skip:
+        promtool(renders, out, os.path.join(a.root, "tests", "alerts.test.yaml"))
+    if "hadolint" not in skip:
+        hadolint(a.dockerfile)
+    if "asserts" not in skip:
+        assertions(renders)
+    print(f"k8s-check: {'FAILED, ' + str(len(failures)) + ' failure(s)' if failures else 'passed'} (renders in {out})")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Proves that `make k8s-check` catches broken manifests: each case copies deploy/ into a
+temporary folder, breaks one thing, runs tools/k8s/check.py on the copy and expects it to fail
+with a message that names the breakage. The unbroken copy must pass the same steps.
+
+checkov and hadolint are skipped here (they run on the real tree in check.py), except in the
+Dockerfile case.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def edit(path, old, new):
+    with open(path) as f:
+        text = f.read()
+    if old not in text:
+        raise SystemExit(f"test_check: the case's text is no longer in {path}: {old!r}")
+    with open(path, "w") as f:
+        f.write(text.replace(old, new, 1))
+
+
+CASES = [
+    # (name, file under deploy/, old text, new text, steps to skip, text the failure must contain)
+    ("a typo in a field name", "kubernetes/base/api.yaml", "  revisionHistoryLimit: 5", "  revisionHistoryLimt: 5",
+     "checkov,hadolint", "revisionHistoryLimt"),
+    ("a wrong type in a core field", "kubernetes/base/hpa.yaml", "  maxReplicas: 10", "  maxReplicas: ten",
+     "checkov,hadolint", "[core]"),
+    ("a typo in a custom resource", "kubernetes/components/keda/scaledobject.yaml", "  pollingInterval: 15", "  pollingIntervall: 15",
+     "checkov,hadolint", "pollingIntervall"),
+    ("a broken alert expression", "kubernetes/base/prometheusrule.yaml",
+     "sum by (le, model) (rate(inference_duration_seconds_bucket[5m]))) > 0.5",
+     "sum by (le, model) (rate(inference_duration_seconds_bucket[5m])) > 0.5", "checkov,hadolint", "[promtool]"),
+    ("an alert that no longer fires on the data it is for", "kubernetes/base/prometheusrule.yaml",
+     "[30m])) > 0.2", "[30m])) > 0.9", "checkov,hadolint", "LLMFallbackRateHigh"),
+    ("a patch whose path no longer exists", "kubernetes/components/postgres/cluster.yaml", "      shared_buffers: 512MB\n", "",
+     "checkov,hadolint", "[render]"),
+    ("a patch that no longer reaches its target", "kubernetes/components/gpu/kustomization.yaml", "      name: walkaround-worker", "      name: walkaround-workers",
+     "checkov,hadolint", "GPU limit"),
+    ("a renamed Deployment leaves its autoscaler pointing at nothing", "kubernetes/base/worker.yaml", "  name: walkaround-worker\n", "  name: walkaround-processor\n",
+     "checkov,hadolint", "targets missing Deployment walkaround-worker"),
+    ("a Service selecting no pods", "kubernetes/base/services.yaml", "    app.kubernetes.io/component: api\n  ports:", "    app.kubernetes.io/component: apis\n  ports:",
+     "checkov,hadolint", "Service walkaround-api selects no pod template"),
+    ("a prod patch that drops the CPU size", "kubernetes/overlays/prod/kustomization.yaml", 'value: {cpu: "2", memory: 2Gi}', 'value: {cpu: "1", memory: 2Gi}',
+     "checkov,hadolint", "CPU request 1"),
+    ("a root container", "kubernetes/base/pod-defaults.yaml", "            runAsNonRoot: true\n", "            runAsNonRoot: false\n",
+     "hadolint", "[checkov]"),
+    ("a Dockerfile that runs as root", "docker/Dockerfile", "USER 10001:10001\n", "",
+     "checkov", "[hadolint]"),
+]
+
+
+def check(deploy, skip):
+    command = [sys.executable, os.path.join(HERE, "check.py"), "--root", os.path.join(deploy, "kubernetes"),
+               "--dockerfile", os.path.join(deploy, "docker", "Dockerfile"), "--skip", skip]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def main():
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        clean = os.path.join(tmp, "clean")
+        shutil.copytree(os.path.join(REPO, "deploy"), clean)
+        result = check(clean, "checkov,hadolint")
+        if result.returncode != 0:
+            print(f"FAIL the unbroken copy does not pass:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+            return 1
+        for name, path, old, new, skip, expected in CASES:
+            deploy = os.path.join(tmp, name.replace(" ", "-"))
+            shutil.copytree(os.path.join(REPO, "deploy"), deploy)
+            edit(os.path.join(deploy, path), old, new)
+            result = check(deploy, skip)
+            output = result.stdout + result.stderr
+            if result.returncode != 0 and expected in output:
+                print(f"caught: {name}")
+            else:
+                failed += 1
+                print(f"FAIL not caught: {name} (exit {result.returncode}; expected {expected!r} in the output)\n{output[-3000:]}")
+    print(f"test_check: {len(CASES) - failed} of {len(CASES)} breakages caught")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
