@@ -1,10 +1,11 @@
 # Walkaround: two commands.
 #   make run   installs what is missing, builds in release mode, starts the LLM server and serves on :8080 (SQLite + ./data)
-#   make test  installs what is missing, starts a throwaway PostgreSQL and the LLM server, runs the tests on SQLite and PostgreSQL
+#   make test  installs what is missing, starts a throwaway PostgreSQL and the LLM server, runs the tests on SQLite and PostgreSQL,
+#              then make k8s-check (renders and validates deploy/ offline)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test setup build release clean
+.PHONY: run test setup build release clean k8s-check
 
 setup:
 	@tools/setup.sh
@@ -20,6 +21,10 @@ build: setup
 
 test: build
 	tools/with-postgres.sh tools/with-llm.sh swift test --skip-build
+	$(MAKE) k8s-check
+
+k8s-check:
+	tools/k8s/check.sh
 
 clean:
 	rm -rf .build

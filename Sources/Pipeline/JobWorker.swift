@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Storage
 import Synchronization
@@ -9,6 +10,10 @@ import Synchronization
 /// On graceful shutdown (SIGTERM) it stops claiming and lets in-flight jobs finish for up to
 /// `drainTimeout`; jobs still running then are cancelled and released back to the queue, so
 /// another worker takes them at once instead of waiting for the lease to run out.
+///
+/// Every attempt's end is counted in `walkaround_jobs_total{kind,outcome}`: `done`, `retry` (failed,
+/// queued again with backoff), `failed` (given up: the photo or report is `failed`), `released`
+/// (handed back at shutdown).
 public struct JobWorker: Service {
     public struct Settings: Sendable {
         public var concurrency: Int
@@ -32,8 +37,12 @@ public struct JobWorker: Service {
     public let signal: WakeSignal
     public let name: String
     private let logger: Logger
+    private let metrics: any MetricsFactory
 
-    public init(queue: JobQueue, processor: PhotoProcessor, reports: ReportProcessor? = nil, settings: Settings, signal: WakeSignal, logger: Logger) {
+    public init(
+        queue: JobQueue, processor: PhotoProcessor, reports: ReportProcessor? = nil, settings: Settings, signal: WakeSignal, logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.queue = queue
         self.processor = processor
         self.reports = reports
@@ -41,6 +50,11 @@ public struct JobWorker: Service {
         self.signal = signal
         self.name = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
         self.logger = logger
+        self.metrics = metrics
+    }
+
+    private func count(_ job: Job, _ outcome: String) {
+        Counter(label: "walkaround_jobs_total", dimensions: [("kind", job.kind.rawValue), ("outcome", outcome)], factory: metrics).increment()
     }
 
     public func run() async throws {
@@ -117,21 +131,31 @@ public struct JobWorker: Service {
                 guard let reports else { throw JobFailure.transient("this worker has no report writer") }
                 try await reports.process(job)
             }
+            count(job, "done")
             logger.info("job done", metadata: metadata)
         } catch is CancellationError {
-            await detached { try await queue.release(job) }
-            logger.warning("job released at shutdown", metadata: metadata)
+            await release(job, metadata)
         } catch {
             let failure = error as? JobFailure ?? .transient("\(error)")
             metadata["error"] = "\(failure.reason)"
             if Task.isCancelled {
-                await detached { try await queue.release(job) }
-                logger.warning("job released at shutdown", metadata: metadata)
+                await release(job, metadata)
                 return
             }
-            await detached { try await processor.recordFailure(job, failure) }
+            let status = Mutex<Job.Status?>(nil)
+            await detached {
+                let after = try await processor.recordFailure(job, failure)
+                status.withLock { $0 = after }
+            }
+            count(job, status.withLock { $0 } == .failed ? "failed" : "retry")
             logger.warning("job attempt failed", metadata: metadata)
         }
+    }
+
+    private func release(_ job: Job, _ metadata: Logger.Metadata) async {
+        await detached { try await queue.release(job) }
+        count(job, "released")
+        logger.warning("job released at shutdown", metadata: metadata)
     }
 
     /// Runs bookkeeping that must finish even when the job's task was cancelled.

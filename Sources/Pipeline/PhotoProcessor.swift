@@ -129,12 +129,15 @@ public struct PhotoProcessor: Sendable {
     }
 
     /// Records a failed attempt on the job and the photo: queued again, or failed with the reason kept.
-    public func recordFailure(_ job: Job, _ failure: JobFailure) async throws {
+    /// Returns the job's status after it: `queued` again (to retry) or `failed` for good.
+    @discardableResult
+    public func recordFailure(_ job: Job, _ failure: JobFailure) async throws -> Job.Status {
         let photos = PhotoRepository(database: database)
-        try await database.transaction { db in
+        return try await database.transaction { db in
             let status = try await queue.fail(job, failure: failure, at: Date(), in: db)
             let photoStatus: Photo.Status = status == .failed ? .failed : .queued
             if let photoID = job.photoID { try await photos.setStatus(photoID, photoStatus, error: failure.reason, in: db) }
+            return status
         }
     }
 }

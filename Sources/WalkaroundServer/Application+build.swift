@@ -70,7 +70,7 @@ public struct WalkaroundComponents: Sendable {
             database: database, queue: queue,
             writer: ReportWriter(providers: settings.llmProviders, metrics: metrics.factory, logger: logger)
         )
-        return JobWorker(queue: queue, processor: processor, reports: reports, settings: settings.worker, signal: signal, logger: logger)
+        return JobWorker(queue: queue, processor: processor, reports: reports, settings: settings.worker, signal: signal, logger: logger, metrics: metrics.factory)
     }
 }
 

@@ -55,7 +55,7 @@ public struct WalkaroundSettings: Sendable {
         host = reader.string(forKey: "http.host", default: "0.0.0.0")
         port = reader.int(forKey: "http.port", default: 8080)
         role = Role(rawValue: reader.string(forKey: "walkaround.role", default: "all")) ?? .all
-        databaseURL = reader.string(forKey: "database.url").flatMap { $0.isEmpty ? nil : $0 }
+        databaseURL = reader.string(forKey: "database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         databaseMaxConnections = reader.int(forKey: "database.maxConnections", default: 20)
         dataDir = reader.string(forKey: "walkaround.dataDir", default: "./data")
         maxUploadBytes = reader.int(forKey: "walkaround.upload.maxBytes", default: 25 * 1024 * 1024)
@@ -118,6 +118,16 @@ public struct WalkaroundSettings: Sendable {
         logLevel = Logger.Level(rawValue: reader.string(forKey: "log.level", default: "info")) ?? .info
     }
 
+    /// A secret value from its key or, when that is unset or empty, from the file its `_FILE` key
+    /// names (a mounted Kubernetes Secret), trimmed; nil when neither is set.
+    static func secret(_ reader: ConfigReader, _ key: ConfigKey, fileKey: ConfigKey) -> String? {
+        if let value = reader.string(forKey: key, isSecret: true), !value.isEmpty { return value }
+        guard let file = reader.string(forKey: fileKey), !file.isEmpty,
+            let value = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty
+        else { return nil }
+        return value
+    }
+
     /// `WALKAROUND_LLM_URL` (the self-hosted OpenAI-compatible server, e.g. llama.cpp's) and
     /// `WALKAROUND_LLM_FALLBACK_URL` (a GPT-4o-class API, its key in `WALKAROUND_LLM_FALLBACK_API_KEY`
     /// or in the file `WALKAROUND_LLM_FALLBACK_API_KEY_FILE`, as a mounted Secret); each with
@@ -129,10 +139,7 @@ public struct WalkaroundSettings: Sendable {
             ("fallback", "walkaround.llm.fallback", "gpt-4o", .jsonSchema, true),
         ] {
             guard let url = reader.string(forKey: ConfigKey(prefix + ".url")), !url.isEmpty else { continue }
-            var key = reader.string(forKey: ConfigKey(prefix + ".apiKey"), isSecret: true)
-            if key == nil, let file = reader.string(forKey: ConfigKey(prefix + ".apiKeyFile")), !file.isEmpty {
-                key = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
+            let key = secret(reader, ConfigKey(prefix + ".apiKey"), fileKey: ConfigKey(prefix + ".apiKeyFile"))
             providers.append(
                 LLMProvider(
                     name: name, baseURL: url, model: reader.string(forKey: ConfigKey(prefix + ".model"), default: model), apiKey: key,

@@ -65,15 +65,28 @@ struct DetectionAPITests {
 
             let metrics = try await app.request(.get, "/metrics", key: nil).text
             #expect(metrics.contains("inference_duration_seconds_bucket"), "the inference histogram is exported")
+            let jobLines = metrics.split(separator: "\n").filter { $0.hasPrefix("walkaround_jobs_total{") }
+            #expect(jobLines.contains { $0.contains(#"kind="process_photo""#) && $0.contains(#"outcome="done""#) && $0.hasSuffix(" 1") }, "\(jobLines)")
         }
     }
 
     @Test func aModelThatCannotLoadKeepsTheServiceNotReady() async throws {
-        try await TestApp.run(.sqlite, DemoModel.overrides(modelPath: "/nonexistent/model.onnx")) { app in
+        var overrides = DemoModel.overrides(modelPath: "/nonexistent/model.onnx")
+        overrides["walkaround.job.maxAttempts"] = ConfigValue(.int(2), isSecret: false)
+        try await TestApp.run(.sqlite, overrides) { app in
             let ready = try await Self.waitForReady(app)
             #expect((ready["models"] as? String)?.contains("/nonexistent/model.onnx") == true, "\(ready)")
             #expect(try await app.request(.get, "/ready", key: nil).status == .serviceUnavailable)
             #expect(try await app.request(.get, "/health", key: nil).status == .ok, "alive, only not ready")
+
+            // A photo's job fails, is retried once, then fails for good: both ends are counted.
+            let id = try await app.createInspection()
+            #expect(try await app.upload(TestImages.jpeg(seed: 3), to: id, view: "front").status == .accepted)
+            #expect(try await app.waitUntilSettled(id).first?["status"] as? String == "failed")
+            let metrics = try await app.request(.get, "/metrics", key: nil).text
+            let jobLines = metrics.split(separator: "\n").filter { $0.hasPrefix("walkaround_jobs_total{") }
+            #expect(jobLines.contains { $0.contains(#"outcome="retry""#) && $0.hasSuffix(" 1") }, "\(jobLines)")
+            #expect(jobLines.contains { $0.contains(#"outcome="failed""#) && $0.hasSuffix(" 1") }, "\(jobLines)")
         }
     }
 }

@@ -322,6 +322,7 @@ def assert_network(name, docs):
 
 
 def assertions(renders):
+    before = len(failures)
     for env in ENVIRONMENTS:
         docs = renders.get(env)
         if docs is None:
@@ -332,7 +333,6 @@ def assertions(renders):
         assert_network(env, docs)
     apps = {a["spec"]["source"]["path"] for a in renders.get("argocd", []) if a["kind"] == "Application"}
     check("argocd", apps == {f"deploy/kubernetes/overlays/{e}" for e in ENVIRONMENTS}, f"Applications point at {sorted(apps)}")
-    before = len(failures)
     print(f"asserts: {'passed' if len(failures) == before else 'failed'}")
 
 
