@@ -3,11 +3,11 @@
 # scratch (offline; on the GPU when PyTorch sees one, else the CPU), evaluates on the held-out
 # test split and exports ONNX. Arguments after the third go to train.py (--batch, --hours, ...).
 #   tools/demo-model/train.sh [EPOCHS] [IMGSZ] [TRAIN_IMAGES] [train.py options]
-# The committed model: tools/demo-model/train.sh 80 640 4000 --batch 64 --workers 14 --hours 0.11
+# The committed model: tools/demo-model/train.sh 80 480 4000 --batch 64 --workers 14 --hours 0.11
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 epochs=${1:-80}
-imgsz=${2:-640}
+imgsz=${2:-480}
 train=${3:-4000}
 shift $(( $# < 3 ? $# : 3 ))
 if [ ! -x .venv-train/bin/python ]; then
