@@ -11,20 +11,32 @@ public final class PostgresDatabase: SQLDatabase, Service {
     private let client: PostgresClient
     private let logger: Logger
 
-    /// Connects to `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
-    public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
+    /// Connects to `postgres://user:password@host:port/database?sslmode=disable|prefer|require&sslrootcert=FILE`.
+    /// `sslMode` and `rootCertificate` apply where the URL has no `sslmode` or `sslrootcert` (a
+    /// connection string from a Secret, e.g. CloudNativePG's, that carries neither). With a root
+    /// certificate the server's chain and host name are verified against it instead of the
+    /// system's CAs (an operator's own CA); the file must be readable at start.
+    public init(url: String, maxConnections: Int = 20, sslMode defaultSSLMode: String? = nil, rootCertificate defaultRootCertificate: String? = nil, logger: Logger) throws {
         guard let components = URLComponents(string: url),
             ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else {
             throw StorageError.configuration("DATABASE_URL must look like postgres://user:password@host:5432/database")
         }
-        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        func query(_ name: String) -> String? { components.queryItems?.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 } }
+        let sslMode = query("sslmode") ?? defaultSSLMode ?? "prefer"
+        var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificate = query("sslrootcert") ?? defaultRootCertificate {
+            guard FileManager.default.isReadableFile(atPath: rootCertificate) else {
+                throw StorageError.configuration("the database's root certificate \(rootCertificate) cannot be read")
+            }
+            tlsConfiguration.trustRoots = .file(rootCertificate)
+        }
         let tls: PostgresClient.Configuration.TLS
         switch sslMode {
         case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-full": tls = .require(.makeClientConfiguration())
+        case "prefer": tls = .prefer(tlsConfiguration)
+        case "require", "verify-full": tls = .require(tlsConfiguration)
         default: throw StorageError.configuration("sslmode \(sslMode) is not one of disable, prefer, require")
         }
         var configuration = PostgresClient.Configuration(

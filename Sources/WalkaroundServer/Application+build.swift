@@ -27,7 +27,10 @@ public struct WalkaroundComponents: Sendable {
     public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
         let database: any SQLDatabase
         if let url = settings.databaseURL {
-            database = try PostgresDatabase(url: url, maxConnections: settings.databaseMaxConnections, logger: logger)
+            database = try PostgresDatabase(
+                url: url, maxConnections: settings.databaseMaxConnections, sslMode: settings.databaseSSLMode,
+                rootCertificate: settings.databaseRootCertificate, logger: logger
+            )
         } else {
             database = try await SQLiteDatabase.open(path: settings.sqlitePath, logger: logger)
         }

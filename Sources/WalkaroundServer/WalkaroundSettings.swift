@@ -30,6 +30,10 @@ public struct WalkaroundSettings: Sendable {
     /// `postgres://...` selects PostgreSQL; nil means the embedded SQLite file in `dataDir`.
     public var databaseURL: String?
     public var databaseMaxConnections: Int
+    /// `DATABASE_SSLMODE` and `DATABASE_SSL_ROOT_CERT`: used where `DATABASE_URL` has no
+    /// `sslmode` / `sslrootcert` (CloudNativePG's connection string, with its CA mounted as a file).
+    public var databaseSSLMode: String?
+    public var databaseRootCertificate: String?
     /// Where the SQLite database and the photo files live.
     public var dataDir: String
     public var maxUploadBytes: Int
@@ -57,6 +61,8 @@ public struct WalkaroundSettings: Sendable {
         role = Role(rawValue: reader.string(forKey: "walkaround.role", default: "all")) ?? .all
         databaseURL = reader.string(forKey: "database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         databaseMaxConnections = reader.int(forKey: "database.maxConnections", default: 20)
+        databaseSSLMode = reader.string(forKey: "database.sslmode").flatMap { $0.isEmpty ? nil : $0 }
+        databaseRootCertificate = reader.string(forKey: "database.ssl.root.cert").flatMap { $0.isEmpty ? nil : $0 }
         dataDir = reader.string(forKey: "walkaround.dataDir", default: "./data")
         maxUploadBytes = reader.int(forKey: "walkaround.upload.maxBytes", default: 25 * 1024 * 1024)
         maxPhotosPerInspection = reader.int(forKey: "walkaround.inspection.maxPhotos", default: 64)

@@ -40,11 +40,11 @@ struct JobQueueTests {
     func anExpiredLeaseIsClaimedAgain(_ backend: Backend) async throws {
         try await withQueue(backend, photos: 1) { queue, _ in
             // Long enough that a loaded machine still makes the second claim inside it.
-            let first = try await queue.claim(limit: 5, worker: "a", lease: .milliseconds(1500))
+            let first = try await queue.claim(limit: 5, worker: "a", lease: .seconds(4))
             #expect(first.count == 1)
             #expect(first.first?.attempts == 1)
             #expect(try await queue.claim(limit: 5, worker: "b", lease: .seconds(10)).isEmpty, "a leased job is not handed out twice")
-            try await Task.sleep(for: .milliseconds(1700))
+            try await Task.sleep(for: .milliseconds(4300))
             let again = try await queue.claim(limit: 5, worker: "b", lease: .seconds(10))
             #expect(again.map(\.id) == first.map(\.id))
             #expect(again.first?.attempts == 2)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Storage
 import Testing
 
 @testable import WalkaroundServer
@@ -82,5 +83,47 @@ enum OpenAPISpec {
             }
         }
         return operations
+    }
+}
+
+/// How the PostgreSQL connection's TLS is chosen: the URL's `sslmode` / `sslrootcert` first, then
+/// `DATABASE_SSLMODE` / `DATABASE_SSL_ROOT_CERT` (for connection strings that carry neither).
+@Suite("Database TLS settings")
+struct DatabaseTLSTests {
+    @Test func anUnreadableRootCertificateIsAClearErrorAtStart() throws {
+        #expect {
+            try PostgresDatabase(url: "postgres://app@db:5432/app", rootCertificate: "/nonexistent/ca.crt", logger: TestEnvironment.logger)
+        } throws: { "\($0)".contains("/nonexistent/ca.crt") }
+        #expect {
+            try PostgresDatabase(url: "postgres://app@db:5432/app?sslrootcert=/nonexistent/url-ca.crt", logger: TestEnvironment.logger)
+        } throws: { "\($0)".contains("/nonexistent/url-ca.crt") }
+        #expect {
+            try PostgresDatabase(url: "postgres://app@db:5432/app", sslMode: "sometimes", logger: TestEnvironment.logger)
+        } throws: { "\($0)".contains("sometimes") }
+    }
+
+    /// Against the test server (no TLS on loopback): the default applies only where the URL is silent.
+    @Test func theURLsModeWinsOverTheDefault() async throws {
+        guard let url = ProcessInfo.processInfo.environment["WALKAROUND_TEST_POSTGRES_URL"] else { return }
+        let plain = try #require(url.components(separatedBy: "?").first)
+        /// Whether `SELECT 1` succeeds within 10 s (a refused TLS handshake fails or keeps retrying).
+        func answers(_ database: PostgresDatabase) async -> Bool {
+            await withTaskGroup(of: Bool?.self) { group in
+                group.addTask { try? await database.run(); return nil }
+                group.addTask {
+                    guard let rows = try? await database.execute("SELECT 1 AS one") else { return false }
+                    return (try? rows.first?.int("one")) == 1
+                }
+                group.addTask { try? await Task.sleep(for: .seconds(10)); return false }
+                var answer: Bool?
+                while answer == nil, let next = await group.next() { answer = next }
+                group.cancelAll()
+                return answer ?? false
+            }
+        }
+        #expect(await answers(try PostgresDatabase(url: url, sslMode: "require", logger: TestEnvironment.logger)), "the URL says disable")
+        #expect(await answers(try PostgresDatabase(url: plain, sslMode: "disable", logger: TestEnvironment.logger)), "the default says disable")
+        let refused = !(await answers(try PostgresDatabase(url: plain, sslMode: "require", logger: TestEnvironment.logger)))
+        #expect(refused, "the server has no TLS, and the default requires it")
     }
 }

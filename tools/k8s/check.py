@@ -194,9 +194,25 @@ def assert_references(name, docs):
             check(name, auth is None or ("TriggerAuthentication", auth) in names, f"ScaledObject {so['metadata']['name']} uses missing TriggerAuthentication {auth}")
     for target, scalers in scaled.items():
         check(name, len(scalers) == 1, f"Deployment {target} has several autoscalers: {scalers}")
+    # Secrets are made by External Secrets and by CloudNativePG (`<cluster>-app`, `<cluster>-ca`).
     made_secrets = {d["spec"]["target"]["name"] for d in docs if d["kind"] == "ExternalSecret"}
-    if any(d["kind"] == "Cluster" for d in docs):
-        made_secrets |= {f"{c}-app" for c in by_kind(docs, "Cluster")}
+    for cluster in by_kind(docs, "Cluster"):
+        made_secrets |= {f"{cluster}-app", f"{cluster}-ca"}
+    services = by_kind(docs, "Service")
+    for ingress in by_kind(docs, "Ingress").values():
+        for rule in ingress["spec"]["rules"]:
+            check(name, not rule["host"].endswith(".invalid"), f"Ingress {ingress['metadata']['name']}: host {rule['host']} not set by the overlay")
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                target = services.get(backend["name"])
+                check(name, target is not None and any(p.get("name") == backend["port"].get("name") for p in target["spec"]["ports"]),
+                      f"Ingress {ingress['metadata']['name']}: backend {backend['name']}:{backend['port']} is not a Service port in the render")
+    for monitor in by_kind(docs, "ServiceMonitor").values():
+        selected = [svc for svc in services.values() if matches(monitor["spec"]["selector"]["matchLabels"], svc["metadata"].get("labels", {}))]
+        check(name, selected, f"ServiceMonitor {monitor['metadata']['name']} selects no Service")
+        for endpoint in monitor["spec"]["endpoints"]:
+            check(name, selected and all(any(p.get("name") == endpoint["port"] for p in svc["spec"]["ports"]) for svc in selected),
+                  f"ServiceMonitor {monitor['metadata']['name']}: port {endpoint['port']} is not a named port of every Service it selects")
     for dep in deployments.values():
         spec = dep["spec"]["template"]["spec"]
         dname = dep["metadata"]["name"]
@@ -208,6 +224,9 @@ def assert_references(name, docs):
             if "persistentVolumeClaim" in volume:
                 claim = volume["persistentVolumeClaim"]["claimName"]
                 check(name, ("PersistentVolumeClaim", claim) in names, f"Deployment {dname}: missing PVC {claim}")
+            secret = volume.get("secret")
+            if secret and not secret.get("optional"):
+                check(name, secret["secretName"] in made_secrets, f"Deployment {dname}: Secret {secret['secretName']} is made by nothing in the render")
             if "configMap" in volume:
                 check(name, ("ConfigMap", volume["configMap"]["name"]) in names, f"Deployment {dname}: missing ConfigMap {volume['configMap']['name']}")
         for c in spec["containers"]:
@@ -245,8 +264,8 @@ def assert_pods(name, docs):
         check(name, c is not None, f"{dname}: no walkaround container")
         if c is None:
             continue
-        check(name, c["livenessProbe"]["httpGet"]["path"] == "/health", f"{dname}: liveness is not /health")
-        check(name, c["readinessProbe"]["httpGet"]["path"] == "/ready", f"{dname}: readiness is not /ready")
+        check(name, c.get("livenessProbe", {}).get("httpGet", {}).get("path") == "/health", f"{dname}: liveness is not /health")
+        check(name, c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/ready", f"{dname}: readiness is not /ready")
         check(name, c.get("startupProbe", {}).get("httpGet", {}).get("path") == "/ready", f"{dname}: no startupProbe on /ready")
         check(name, any(p["containerPort"] == 8080 and p["name"] == "http" for p in c["ports"]), f"{dname}: port 8080 not named http")
         check(name, "preStop" in c.get("lifecycle", {}), f"{dname}: no preStop")
@@ -255,8 +274,8 @@ def assert_pods(name, docs):
             drain = int(config.get("data", {}).get("WALKAROUND_WORKER_DRAIN_MS", "25000")) / 1000
             grace = spec.get("terminationGracePeriodSeconds", 30)
             check(name, grace > drain + 5, f"{dname}: terminationGracePeriodSeconds {grace} does not cover the drain ({drain} s) and preStop")
-        startup = c["startupProbe"]
-        check(name, startup["periodSeconds"] * startup["failureThreshold"] >= 300, f"{dname}: startupProbe allows less than 5 minutes (model loading)")
+        startup = c.get("startupProbe", {})
+        check(name, startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3) >= 300, f"{dname}: startupProbe allows less than 5 minutes (model loading)")
 
 
 def assert_environment(env, docs):
@@ -310,6 +329,27 @@ def assert_environment(env, docs):
             check(env, regions and all(r.startswith("eu-") for r in regions), f"{dep['metadata']['name']}: not pinned to EU regions")
 
 
+def assert_connections(name, docs):
+    """At the most pods the autoscalers allow, the pools fit in the database's max_connections."""
+    cluster = by_kind(docs, "Cluster").get("walkaround-db")
+    if cluster is None:
+        return
+    limit = int(cluster["spec"].get("postgresql", {}).get("parameters", {}).get("max_connections", 100))
+    ceilings = {h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"] for h in by_kind(docs, "HorizontalPodAutoscaler").values()}
+    ceilings |= {s["spec"]["scaleTargetRef"]["name"]: s["spec"]["maxReplicaCount"] for s in by_kind(docs, "ScaledObject").values()}
+    config = next((d.get("data", {}) for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("walkaround-config")), {})
+    total = 0
+    for dep in by_kind(docs, "Deployment").values():
+        c = container(dep)
+        if dep["metadata"]["labels"].get("app.kubernetes.io/name") != "walkaround" or c is None:
+            continue
+        pool = next((int(e["value"]) for e in c.get("env", []) if e["name"] == "DATABASE_MAX_CONNECTIONS" and "value" in e),
+                    int(config.get("DATABASE_MAX_CONNECTIONS", 20)))
+        total += pool * ceilings.get(dep["metadata"]["name"], dep["spec"].get("replicas", 1))
+    # Leave room for the operator, KEDA's query, the exporter and a person with psql.
+    check(name, total + 20 <= limit, f"{total} pooled connections at full scale (+20 reserved) exceed max_connections {limit}")
+
+
 def assert_network(name, docs):
     policies = by_kind(docs, "NetworkPolicy")
     deny = policies.get("default-deny-all")
@@ -330,6 +370,7 @@ def assertions(renders):
         assert_references(env, docs)
         assert_pods(env, docs)
         assert_environment(env, docs)
+        assert_connections(env, docs)
         assert_network(env, docs)
     apps = {a["spec"]["source"]["path"] for a in renders.get("argocd", []) if a["kind"] == "Application"}
     check("argocd", apps == {f"deploy/kubernetes/overlays/{e}" for e in ENVIRONMENTS}, f"Applications point at {sorted(apps)}")
