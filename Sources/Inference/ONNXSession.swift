@@ -14,11 +14,15 @@ public struct SessionSettings: Sendable, Equatable {
     public var optimization: Optimization
     /// Use the CUDA execution provider when the library has it and a GPU answers; CPU otherwise.
     public var preferCUDA: Bool
+    /// Refuse to load rather than fall back to the CPU (GPU pods: a pod that holds a GPU and runs on
+    /// its CPU should be not-ready, not slow).
+    public var requireCUDA: Bool
 
-    public init(intraOpThreads: Int = 0, optimization: Optimization = .all, preferCUDA: Bool = true) {
+    public init(intraOpThreads: Int = 0, optimization: Optimization = .all, preferCUDA: Bool = true, requireCUDA: Bool = false) {
         self.intraOpThreads = intraOpThreads
         self.optimization = optimization
-        self.preferCUDA = preferCUDA
+        self.preferCUDA = preferCUDA || requireCUDA
+        self.requireCUDA = requireCUDA
     }
 }
 
@@ -54,12 +58,17 @@ public final class ONNXSession: @unchecked Sendable {
         try runtime.check(runtime.function(23, as: (@convention(c) (OpaquePointer?, Int32) -> Status).self)(options, settings.optimization.rawValue))
         try runtime.check(runtime.function(24, as: (@convention(c) (OpaquePointer?, Int32) -> Status).self)(options, Int32(settings.intraOpThreads)))
         var provider = "CPUExecutionProvider"
-        if settings.preferCUDA, (try? runtime.availableProviders())?.contains("CUDAExecutionProvider") == true {
-            do {
-                try Self.appendCUDA(runtime, options)
-                provider = "CUDAExecutionProvider"
-            } catch {
-                logger?.warning("CUDA execution provider unavailable, running on the CPU", metadata: ["error": "\(error)"])
+        if settings.preferCUDA {
+            if (try? runtime.availableProviders())?.contains("CUDAExecutionProvider") == true {
+                do {
+                    try Self.appendCUDA(runtime, options)
+                    provider = "CUDAExecutionProvider"
+                } catch {
+                    if settings.requireCUDA { throw ONNXRuntimeError("CUDA is required but its execution provider did not start: \(error)") }
+                    logger?.warning("CUDA execution provider unavailable, running on the CPU", metadata: ["error": "\(error)"])
+                }
+            } else if settings.requireCUDA {
+                throw ONNXRuntimeError("CUDA is required but this ONNX Runtime library has no CUDA execution provider (the CPU build?)")
             }
         }
         var session: OpaquePointer? = nil

@@ -93,7 +93,8 @@ public struct WalkaroundSettings: Sendable {
                 modelsFile: modelsFile,
                 session: SessionSettings(
                     intraOpThreads: reader.int(forKey: "walkaround.inference.threads", default: 0),
-                    preferCUDA: reader.bool(forKey: "walkaround.inference.cuda", default: true)
+                    preferCUDA: Self.cudaMode(reader) != "false",
+                    requireCUDA: Self.cudaMode(reader) == "require"
                 ),
                 maxBatch: reader.int(forKey: "walkaround.inference.maxBatch", default: 8),
                 maxDelay: .milliseconds(reader.int(forKey: "walkaround.inference.maxDelayMs", default: 5)),
@@ -122,6 +123,16 @@ public struct WalkaroundSettings: Sendable {
         )
         stageDelay = .milliseconds(reader.int(forKey: "walkaround.debug.stageDelayMs", default: 0))
         logLevel = Logger.Level(rawValue: reader.string(forKey: "log.level", default: "info")) ?? .info
+    }
+
+    /// `WALKAROUND_INFERENCE_CUDA`: `true` (use CUDA when there, else the CPU), `false`, or
+    /// `require` (a model that cannot run on CUDA fails to load, and /ready says why).
+    static func cudaMode(_ reader: ConfigReader) -> String {
+        switch reader.string(forKey: "walkaround.inference.cuda", default: "true").lowercased() {
+        case "false", "0", "no", "off": "false"
+        case "require", "required": "require"
+        default: "true"
+        }
     }
 
     /// A secret value from its key or, when that is unset or empty, from the file its `_FILE` key

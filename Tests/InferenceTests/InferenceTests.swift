@@ -37,6 +37,16 @@ struct RuntimeTests {
         }
     }
 
+    /// The CPU build has no CUDA provider: preferring CUDA falls back, requiring it refuses.
+    @Test func requiredCUDAIsRefusedByTheCPUBuild() throws {
+        let runtime = try Repository.runtime.get()
+        let preferred = try ONNXSession(runtime: runtime, modelPath: Repository.demoModel, settings: SessionSettings(intraOpThreads: 1, preferCUDA: true))
+        #expect(preferred.provider == "CPUExecutionProvider")
+        #expect {
+            try ONNXSession(runtime: runtime, modelPath: Repository.demoModel, settings: SessionSettings(intraOpThreads: 1, requireCUDA: true))
+        } throws: { ($0 as? ONNXRuntimeError)?.message.contains("CUDA is required") == true }
+    }
+
     @Test func aModelWithoutTheDetectLayoutIsRefused() throws {
         let runtime = try Repository.runtime.get()
         #expect {
