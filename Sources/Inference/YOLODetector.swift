@@ -214,12 +214,7 @@ public final class YOLODetector: Sendable {
         return kept
     }
 
-    public static func iou(_ a: Box, _ b: Box) -> Double {
-        let w = max(0, min(a.x2, b.x2) - max(a.x1, b.x1)), h = max(0, min(a.y2, b.y2) - max(a.y1, b.y1))
-        let intersection = w * h
-        let union = a.area + b.area - intersection
-        return union > 0 ? intersection / union : 0
-    }
+    public static func iou(_ a: Box, _ b: Box) -> Double { a.iou(b) }
 }
 
 extension LetterboxedPhoto {

@@ -142,12 +142,8 @@ public struct JobWorker: Service {
                 await release(job, metadata)
                 return
             }
-            let status = Mutex<Job.Status?>(nil)
-            await detached {
-                let after = try await processor.recordFailure(job, failure)
-                status.withLock { $0 = after }
-            }
-            count(job, status.withLock { $0 } == .failed ? "failed" : "retry")
+            let status = await detached { try await processor.recordFailure(job, failure) }
+            count(job, status == .failed ? "failed" : "retry")
             logger.warning("job attempt failed", metadata: metadata)
         }
     }
@@ -158,11 +154,16 @@ public struct JobWorker: Service {
         logger.warning("job released at shutdown", metadata: metadata)
     }
 
-    /// Runs bookkeeping that must finish even when the job's task was cancelled.
-    private func detached(_ body: @escaping @Sendable () async throws -> Void) async {
+    /// Runs bookkeeping that must finish even when the job's task was cancelled; nil when it failed
+    /// (logged).
+    @discardableResult
+    private func detached<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async -> T? {
         let logger = self.logger
-        await Task {
-            do { try await body() } catch { logger.error("recording job outcome failed", metadata: ["error": "\(error)"]) }
+        return await Task {
+            do { return try await body() } catch {
+                logger.error("recording job outcome failed", metadata: ["error": "\(error)"])
+                return nil
+            }
         }.value
     }
 }

@@ -175,10 +175,10 @@ public struct GroundingChecker: Sendable {
         func flush() {
             let run = current.joined(separator: " ")
             let letters = run.filter(\.isLetter).count, digits = run.filter(\.isNumber).count
-            let isID = current.count == 1 && isDamageID(run.lowercased())
-            if letters > 0, digits > 0, (4...14).contains(letters + digits), !isID { runs.append(run) }
+            if letters > 0, digits > 0, (4...14).contains(letters + digits) { runs.append(run) }
             current = []
         }
+        // A run never starts with a damage id ("D1"), so no run is an id.
         for token in text.split(whereSeparator: \.isWhitespace) {
             let trimmed = token.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!?()\"'"))[...]
             let plateLike = !trimmed.isEmpty && trimmed.allSatisfy { ($0.isUppercase && $0.isASCII) || $0.isNumber || $0 == "-" }

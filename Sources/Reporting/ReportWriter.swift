@@ -77,17 +77,10 @@ public struct ReportWriter: Sendable {
     private func record(_ provider: LLMProvider, outcome: String, since started: ContinuousClock.Instant) {
         Counter(label: "walkaround_llm_requests_total", dimensions: [("provider", provider.name), ("outcome", outcome)], factory: factory).increment()
         Metrics.Timer(label: "walkaround_llm_request_seconds", dimensions: [("provider", provider.name)], factory: factory)
-            .recordInterval(since: started)
+            .record(duration: ContinuousClock.now - started)
     }
 
     private func count(_ label: String, provider: String) {
         Counter(label: label, dimensions: [("provider", provider)], factory: factory).increment()
-    }
-}
-
-extension Metrics.Timer {
-    func recordInterval(since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        recordNanoseconds(Int64(elapsed.seconds * 1e9))
     }
 }

@@ -191,15 +191,6 @@ public struct DamageComparison: Sendable, Equatable, Codable {
     }
 }
 
-extension Box {
-    /// Intersection over union with `other`.
-    public func iou(_ other: Box) -> Double {
-        let overlap = Box(x1: max(x1, other.x1), y1: max(y1, other.y1), x2: min(x2, other.x2), y2: min(y2, other.y2)).area
-        let union = area + other.area - overlap
-        return union > 0 ? overlap / union : 0
-    }
-}
-
 /// Union–find over indices.
 struct DisjointSets {
     private var parent: [Int]

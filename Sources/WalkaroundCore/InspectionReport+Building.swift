@@ -34,19 +34,22 @@ extension InspectionReport {
     /// `checkout`, the vehicle's last completed check-out (nil when there is none).
     public init(findings: InspectionFindings, checkout: InspectionFindings?, comparator: DamageComparator = DamageComparator(), at date: Date) {
         let inspection = findings.inspection
-        var comparison = DamageComparison(damages: comparator.damages(of: findings.sightings, prefix: "D"), notSeen: [])
-        var note: String?
+        let sightings = findings.sightings
+        let comparison: DamageComparison
+        let note: String?
         switch (inspection.kind, checkout) {
         case (.checkout, _):
+            comparison = DamageComparison(damages: comparator.damages(of: sightings, prefix: "D"), notSeen: [])
             note = "a check-out records the vehicle's condition; it is compared when the vehicle returns"
         case (.return, nil):
-            comparison = comparator.compare(returned: findings.sightings, checkout: nil)
+            comparison = comparator.compare(returned: sightings, checkout: nil)
             note = "no completed check-out of this vehicle before this return: damages cannot be called new"
         case (.return, let checkout?):
             comparison = comparator.compare(
-                returned: findings.sightings,
+                returned: sightings,
                 checkout: CheckoutEvidence(inspectionID: checkout.inspection.id, sightings: checkout.sightings, evidenceViews: checkout.evidenceViews)
             )
+            note = nil
         }
         let photos = findings.photos.map { photo in
             PhotoUse(

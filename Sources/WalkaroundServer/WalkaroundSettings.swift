@@ -91,11 +91,7 @@ public struct WalkaroundSettings: Sendable {
                     )
                 ],
                 modelsFile: modelsFile,
-                session: SessionSettings(
-                    intraOpThreads: reader.int(forKey: "walkaround.inference.threads", default: 0),
-                    preferCUDA: Self.cudaMode(reader) != "false",
-                    requireCUDA: Self.cudaMode(reader) == "require"
-                ),
+                session: Self.sessionSettings(reader),
                 maxBatch: reader.int(forKey: "walkaround.inference.maxBatch", default: 8),
                 maxDelay: .milliseconds(reader.int(forKey: "walkaround.inference.maxDelayMs", default: 5)),
                 queueLimit: reader.int(forKey: "walkaround.inference.queueLimit", default: 64)
@@ -125,13 +121,15 @@ public struct WalkaroundSettings: Sendable {
         logLevel = Logger.Level(rawValue: reader.string(forKey: "log.level", default: "info")) ?? .info
     }
 
-    /// `WALKAROUND_INFERENCE_CUDA`: `true` (use CUDA when there, else the CPU), `false`, or
-    /// `require` (a model that cannot run on CUDA fails to load, and /ready says why).
-    static func cudaMode(_ reader: ConfigReader) -> String {
+    /// `WALKAROUND_INFERENCE_THREADS`, and `WALKAROUND_INFERENCE_CUDA`: `true` (use CUDA when there,
+    /// else the CPU), `false`, or `require` (a model that cannot run on CUDA fails to load, and
+    /// /ready says why).
+    static func sessionSettings(_ reader: ConfigReader) -> SessionSettings {
+        let threads = reader.int(forKey: "walkaround.inference.threads", default: 0)
         switch reader.string(forKey: "walkaround.inference.cuda", default: "true").lowercased() {
-        case "false", "0", "no", "off": "false"
-        case "require", "required": "require"
-        default: "true"
+        case "false", "0", "no", "off": return SessionSettings(intraOpThreads: threads, preferCUDA: false)
+        case "require", "required": return SessionSettings(intraOpThreads: threads, requireCUDA: true)
+        default: return SessionSettings(intraOpThreads: threads, preferCUDA: true)
         }
     }
 
