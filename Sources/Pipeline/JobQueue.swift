@@ -19,25 +19,21 @@ public struct JobQueue: Sendable {
     /// Adds a job for `photoID`, inside the caller's transaction so the photo and its job commit together.
     @discardableResult
     public func enqueue(photoID: UUID, at date: Date, in db: any SQLExecutor) async throws -> UUID {
-        let id = UUID()
-        try await db.execute(
-            """
-            INSERT INTO jobs (id, kind, photo_id, status, attempts, max_attempts, run_at, created_at, updated_at)
-            VALUES (\(id), \(Job.Kind.processPhoto.sqlValue), \(photoID), \(Job.Status.queued.sqlValue), 0,
-                    \(retryPolicy.maxAttempts), \(date), \(date), \(date))
-            """
-        )
-        return id
+        try await insert(.processPhoto, photoID: photoID, inspectionID: nil, at: date, in: db)
     }
 
     /// Adds the report job of a completed inspection, inside the caller's transaction.
     @discardableResult
     public func enqueueReport(inspectionID: UUID, at date: Date, in db: any SQLExecutor) async throws -> UUID {
+        try await insert(.writeReport, photoID: nil, inspectionID: inspectionID, at: date, in: db)
+    }
+
+    private func insert(_ kind: Job.Kind, photoID: UUID?, inspectionID: UUID?, at date: Date, in db: any SQLExecutor) async throws -> UUID {
         let id = UUID()
         try await db.execute(
             """
-            INSERT INTO jobs (id, kind, inspection_id, status, attempts, max_attempts, run_at, created_at, updated_at)
-            VALUES (\(id), \(Job.Kind.writeReport.sqlValue), \(inspectionID), \(Job.Status.queued.sqlValue), 0,
+            INSERT INTO jobs (id, kind, photo_id, inspection_id, status, attempts, max_attempts, run_at, created_at, updated_at)
+            VALUES (\(id), \(kind.sqlValue), \(photoID), \(inspectionID), \(Job.Status.queued.sqlValue), 0,
                     \(retryPolicy.maxAttempts), \(date), \(date), \(date))
             """
         )
@@ -55,10 +51,6 @@ public struct JobQueue: Sendable {
         )
     }
 
-    /// The jobs of an inspection's report, oldest first.
-    public func jobs(forInspection inspectionID: UUID) async throws -> [Job] {
-        try await database.execute("SELECT * FROM jobs WHERE inspection_id = \(inspectionID) ORDER BY created_at").map(Job.init(row:))
-    }
 
     /// Claims up to `limit` jobs that are due, or whose lease expired, for `worker` until `now + lease`.
     public func claim(limit: Int, worker: String, lease: Duration, now: Date = Date()) async throws -> [Job] {
