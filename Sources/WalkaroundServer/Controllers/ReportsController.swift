@@ -63,14 +63,24 @@ struct ReportsController {
     private func images(of report: InspectionReport) async throws -> [String: [UInt8]] {
         let photos = PhotoRepository(database: inspections.database)
         let detections = DetectionRepository(database: inspections.database)
+        // Several new damages may be on one photo: each photo is read, decoded and queried once.
+        var loaded: [UUID: (decoded: DecodedPhoto, detections: [Detection])?] = [:]
+        func load(_ photoID: UUID) async throws -> (decoded: DecodedPhoto, detections: [Detection])? {
+            if let cached = loaded[photoID] { return cached }
+            var result: (decoded: DecodedPhoto, detections: [Detection])?
+            if let photo = try await photos.get(photoID), let bytes = try await blobs.read(sha256: photo.sha256),
+                let decoded = try? decoder.decode(bytes, cover: Self.imageSize)
+            {
+                result = (decoded, try await detections.detections(of: photo.id))
+            }
+            loaded.updateValue(result, forKey: photoID)
+            return result
+        }
         var images: [String: [UInt8]] = [:]
         for damage in report.damages(.new) {
-            guard let sighting = damage.sightings.first, let photo = try await photos.get(sighting.photoID),
-                let bytes = try await blobs.read(sha256: photo.sha256),
-                let decoded = try? decoder.decode(bytes, cover: Self.imageSize)
-            else { continue }
-            let shown = try await detections.detections(of: photo.id).filter { $0.id == sighting.detectionID }
-            images[damage.id] = try? PhotosController.annotatedJPEG(decoded, detections: shown, quality: 80)
+            guard let sighting = damage.sightings.first, let photo = try await load(sighting.photoID) else { continue }
+            let shown = photo.detections.filter { $0.id == sighting.detectionID }
+            images[damage.id] = try? PhotosController.annotatedJPEG(photo.decoded, detections: shown, quality: 80)
         }
         return images
     }
