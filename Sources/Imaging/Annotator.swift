@@ -23,7 +23,8 @@ public enum Annotator {
         let thickness = max(2, longSide / 400)
         let textScale = max(2, longSide / 600)
         for annotation in annotations {
-            let box = photo.toImage(annotation.box)
+            // Clamped first: a stored box is finite, but only inside the image is it safe to turn into pixels.
+            let box = photo.toImage(annotation.box).clamped(width: Double(image.width), height: Double(image.height))
             let x1 = Int(box.x1.rounded()), y1 = Int(box.y1.rounded())
             let x2 = Int(box.x2.rounded()) - 1, y2 = Int(box.y2.rounded()) - 1
             guard x2 >= x1, y2 >= y1 else { continue }

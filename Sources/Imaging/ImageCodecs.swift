@@ -32,6 +32,10 @@ public enum JPEGCodec {
             tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colorspace)
         }
         guard headerStatus == 0 else { throw .corrupt(errorMessage(handle)) }
+        // The pixel limit was checked on `header`; libjpeg must see the same frame, or that check meant nothing.
+        guard Int(width) == header.width, Int(height) == header.height else {
+            throw .corrupt("the JPEG's frame is \(width)×\(height) to the decoder but \(header.width)×\(header.height) in its header")
+        }
         let (scaledWidth, scaledHeight) = scaledSize(width: Int(width), height: Int(height), cover: cover)
         let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
         let channels = cmyk ? 4 : 3

@@ -23,7 +23,15 @@ public struct ImageHeader: Sendable, Equatable {
 
     /// The size of the photo turned upright.
     public var uprightSize: (width: Int, height: Int) { orientation.uprightSize(width: width, height: height) }
-    public var pixelCount: Int { width * height }
+    /// Width × height; `Int.max` when the product would overflow (a forged header), so a limit
+    /// check on it refuses the file instead of trapping.
+    public var pixelCount: Int {
+        let (product, overflow) = width.multipliedReportingOverflow(by: height)
+        return overflow || width < 0 || height < 0 ? Int.max : product
+    }
+
+    /// PNG's own limit on either side (the specification's 2³¹ − 1).
+    public static let maxPNGSide = Int(Int32.max)
 
     /// Reads the header of a JPEG (the first start-of-frame marker) or a PNG (the IHDR chunk).
     public static func read(_ bytes: [UInt8]) throws(ImageHeaderError) -> ImageHeader {
@@ -51,6 +59,7 @@ public struct ImageHeader: Sendable, Equatable {
         default: throw .corrupt("PNG colour type \(bytes[25]) is not valid")
         }
         guard width > 0, height > 0 else { throw .corrupt("PNG declares a zero dimension") }
+        guard width <= maxPNGSide, height <= maxPNGSide else { throw .corrupt("PNG declares \(width)×\(height), beyond the format's limit") }
         return ImageHeader(format: .png, width: width, height: height, components: components, orientation: pngOrientation(bytes))
     }
 
@@ -61,8 +70,9 @@ public struct ImageHeader: Sendable, Equatable {
             let length = Int(bigEndian32(bytes, at: offset))
             let type = bytes[offset + 4..<offset + 8]
             if type.elementsEqual("IDAT".utf8) || type.elementsEqual("IEND".utf8) { break }
+            // A chunk longer than what is left ends the walk (the length is at most 2³² − 1, so no overflow on 64 bits).
+            guard length <= bytes.count - offset - 8 else { break }
             let end = offset + 8 + length
-            guard length >= 0, end <= bytes.count else { break }
             if type.elementsEqual("eXIf".utf8) {
                 return EXIF.orientation(tiff: bytes[offset + 8..<end]) ?? .up
             }

@@ -176,7 +176,7 @@ extension DecodedPhoto {
 
     /// The part of the photo under `box` (original-photo pixels), from the decoded pixels.
     public func crop(_ box: Box) -> RGBImage? {
-        let scaled = toImage(box)
+        let scaled = toImage(box).clamped(width: Double(image.width), height: Double(image.height))
         let x = Int(scaled.x1.rounded(.down)), y = Int(scaled.y1.rounded(.down))
         let rect = PixelRect(x: x, y: y, width: Int(scaled.x2.rounded(.up)) - x, height: Int(scaled.y2.rounded(.up)) - y)
         return image.cropped(to: rect)

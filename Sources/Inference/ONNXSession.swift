@@ -186,10 +186,16 @@ public final class ONNXSession: @unchecked Sendable {
         var dims = [Int64](repeating: 0, count: rank)
         try runtime.check(runtime.function(62, as: (@convention(c) (OpaquePointer?, UnsafeMutablePointer<Int64>?, Int) -> Status).self)(info, &dims, rank))
         let shape = dims.map { Int($0) }
-        let count = shape.reduce(1, *)
+        // The dimensions come from the model: multiply with overflow checks, refuse negatives.
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard dimension >= 0, !overflow else { throw ONNXRuntimeError("the model's output shape \(shape) is not a valid tensor size") }
+            count = product
+        }
         var data: UnsafeMutableRawPointer? = nil
         try runtime.check(runtime.function(51, as: (@convention(c) (OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Status).self)(value, &data))
-        guard let data, count >= 0 else { throw ONNXRuntimeError("the model's output has no data") }
+        guard let data else { throw ONNXRuntimeError("the model's output has no data") }
         let values = Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count))
         return Tensor(shape: shape, values: values)
     }

@@ -50,15 +50,29 @@ public struct YOLOModelInfo: Sendable, Equatable {
     /// Parses the metadata values: `imgsz` "[640, 640]", `names` "{0: 'dent', 1: 'scratch'}",
     /// `stride` "32", `task` "detect".
     public init(imgsz: String?, names: String?, stride: String?, task: String?) throws {
-        let sizes = (imgsz ?? "").split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-        guard let first = sizes.first, first > 0 else { throw ONNXRuntimeError("the model's metadata has no imgsz (not an Ultralytics export?)") }
-        guard sizes.allSatisfy({ $0 == first }) else { throw ONNXRuntimeError("the model's input \(sizes) is not square") }
+        let sizes = (imgsz ?? "").split(whereSeparator: { !$0.isNumber }).map { Int($0) }
+        guard let first = sizes.first, let first else { throw ONNXRuntimeError("the model's metadata has no imgsz (not an Ultralytics export?)") }
+        guard sizes.allSatisfy({ $0 == first }) else { throw ONNXRuntimeError("the model's input \(imgsz ?? "") is not square") }
+        // The metadata is outside input: sizes beyond this would make tensors no machine holds.
+        guard Self.inputSizes.contains(first) else {
+            throw ONNXRuntimeError("the model's imgsz \(first) is outside \(Self.inputSizes.lowerBound)...\(Self.inputSizes.upperBound)")
+        }
         inputSize = first
         classNames = try Self.parseNames(names ?? "")
-        self.stride = Int(stride ?? "") ?? 32
+        guard classNames.count <= Self.maxClasses else { throw ONNXRuntimeError("the model declares \(classNames.count) classes, more than \(Self.maxClasses)") }
+        let strideValue = Int(stride ?? "32")
+        guard let strideValue, (1...first).contains(strideValue) else {
+            throw ONNXRuntimeError("the model's stride \(stride ?? "") is not between 1 and its input size")
+        }
+        self.stride = strideValue
         self.task = task ?? "detect"
         guard self.task == "detect" else { throw ONNXRuntimeError("the model's task is \(self.task), not detect") }
     }
+
+    /// The input sides a model may declare.
+    public static let inputSizes = 32...4096
+    /// The most classes a model may declare.
+    public static let maxClasses = 10_000
 
     /// Reads a Python dict literal of int keys and quoted strings, in key order.
     static func parseNames(_ text: String) throws -> [String] {
@@ -184,10 +198,12 @@ public final class YOLODetector: Sendable {
                         bestClass = c
                     }
                 }
-                guard best > threshold else { continue }
+                guard best > threshold, best.isFinite else { continue }
                 let cx = Double(values[base + anchor]), cy = Double(values[base + anchors + anchor])
                 let w = Double(values[base + 2 * anchors + anchor]), h = Double(values[base + 3 * anchors + anchor])
                 let canvasBox = Box(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2)
+                // A model that answers NaN or infinity has no box here: skip rather than store it.
+                guard canvasBox.isFinite else { continue }
                 candidates.append(FoundObject(classIndex: bestClass, className: classNames[bestClass], confidence: best, box: canvasBox))
             }
         }

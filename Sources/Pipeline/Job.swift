@@ -16,6 +16,12 @@ public struct Job: Sendable, Equatable {
     public var runAt: Date
     public var leaseUntil: Date?
     public var worker: String?
+    /// The claim that holds a `running` job: every transition names it, so a worker whose lease ran
+    /// out (and whose job another worker took over) changes nothing with its late writes.
+    public var claimID: UUID?
+    /// How often the job was claimed again after its lease ran out while `running`: each one is a
+    /// worker that died (or stalled) mid-job.
+    public var reclaims: Int
     public var lastError: String?
 
     public enum Kind: String, Sendable, Codable {
@@ -23,12 +29,14 @@ public struct Job: Sendable, Equatable {
         case writeReport = "write_report"
     }
 
-    /// `queued` → `running` → `done`, or back to `queued` for a retry, or `failed` for good.
+    /// `queued` → `running` → `done`, or back to `queued` for a retry, or `failed` for good, or
+    /// `quarantined`: its workers died on it too often, so it is never run again (a poison input).
     public enum Status: String, Sendable, Codable {
         case queued
         case running
         case done
         case failed
+        case quarantined
     }
 }
 
@@ -42,4 +50,14 @@ public struct JobFailure: Error, CustomStringConvertible {
     public static func transient(_ reason: String) -> JobFailure { JobFailure(retryable: true, reason: reason) }
 
     public var description: String { reason }
+}
+
+/// A job transition that changed nothing: the job is no longer `running` under this claim (its
+/// lease ran out and another worker took it over, or it was erased). The caller's transaction is
+/// rolled back, so a stale worker's results are never stored.
+public struct JobOwnershipLost: Error, CustomStringConvertible {
+    public var jobID: UUID
+    public var transition: String
+
+    public var description: String { "job \(jobID) is no longer held by this claim; its \(transition) was not applied" }
 }

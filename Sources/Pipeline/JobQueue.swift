@@ -42,25 +42,28 @@ public struct JobQueue: Sendable {
 
     /// Puts a claimed job back to wait until `date` without counting the attempt (what it needs is not there yet).
     public func postpone(_ job: Job, until date: Date, reason: String, now: Date = Date()) async throws {
-        try await database.execute(
+        try await transition(
+            job, "postpone",
             """
             UPDATE jobs SET status = \(Job.Status.queued.sqlValue), attempts = attempts - 1, lease_until = NULL, worker = NULL,
-                run_at = \(date), last_error = \(reason), updated_at = \(now)
-            WHERE id = \(job.id) AND status = \(Job.Status.running.sqlValue)
+                claim_id = NULL, run_at = \(date), last_error = \(reason), updated_at = \(now)
             """
         )
     }
 
-
     /// Claims up to `limit` jobs that are due, or whose lease expired, for `worker` until `now + lease`.
+    /// A job taken over from an expired lease counts one more `reclaims`.
     public func claim(limit: Int, worker: String, lease: Duration, now: Date = Date()) async throws -> [Job] {
         let leaseUntil = now.addingTimeInterval(lease.seconds)
+        let claim = UUID()
         return try await database.transaction { db in
             let lock = db.dialectSQL(postgres: " FOR UPDATE SKIP LOCKED", sqlite: "")
             return try await db.execute(
                 """
-                UPDATE jobs SET status = \(Job.Status.running.sqlValue), attempts = attempts + 1,
-                    lease_until = \(leaseUntil), worker = \(worker), updated_at = \(now)
+                UPDATE jobs SET attempts = attempts + 1,
+                    reclaims = reclaims + CASE WHEN status = \(Job.Status.running.sqlValue) THEN 1 ELSE 0 END,
+                    status = \(Job.Status.running.sqlValue), lease_until = \(leaseUntil), worker = \(worker), claim_id = \(claim),
+                    updated_at = \(now)
                 WHERE id IN (
                     SELECT id FROM jobs
                     WHERE (status = \(Job.Status.queued.sqlValue) AND run_at <= \(now))
@@ -74,42 +77,65 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// Marks the job done, in the caller's transaction with the work's results.
+    /// Extends a running job's lease (the worker's heartbeat); false when the claim is no longer held.
+    public func renew(_ job: Job, lease: Duration, now: Date = Date()) async throws -> Bool {
+        do {
+            try await transition(job, "lease renewal", "UPDATE jobs SET lease_until = \(now.addingTimeInterval(lease.seconds)), updated_at = \(now)")
+            return true
+        } catch is JobOwnershipLost {
+            return false
+        }
+    }
+
+    /// Marks the job done, in the caller's transaction with the work's results; throws
+    /// `JobOwnershipLost` (rolling the results back) when the claim is no longer held.
     public func complete(_ job: Job, at date: Date, in db: any SQLExecutor) async throws {
-        try await db.execute(
-            """
-            UPDATE jobs SET status = \(Job.Status.done.sqlValue), lease_until = NULL, last_error = NULL, updated_at = \(date)
-            WHERE id = \(job.id)
-            """
+        try await transition(
+            job, "completion",
+            "UPDATE jobs SET status = \(Job.Status.done.sqlValue), lease_until = NULL, last_error = NULL, updated_at = \(date)", in: db
         )
     }
 
     /// Records a failed attempt: queued again after a backoff, or failed for good when the failure
-    /// is permanent or the attempts are used up. Returns the new status.
+    /// is permanent or the attempts are used up, or `quarantined`. Returns the new status; throws
+    /// `JobOwnershipLost` when the claim is no longer held.
     @discardableResult
-    public func fail(_ job: Job, failure: JobFailure, at date: Date, in db: (any SQLExecutor)? = nil) async throws -> Job.Status {
-        let terminal = !failure.retryable || job.attempts >= job.maxAttempts
-        let status: Job.Status = terminal ? .failed : .queued
+    public func fail(_ job: Job, failure: JobFailure, quarantine: Bool = false, at date: Date, in db: (any SQLExecutor)? = nil) async throws
+        -> Job.Status
+    {
+        let terminal = quarantine || !failure.retryable || job.attempts >= job.maxAttempts
+        let status: Job.Status = quarantine ? .quarantined : terminal ? .failed : .queued
         let runAt = terminal ? date : date.addingTimeInterval(retryPolicy.delay(afterAttempt: job.attempts).seconds)
-        try await (db ?? database).execute(
+        try await transition(
+            job, "failure",
             """
             UPDATE jobs SET status = \(status.sqlValue), run_at = \(runAt), lease_until = NULL,
                 last_error = \(failure.reason), updated_at = \(date)
-            WHERE id = \(job.id)
-            """
+            """, in: db
         )
         return status
     }
 
     /// Gives a claimed job back without counting the attempt (the worker is shutting down).
     public func release(_ job: Job, at date: Date = Date()) async throws {
-        try await database.execute(
+        try await transition(
+            job, "release",
             """
             UPDATE jobs SET status = \(Job.Status.queued.sqlValue), attempts = attempts - 1, lease_until = NULL,
-                worker = NULL, run_at = \(date), updated_at = \(date)
-            WHERE id = \(job.id) AND status = \(Job.Status.running.sqlValue) AND worker = \(job.worker)
+                worker = NULL, claim_id = NULL, run_at = \(date), updated_at = \(date)
             """
         )
+    }
+
+    /// Applies `update` to the job only while it is `running` under this job's claim: the one
+    /// ownership rule every transition goes through.
+    private func transition(_ job: Job, _ name: String, _ update: SQLStatement, in db: (any SQLExecutor)? = nil) async throws {
+        let statement =
+            update
+            + " WHERE id = \(job.id) AND status = \(Job.Status.running.sqlValue) AND claim_id = \(job.claimID) RETURNING id"
+        guard try await (db ?? database).execute(statement).isEmpty == false else {
+            throw JobOwnershipLost(jobID: job.id, transition: name)
+        }
     }
 
     /// Jobs waiting to run (the `walkaround_jobs_queued` gauge).
@@ -156,6 +182,8 @@ extension Job {
             runAt: try row.date("run_at"),
             leaseUntil: try row.optionalDate("lease_until"),
             worker: try row.optionalString("worker"),
+            claimID: try row.optionalUUID("claim_id"),
+            reclaims: try row.int("reclaims"),
             lastError: try row.optionalString("last_error")
         )
     }

@@ -13,20 +13,35 @@ import Synchronization
 ///
 /// Every attempt's end is counted in `walkaround_jobs_total{kind,outcome}`: `done`, `retry` (failed,
 /// queued again with backoff), `failed` (given up: the photo or report is `failed`), `released`
-/// (handed back at shutdown).
+/// (handed back at shutdown), `quarantined` (its workers died on it `maxReclaims` times: not run
+/// again), `stale` (a late write of a worker whose lease had run out: nothing changed).
+///
+/// A running job's lease is renewed every `lease / 3` (the heartbeat), so a long job (a report
+/// waiting on the LLM chain) is never taken over while its worker is alive.
 public struct JobWorker: Service {
     public struct Settings: Sendable {
         public var concurrency: Int
         public var lease: Duration
         public var pollInterval: Duration
         public var drainTimeout: Duration
+        /// A job taken over this many times from a worker that died mid-job is `quarantined`, not
+        /// run again: a poison photo costs at most this many worker restarts. 0 never quarantines.
+        public var maxReclaims: Int
 
-        public init(concurrency: Int = 4, lease: Duration = .seconds(60), pollInterval: Duration = .milliseconds(200), drainTimeout: Duration = .seconds(25)) {
+        public init(
+            concurrency: Int = 4, lease: Duration = .seconds(60), pollInterval: Duration = .milliseconds(200), drainTimeout: Duration = .seconds(25),
+            maxReclaims: Int = 2
+        ) {
             self.concurrency = concurrency
             self.lease = lease
             self.pollInterval = pollInterval
             self.drainTimeout = drainTimeout
+            self.maxReclaims = maxReclaims
         }
+
+        /// How often a running job's lease is renewed: three times per lease, so one slow renewal
+        /// does not let another worker take a live job.
+        public var heartbeat: Duration { lease / 3 }
     }
 
     public let queue: JobQueue
@@ -116,11 +131,25 @@ public struct JobWorker: Service {
         }
     }
 
-    /// One attempt of a job, with its outcome recorded.
+    /// One attempt of a job, with its outcome recorded, its lease renewed while it runs.
     private func run(_ job: Job) async {
         var metadata: Logger.Metadata = ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "attempt": "\(job.attempts)"]
         if let photo = job.photoID { metadata["photo"] = "\(photo)" }
         if let inspection = job.inspectionID { metadata["inspection"] = "\(inspection)" }
+        if settings.maxReclaims > 0, job.reclaims >= settings.maxReclaims {
+            await quarantine(job, metadata)
+            return
+        }
+        let context = metadata
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.heartbeat(job, context) }
+            await attempt(job, context)
+            group.cancelAll()
+        }
+    }
+
+    private func attempt(_ job: Job, _ metadata: Logger.Metadata) async {
+        var metadata = metadata
         do {
             if job.attempts > job.maxAttempts {
                 throw JobFailure.permanent("gave up after \(job.maxAttempts) attempts whose workers stopped mid-job")
@@ -133,6 +162,8 @@ public struct JobWorker: Service {
             }
             count(job, "done")
             logger.info("job done", metadata: metadata)
+        } catch let lost as JobOwnershipLost {
+            stale(job, lost, metadata)
         } catch is CancellationError {
             await release(job, metadata)
         } catch {
@@ -142,29 +173,66 @@ public struct JobWorker: Service {
                 await release(job, metadata)
                 return
             }
-            let status = await detached { try await processor.recordFailure(job, failure) }
+            guard let status = await detached({ try await processor.recordFailure(job, failure) }, job: job, metadata) else { return }
             count(job, status == .failed ? "failed" : "retry")
             logger.warning("job attempt failed", metadata: metadata)
         }
     }
 
+    /// Renews the job's lease every `settings.heartbeat` until cancelled (the attempt ended) or the
+    /// claim is lost (then the attempt's own writes will be refused too).
+    private func heartbeat(_ job: Job, _ metadata: Logger.Metadata) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: settings.heartbeat)
+                guard try await queue.renew(job, lease: settings.lease) else {
+                    logger.warning("job lease lost: another worker holds it now", metadata: metadata)
+                    return
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("renewing the job's lease failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            }
+        }
+    }
+
+    /// Fails a job whose workers kept dying on it, without running it: the photo is `failed` with the reason.
+    private func quarantine(_ job: Job, _ metadata: Logger.Metadata) async {
+        let failure = JobFailure.permanent(
+            "quarantined: its worker stopped mid-job \(job.reclaims) times (the limit is \(settings.maxReclaims)), so it is not run again"
+        )
+        guard await detached({ try await processor.recordFailure(job, failure, quarantine: true) }, job: job, metadata) != nil else { return }
+        count(job, "quarantined")
+        logger.error("job quarantined", metadata: metadata.merging(["reclaims": "\(job.reclaims)", "error": "\(failure.reason)"]) { $1 })
+    }
+
     private func release(_ job: Job, _ metadata: Logger.Metadata) async {
-        await detached { try await queue.release(job) }
+        guard await detached({ try await queue.release(job) }, job: job, metadata) != nil else { return }
         count(job, "released")
         logger.warning("job released at shutdown", metadata: metadata)
     }
 
+    /// A late write of a worker that lost its claim: nothing was changed.
+    private func stale(_ job: Job, _ lost: JobOwnershipLost, _ metadata: Logger.Metadata) {
+        count(job, "stale")
+        logger.warning("stale job write ignored", metadata: metadata.merging(["error": "\(lost)"]) { $1 })
+    }
+
     /// Runs bookkeeping that must finish even when the job's task was cancelled; nil when it failed
-    /// (logged).
-    @discardableResult
-    private func detached<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async -> T? {
-        let logger = self.logger
-        return await Task {
-            do { return try await body() } catch {
-                logger.error("recording job outcome failed", metadata: ["error": "\(error)"])
-                return nil
-            }
+    /// (logged; a lost claim is counted as `stale`).
+    private func detached<T: Sendable>(_ body: @escaping @Sendable () async throws -> T, job: Job, _ metadata: Logger.Metadata) async -> T? {
+        let result = await Task { () -> Result<T, any Error> in
+            do { return .success(try await body()) } catch { return .failure(error) }
         }.value
+        switch result {
+        case .success(let value): return value
+        case .failure(let lost as JobOwnershipLost):
+            stale(job, lost, metadata)
+        case .failure(let error):
+            logger.error("recording job outcome failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+        return nil
     }
 }
 

@@ -48,6 +48,14 @@ public struct PhotoProcessor: Sendable {
             try await queue.complete(job, at: Date(), in: database)
             return
         }
+        // A settled photo whose inspection's report is written is that report's evidence: a re-run
+        // (a job queued again by hand) must not replace the detections the report refers to.
+        if photo.status == .processed || photo.status == .rejected,
+            try await ReportRepository(database: database).get(photo.inspectionID)?.status == .written
+        {
+            try await queue.complete(job, at: Date(), in: database)
+            return
+        }
         try await photos.setStatus(photo.id, .processing)
         guard let bytes = try await blobs.read(sha256: photo.sha256) else {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
@@ -131,11 +139,11 @@ public struct PhotoProcessor: Sendable {
     /// Records a failed attempt on the job and the photo: queued again, or failed with the reason kept.
     /// Returns the job's status after it: `queued` again (to retry) or `failed` for good.
     @discardableResult
-    public func recordFailure(_ job: Job, _ failure: JobFailure) async throws -> Job.Status {
+    public func recordFailure(_ job: Job, _ failure: JobFailure, quarantine: Bool = false) async throws -> Job.Status {
         let photos = PhotoRepository(database: database)
         return try await database.transaction { db in
-            let status = try await queue.fail(job, failure: failure, at: Date(), in: db)
-            let photoStatus: Photo.Status = status == .failed ? .failed : .queued
+            let status = try await queue.fail(job, failure: failure, quarantine: quarantine, at: Date(), in: db)
+            let photoStatus: Photo.Status = status == .queued ? .queued : .failed
             if let photoID = job.photoID { try await photos.setStatus(photoID, photoStatus, error: failure.reason, in: db) }
             return status
         }

@@ -54,7 +54,7 @@ public struct ChatCompletionsClient: Sendable {
         }
         switch status.code {
         case 200..<300: break
-        case 429: throw LLMError.http(429, retryAfter: headers.first(name: "Retry-After").flatMap(Double.init))
+        case 429: throw LLMError.http(429, retryAfter: Self.retryAfterSeconds(headers.first(name: "Retry-After")))
         default: throw LLMError.http(Int(status.code), retryAfter: nil)
         }
         struct Completion: Decodable {
@@ -86,6 +86,17 @@ public struct ChatCompletionsClient: Sendable {
             "response_format": format,
         ]
         return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+    }
+}
+
+extension ChatCompletionsClient {
+    /// A `Retry-After` header's delay in seconds: a finite, non-negative number of at most an hour;
+    /// nil for anything else (an HTTP date, NaN, a negative or absurd value from a hostile server).
+    public static func retryAfterSeconds(_ header: String?) -> Double? {
+        guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.count <= 16,
+            text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let value = Double(text), value.isFinite
+        else { return nil }
+        return min(value, 3600)
     }
 }
 

@@ -136,11 +136,15 @@ public struct InspectionCursor: Sendable, Equatable {
     }
 
     public init?(token: String) {
+        guard token.count <= 256 else { return nil }
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: ".", maxSplits: 1)
-        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        // The time is outside input: only times this server could have stored are accepted.
+        guard parts.count == 2, let micros = Int64(parts[0]), Date.storableMicroseconds.contains(micros),
+            let id = UUID(uuidString: String(parts[1]))
+        else { return nil }
         self.init(createdAt: Date(microsecondsSince1970: micros), id: id)
     }
 }

@@ -193,6 +193,14 @@ public struct Migrations: Sendable {
                 \(Migrations.reportsTable)
                 """
         ),
+        Migration(
+            version: 6,
+            name: "job claims: the claim a transition must hold, and how often a dead worker's job was taken over",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN claim_id {uuid};
+                ALTER TABLE jobs ADD COLUMN reclaims INTEGER NOT NULL DEFAULT 0
+                """
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

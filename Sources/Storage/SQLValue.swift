@@ -38,8 +38,17 @@ extension RawRepresentable where RawValue == String, Self: Sendable {
 }
 
 extension Date {
-    /// Microseconds since 1970, the precision both databases keep.
-    var microsecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1_000_000).rounded()) }
+    /// Microseconds since 1970, the precision both databases keep. Dates outside
+    /// `Date.storableMicroseconds` (or NaN) are clamped to its ends: never a trap.
+    var microsecondsSince1970: Int64 {
+        let micros = (timeIntervalSince1970 * 1_000_000).rounded()
+        guard micros.isFinite else { return micros > 0 ? Self.storableMicroseconds.upperBound : Self.storableMicroseconds.lowerBound }
+        return Int64(min(max(micros, Double(Self.storableMicroseconds.lowerBound)), Double(Self.storableMicroseconds.upperBound)))
+    }
+
+    /// The times this service stores: from year 1 to the end of year 9999 in microseconds since
+    /// 1970 (PostgreSQL's and SQLite's ranges both contain it).
+    public static let storableMicroseconds: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
 
     init(microsecondsSince1970 value: Int64) {
         self.init(timeIntervalSince1970: Double(value) / 1_000_000)

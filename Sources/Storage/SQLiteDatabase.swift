@@ -80,7 +80,9 @@ public final class SQLiteDatabase: SQLDatabase {
                 return SQLRow(columns: columns)
             }
         } catch let error as SQLiteError {
-            if [.constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed].contains(error.reason) {
+            // Extended result codes are on (sqlite-nio opens with SQLITE_OPEN_EXRESCODE): only these
+            // two are unique violations; a foreign-key, NOT NULL or CHECK failure is a database error.
+            if [.constraintUniqueFailed, .constraintPrimaryKeyFailed].contains(error.reason) {
                 throw StorageError.uniqueViolation(error.message)
             }
             throw StorageError.database(error.description)

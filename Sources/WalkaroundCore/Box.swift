@@ -24,8 +24,13 @@ public struct Box: Sendable, Equatable, Codable, Hashable {
         return union > 0 ? overlap / union : 0
     }
 
-    /// The part inside a `width` × `height` frame.
+    /// Whether every coordinate is a finite number (a model's output can hold NaN or infinity).
+    public var isFinite: Bool { x1.isFinite && y1.isFinite && x2.isFinite && y2.isFinite }
+
+    /// The part inside a `width` × `height` frame; a NaN coordinate becomes 0, so the result is
+    /// always finite and safe to turn into integer pixels.
     public func clamped(width: Double, height: Double) -> Box {
-        Box(x1: min(max(x1, 0), width), y1: min(max(y1, 0), height), x2: min(max(x2, 0), width), y2: min(max(y2, 0), height))
+        func clamp(_ value: Double, _ limit: Double) -> Double { value.isNaN ? 0 : min(max(value, 0), limit) }
+        return Box(x1: clamp(x1, width), y1: clamp(y1, height), x2: clamp(x2, width), y2: clamp(y2, height))
     }
 }

@@ -110,7 +110,8 @@ public struct WalkaroundSettings: Sendable {
             concurrency: reader.int(forKey: "walkaround.worker.concurrency", default: 4),
             lease: .milliseconds(reader.int(forKey: "walkaround.job.leaseMs", default: 60_000)),
             pollInterval: .milliseconds(reader.int(forKey: "walkaround.worker.pollMs", default: 200)),
-            drainTimeout: .milliseconds(reader.int(forKey: "walkaround.worker.drainMs", default: 25_000))
+            drainTimeout: .milliseconds(reader.int(forKey: "walkaround.worker.drainMs", default: 25_000)),
+            maxReclaims: max(0, reader.int(forKey: "walkaround.worker.maxReclaims", default: 2))
         )
         retry = RetryPolicy(
             maxAttempts: reader.int(forKey: "walkaround.job.maxAttempts", default: 5),

@@ -133,4 +133,40 @@ struct CrashRecoveryTests {
             #expect(job.isNull("lease_until"))
         }
     }
+
+    /// A photo whose processing kills its worker costs at most `maxReclaims` (2) worker restarts:
+    /// the third claim quarantines it without running it.
+    @Test(arguments: Backend.available)
+    func aJobThatKillsItsWorkersIsQuarantinedAfterTwoRestarts(_ backend: Backend) async throws {
+        let apiOnly: [AbsoluteConfigKey: ConfigValue] = ["walkaround.role": ConfigValue(.string("api"), isSecret: false)]
+        try await TestApp.run(backend, apiOnly) { app in
+            let id = try await app.createInspection()
+            #expect(try await app.upload(TestImages.jpeg(), to: id).status == .accepted)
+            let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
+            var restarts = 0
+            for reclaims in 0..<2 {
+                // Each worker claims the job (after the previous one's lease ran out) and dies mid-job.
+                let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 1_000, drainMs: 1_000)
+                let claimed = try await eventually {
+                    try await app.database.first("SELECT * FROM jobs WHERE status = 'running' AND reclaims = \(reclaims)") != nil
+                }
+                #expect(claimed, "worker \(reclaims + 1) claimed the job: \(worker.log)")
+                kill(worker.process.processIdentifier, SIGKILL)
+                _ = try await worker.waitForExit(timeout: .seconds(5))
+                restarts += 1
+            }
+            let survivor = try WorkerProcess.start(environment, stageDelayMs: 0, leaseMs: 1_000, drainMs: 1_000)
+            defer { kill(survivor.process.processIdentifier, SIGKILL) }
+            let quarantined = try await eventually { try await app.database.first("SELECT * FROM jobs WHERE status = 'quarantined'") != nil }
+            #expect(quarantined, "the third claim quarantined the job: \(survivor.log)")
+            #expect(restarts == 2)
+            #expect(survivor.process.isRunning, "the worker that met the poison job is alive")
+            #expect(survivor.log.contains("job quarantined"))
+            let photos = try await app.inspection(id)["photos"] as? [[String: Any]]
+            #expect(photos?.first?["status"] as? String == "failed")
+            #expect((photos?.first?["error"] as? String)?.contains("quarantined") == true)
+            let job = try #require(try await app.database.first("SELECT * FROM jobs"))
+            #expect(try job.int("reclaims") == 2)
+        }
+    }
 }

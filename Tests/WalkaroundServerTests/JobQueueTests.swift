@@ -102,4 +102,43 @@ struct JobQueueTests {
             #expect(try await queue.queuedCount() == 6)
         }
     }
+
+    /// A worker whose lease ran out and whose job another worker took over: its late writes change nothing.
+    @Test(arguments: Backend.available)
+    func aStaleWorkersLateWritesChangeNothing(_ backend: Backend) async throws {
+        try await withQueue(backend, photos: 1) { queue, _ in
+            let stale = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(1)).first)
+            let later = Date(timeIntervalSinceNow: 5)
+            let current = try #require(try await queue.claim(limit: 1, worker: "b", lease: .seconds(600), now: later).first)
+            #expect(current.id == stale.id)
+            #expect(current.reclaims == 1, "taken over from an expired lease")
+            #expect(current.claimID != stale.claimID)
+            await #expect(throws: JobOwnershipLost.self) {
+                try await queue.database.transaction { db in try await queue.complete(stale, at: Date(), in: db) }
+            }
+            await #expect(throws: JobOwnershipLost.self) { try await queue.fail(stale, failure: .permanent("late"), at: Date()) }
+            await #expect(throws: JobOwnershipLost.self) { try await queue.release(stale) }
+            await #expect(throws: JobOwnershipLost.self) { try await queue.postpone(stale, until: Date(), reason: "late") }
+            #expect(try await queue.renew(stale, lease: .seconds(60)) == false)
+            let photoID = try #require(current.photoID)
+            var stored = try #require(try await queue.jobs(forPhoto: photoID).first)
+            #expect(stored.status == .running)
+            #expect(stored.worker == "b")
+            #expect(stored.attempts == 2)
+            #expect(try await queue.renew(current, lease: .seconds(120)) == true)
+            try await queue.database.transaction { db in try await queue.complete(current, at: Date(), in: db) }
+            stored = try #require(try await queue.jobs(forPhoto: photoID).first)
+            #expect(stored.status == .done)
+            #expect(stored.claimID == current.claimID)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func quarantineIsTerminal(_ backend: Backend) async throws {
+        try await withQueue(backend, photos: 1) { queue, _ in
+            let job = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(60)).first)
+            #expect(try await queue.fail(job, failure: .transient("poison"), quarantine: true, at: Date()) == .quarantined)
+            #expect(try await queue.claim(limit: 1, worker: "a", lease: .seconds(60), now: Date(timeIntervalSinceNow: 86_400)).isEmpty)
+        }
+    }
 }

@@ -127,9 +127,15 @@ struct TestApp: Sendable {
             settings: environment.settings(overrides), metrics: WalkaroundMetrics(), logger: TestEnvironment.logger
         )
         let app = buildApplication(components: components, logger: TestEnvironment.logger)
-        try await app.test(.router) { client in
-            let keys = try await Keys.make(components.database)
-            try await test(TestApp(client: client, components: components, keys: keys))
+        do {
+            try await app.test(.router) { client in
+                let keys = try await Keys.make(components.database)
+                try await test(TestApp(client: client, components: components, keys: keys))
+            }
+        } catch {
+            // A failed #require must fail the test, not crash the run on an unclosed SQLite connection.
+            await components.database.close()
+            throw error
         }
         await components.database.close()
     }

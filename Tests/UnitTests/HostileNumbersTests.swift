@@ -1,0 +1,91 @@
+import Foundation
+import Imaging
+import Reporting
+import Storage
+import TestFixtures
+import Testing
+import WalkaroundCore
+
+/// Numbers from outside (headers, cursors, model output, HTTP headers) never trap: each is refused
+/// or clamped before any arithmetic that could overflow.
+@Suite("Hostile numbers")
+struct HostileNumbersTests {
+    /// The upload that killed the process: a PNG whose IHDR declares 0xFFFFFFFF × 0xFFFFFFFF.
+    @Test func aPNGDeclaringFourBillionSquaredIsRefusedNotTrapped() throws {
+        let bomb = PNGWriter.file(width: 0xFFFF_FFFF, height: 0xFFFF_FFFF, bitDepth: 8, colourType: 2, raw: [])
+        #expect(throws: ImageHeaderError.self) { try ImageHeader.read(bomb) }
+        #expect(throws: ImageDecodingError.self) { try PhotoDecoder().decode(bomb, cover: 320) }
+        let analysis = PhotoAnalyzer().analyze(bomb)
+        #expect(analysis.report.accepted == false)
+    }
+
+    @Test(arguments: [
+        (0x7FFF_FFFF, 0x7FFF_FFFF), (0x7FFF_FFFF, 1), (1, 0x7FFF_FFFF), (65_500, 65_500), (200_000, 300_000),
+    ])
+    func largeButLegalPNGSidesAreOverTheLimit(_ width: Int, _ height: Int) throws {
+        let png = PNGWriter.file(width: width, height: height, bitDepth: 8, colourType: 2, raw: [])
+        let header = try ImageHeader.read(png)
+        #expect(header.pixelCount == width * height)
+        #expect(throws: ImageDecodingError.tooManyPixels(width: width, height: height, limit: 50_000_000)) {
+            try PhotoDecoder().header(png)
+        }
+    }
+
+    @Test func pixelCountSaturatesInsteadOfOverflowing() {
+        let header = ImageHeader(format: .png, width: Int.max / 2, height: 3, components: 3)
+        #expect(header.pixelCount == Int.max)
+        #expect(ImageHeader(format: .png, width: -1, height: 5, components: 3).pixelCount == Int.max)
+    }
+
+    @Test func aPNGChunkLengthBeyondTheFileEndsTheWalk() throws {
+        // IHDR, then a chunk that claims 4 GiB before any IDAT.
+        var png = PNGWriter.file(width: 8, height: 8, bitDepth: 8, colourType: 2, raw: [])
+        let ihdrEnd = 8 + 25
+        png.insert(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF] + Array("tEXt".utf8) + [0, 0], at: ihdrEnd)
+        let header = try ImageHeader.read(png)
+        #expect(header.width == 8 && header.orientation == .up)
+    }
+
+    /// The cursor that killed a SQLite deployment: Int64.max microseconds.
+    @Test(arguments: [
+        "9223372036854775807", "-9223372036854775808", "253402300800000000", "-62135596800000001", "99999999999999999999",
+    ])
+    func cursorsOutsideStorableTimesAreRefused(_ micros: String) {
+        let token = Data("\(micros).\(UUID().uuidString)".utf8).base64EncodedString()
+        #expect(InspectionCursor(token: token) == nil)
+    }
+
+    @Test func cursorsThisServerIssuesRoundTrip() throws {
+        let cursor = InspectionCursor(createdAt: Date().truncatedToMicroseconds, id: UUID())
+        #expect(InspectionCursor(token: cursor.token) == cursor)
+        #expect(InspectionCursor(token: String(repeating: "A", count: 5000)) == nil)
+    }
+
+    @Test func datesBeyondTheStorableRangeAreClampedNotTrapped() {
+        let far = Date(timeIntervalSince1970: 1e300)
+        #expect(far.truncatedToMicroseconds.timeIntervalSince1970 < 2.6e11)
+        #expect(Date(timeIntervalSince1970: -.infinity).truncatedToMicroseconds.timeIntervalSince1970 > -6.3e10)
+    }
+
+    @Test(arguments: [
+        ("nan", nil), ("-1e30", nil), ("1e400", nil), ("inf", nil), ("Wed, 21 Oct 2015 07:28:00 GMT", nil), ("", nil),
+        ("2", 2.0), ("0.5", 0.5), ("99999999", 3600.0),
+    ] as [(String, Double?)])
+    func retryAfterIsReadAsASaneDelay(_ header: String, _ expected: Double?) {
+        #expect(ChatCompletionsClient.retryAfterSeconds(header) == expected)
+    }
+
+    @Test func nonFiniteBoxesClampToFiniteOnes() {
+        let box = Box(x1: .nan, y1: -.infinity, x2: .infinity, y2: 1e300).clamped(width: 640, height: 480)
+        #expect(box == Box(x1: 0, y1: 0, x2: 640, y2: 480))
+        #expect(!Box(x1: .nan, y1: 0, x2: 1, y2: 1).isFinite)
+    }
+
+    /// An annotated image of a box far outside the photo, as a hostile model could report.
+    @Test func annotatingABoxOutsideThePhotoDoesNotTrap() throws {
+        let photo = try PhotoDecoder().decode(SyntheticPhoto.acceptableJPEG(width: 320, height: 240, seed: 1, orientation: nil))
+        let image = Annotator.draw([Annotation(box: Box(x1: -1e300, y1: -5, x2: 1e300, y2: 1e18), label: "dent", colour: RGB(255, 0, 0))], on: photo)
+        #expect(image.width == 320)
+        #expect(photo.crop(Box(x1: -1e300, y1: 0, x2: 1e300, y2: 1e300)) != nil)
+    }
+}
