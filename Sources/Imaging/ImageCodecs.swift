@@ -83,8 +83,10 @@ public enum JPEGCodec {
         }
     }
 
-    /// Encodes interleaved pixels as a baseline JPEG (4:2:0 for colour).
-    public static func encode(pixels: [UInt8], width: Int, height: Int, layout: PixelLayout = .rgb, quality: Int = 90) throws -> [UInt8] {
+    /// Encodes interleaved pixels as a baseline (or, with `progressive`, progressive) JPEG, 4:2:0 for colour.
+    public static func encode(
+        pixels: [UInt8], width: Int, height: Int, layout: PixelLayout = .rgb, quality: Int = 90, progressive: Bool = false
+    ) throws -> [UInt8] {
         precondition(pixels.count == width * height * layout.channels, "pixel count does not match the size")
         guard let handle = tjInitCompress() else { throw ImageEncodingError("the JPEG encoder could not start") }
         defer { tjDestroy(handle) }
@@ -99,7 +101,7 @@ public enum JPEGCodec {
         let status = pixels.withUnsafeBufferPointer {
             tjCompress2(
                 handle, $0.baseAddress, Int32(width), 0, Int32(height), Int32(format.rawValue), &output, &size,
-                Int32(subsampling.rawValue), Int32(quality), 0
+                Int32(subsampling.rawValue), Int32(quality), progressive ? TJFLAG_PROGRESSIVE : 0
             )
         }
         defer { tjFree(output) }
@@ -107,8 +109,8 @@ public enum JPEGCodec {
         return Array(UnsafeBufferPointer(start: output, count: Int(size)))
     }
 
-    public static func encode(_ image: RGBImage, quality: Int = 90) throws -> [UInt8] {
-        try encode(pixels: image.pixels, width: image.width, height: image.height, quality: quality)
+    public static func encode(_ image: RGBImage, quality: Int = 90, progressive: Bool = false) throws -> [UInt8] {
+        try encode(pixels: image.pixels, width: image.width, height: image.height, quality: quality, progressive: progressive)
     }
 
     private static func errorMessage(_ handle: tjhandle) -> String {
