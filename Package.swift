@@ -50,9 +50,14 @@ let package = Package(
             pkgConfig: "tesseract",
             providers: [.apt(["libtesseract-dev", "tesseract-ocr-eng"])]
         ),
+        // libpng's row API behind a C shim that keeps libpng's longjmp out of Swift frames.
+        .target(
+            name: "PNGRows",
+            dependencies: ["CPNG"]
+        ),
         .target(
             name: "Imaging",
-            dependencies: ["WalkaroundCore", "CTurboJPEG", "CPNG"],
+            dependencies: ["WalkaroundCore", "CTurboJPEG", "PNGRows"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,5 +1,5 @@
-import CPNG
 import CTurboJPEG
+import PNGRows
 
 /// Why a photo could not be decoded. Each case is final: retrying the same bytes gives the same answer.
 public enum ImageDecodingError: Error, Equatable, CustomStringConvertible {
@@ -143,35 +143,104 @@ public struct ImageEncodingError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// PNG decoding with libpng's simplified API (8-bit RGB out; 16-bit, grey, palette and alpha
-/// sources are converted, alpha composited on white). The whole image is decoded at once: a PNG
-/// costs width × height × 3 bytes in flight (JPEGs far less, thanks to DCT scaling).
+/// PNG decoding row by row (libpng's low-level API through the `PNGRows` shim, which keeps its
+/// longjmp inside C): 8-bit RGB out, palette, grey, 16-bit and alpha converted (alpha composited
+/// on white). With `cover`, rows are averaged in k × k blocks as they are read (k the largest
+/// whole factor that keeps the longer side at least `cover`), so a 7000 × 7000 thumbnail holds
+/// one source row and one output row in flight, not 147 MB. Interlaced files cannot be read by
+/// rows and are decoded whole, up to `interlacedPixelLimit`.
 public enum PNGCodec {
-    public static func decode(_ bytes: [UInt8]) throws(ImageDecodingError) -> RGBImage {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        let result: Result<RGBImage, ImageDecodingError> = bytes.withUnsafeBytes { memory in
-            guard png_image_begin_read_from_memory(&image, memory.baseAddress, memory.count) != 0 else {
-                return .failure(.corrupt(message(image)))
+    /// Interlaced PNGs (rare from cameras) over this many pixels are refused: they need the whole image in memory.
+    public static let interlacedPixelLimit = 16_000_000
+
+    public static func decode(_ bytes: [UInt8], cover: Int? = nil) throws(ImageDecodingError) -> RGBImage {
+        let result: Result<RGBImage, ImageDecodingError> = bytes.withUnsafeBufferPointer { memory in
+            var message = [CChar](repeating: 0, count: 256)
+            guard let reader = wa_png_open(memory.baseAddress, memory.count, &message, message.count) else {
+                return .failure(.corrupt(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
             }
-            defer { png_image_free(&image) }
-            image.format = PNG_FORMAT_FLAG_COLOR
-            // A 16-bit file without gAMA/sRGB is, in practice, sRGB-encoded (libpng would assume linear).
-            image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
-            let width = Int(image.width), height = Int(image.height)
-            var pixels = [UInt8](repeating: 0, count: width * height * 3)
-            var background = png_color(red: 255, green: 255, blue: 255)
-            let finished = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, &background, $0.baseAddress, 0, nil) }
-            guard finished != 0, image.warning_or_error & 0x03 <= 1 else { return .failure(.corrupt(message(image))) }
-            return .success(RGBImage(width: width, height: height, pixels: pixels))
+            defer { wa_png_close(reader) }
+            let width = Int(wa_png_width(reader)), height = Int(wa_png_height(reader))
+            guard width > 0, height > 0 else { return .failure(.corrupt("PNG declares a zero dimension")) }
+            let factor = cover.map { max(1, max(width, height) / max(1, $0)) } ?? 1
+            var reduction = BlockAverage(width: width, height: height, factor: factor)
+            if wa_png_interlaced(reader) != 0 {
+                guard width * height <= interlacedPixelLimit else {
+                    return .failure(.tooManyPixels(width: width, height: height, limit: interlacedPixelLimit))
+                }
+                var pixels = [UInt8](repeating: 0, count: width * height * 4)
+                guard pixels.withUnsafeMutableBufferPointer({ wa_png_read_image(reader, $0.baseAddress) }) == 0 else {
+                    return .failure(.corrupt(String(cString: wa_png_error(reader))))
+                }
+                pixels.withUnsafeBufferPointer { all in
+                    for y in 0..<height { reduction.add(UnsafeBufferPointer(rebasing: all[(y * width * 4)..<((y + 1) * width * 4)])) }
+                }
+            } else {
+                var row = [UInt8](repeating: 0, count: width * 4)
+                for _ in 0..<height {
+                    let status = row.withUnsafeMutableBufferPointer { wa_png_read_row(reader, $0.baseAddress) }
+                    guard status == 0 else { return .failure(.corrupt(String(cString: wa_png_error(reader)))) }
+                    row.withUnsafeBufferPointer { reduction.add($0) }
+                }
+            }
+            return .success(reduction.image)
         }
         return try result.get()
     }
+}
 
-    private static func message(_ image: png_image) -> String {
-        let text = withUnsafeBytes(of: image.message) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+/// Averages RGBA rows, composited on white, into k × k blocks of RGB as they arrive.
+struct BlockAverage {
+    let width: Int, height: Int, factor: Int
+    let outWidth: Int, outHeight: Int
+    private var sums: [UInt32]
+    private var rowsInBlock = 0
+    private var outRow = 0
+    private(set) var pixels: [UInt8]
+
+    init(width: Int, height: Int, factor: Int) {
+        self.width = width
+        self.height = height
+        self.factor = factor
+        outWidth = (width + factor - 1) / factor
+        outHeight = (height + factor - 1) / factor
+        sums = [UInt32](repeating: 0, count: outWidth * 3)
+        pixels = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
+    }
+
+    var image: RGBImage { RGBImage(width: outWidth, height: outHeight, pixels: pixels) }
+
+    mutating func add(_ row: UnsafeBufferPointer<UInt8>) {
+        let width = width, factor = factor
+        sums.withUnsafeMutableBufferPointer { sums in
+            for x in 0..<width {
+                let alpha = UInt32(row[x * 4 + 3])
+                let base = (x / factor) * 3
+                for channel in 0..<3 {
+                    let value = UInt32(row[x * 4 + channel])
+                    // c·a + 255·(255 − a), over 255: the pixel over white.
+                    sums[base + channel] += alpha == 255 ? value : (value * alpha + 255 * (255 - alpha) + 127) / 255
+                }
+            }
         }
-        return text.isEmpty ? "libpng could not read the file" : text
+        rowsInBlock += 1
+        if rowsInBlock == factor || outRow * factor + rowsInBlock == height { emitRow() }
+    }
+
+    private mutating func emitRow() {
+        let outWidth = outWidth, width = width, factor = factor, rows = UInt32(rowsInBlock), start = outRow * outWidth * 3
+        sums.withUnsafeMutableBufferPointer { sums in
+            pixels.withUnsafeMutableBufferPointer { out in
+                for x in 0..<outWidth {
+                    let count = UInt32(min(factor, width - x * factor)) * rows
+                    for channel in 0..<3 {
+                        out[start + x * 3 + channel] = UInt8((sums[x * 3 + channel] + count / 2) / count)
+                        sums[x * 3 + channel] = 0
+                    }
+                }
+            }
+        }
+        rowsInBlock = 0
+        outRow += 1
     }
 }

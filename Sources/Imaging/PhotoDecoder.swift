@@ -43,8 +43,9 @@ public struct PhotoDecoder: Sendable {
         return header
     }
 
-    /// Decodes `bytes` upright. With `cover`, a JPEG is decoded at the smallest scale whose longer
-    /// side is still at least `cover` pixels (a PNG always at full size); nil decodes full size.
+    /// Decodes `bytes` upright. With `cover`, a JPEG is decoded at the smallest DCT scale whose
+    /// longer side is still at least `cover` pixels, a PNG reduced by whole-pixel blocks as its rows
+    /// are read; nil decodes full size.
     public func decode(_ bytes: [UInt8], cover: Int? = nil) throws(ImageDecodingError) -> DecodedPhoto {
         let (header, stored) = try decodeStored(bytes, cover: cover)
         return DecodedPhoto(header: header, image: stored.applying(header.orientation))
@@ -112,13 +113,13 @@ public struct LetterboxedPhoto: Sendable {
 
 extension PhotoDecoder {
     /// The header and the pixels in stored orientation (not yet turned upright), JPEGs at the
-    /// smallest DCT scale whose longer side covers `cover`.
+    /// smallest DCT scale whose longer side covers `cover`, PNGs block-averaged to cover it.
     public func decodeStored(_ bytes: [UInt8], cover: Int?) throws(ImageDecodingError) -> (header: ImageHeader, stored: RGBImage) {
         let header = try header(bytes)
         let stored: RGBImage =
             switch header.format {
             case .jpeg: try JPEGCodec.decode(bytes, header: header, cover: cover)
-            case .png: try PNGCodec.decode(bytes)
+            case .png: try PNGCodec.decode(bytes, cover: cover)
             }
         return (header, stored)
     }

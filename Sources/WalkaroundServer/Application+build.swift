@@ -115,9 +115,13 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     let inspections = InspectionRepository(database: database)
     let photos = PhotoRepository(database: database)
     let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: database)))
+    let imageWork = ImageWork(concurrency: components.settings.imageConcurrency, maxWait: components.settings.imageMaxWait)
     InspectionsController(inspections: inspections, photos: photos, blobs: components.blobs, queue: components.queue, signal: components.signal)
         .addRoutes(to: api)
-    ReportsController(inspections: inspections, reports: ReportRepository(database: database), blobs: components.blobs, decoder: components.analyzer.decoder)
+    ReportsController(
+        inspections: inspections, reports: ReportRepository(database: database), blobs: components.blobs, decoder: components.analyzer.decoder,
+        imageWork: imageWork
+    )
         .addRoutes(to: api)
     PhotosController(
         inspections: inspections,
@@ -129,7 +133,8 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
             maxPhotosPerInspection: components.settings.maxPhotosPerInspection, signal: components.signal
         ),
         decoder: components.analyzer.decoder,
-        maxUploadBytes: components.settings.maxUploadBytes
+        maxUploadBytes: components.settings.maxUploadBytes,
+        imageWork: imageWork
     ).addRoutes(to: api)
     return router
 }

@@ -40,6 +40,10 @@ public struct WalkaroundSettings: Sendable {
     public var maxPhotosPerInspection: Int
     /// Photos whose header declares more pixels are rejected undecoded (decompression bombs).
     public var maxImagePixels: Int
+    /// Image routes (thumbnails, annotated images, report pages) decoding at once; more wait up to
+    /// `imageMaxWait`, then get 503 with `Retry-After`.
+    public var imageConcurrency: Int
+    public var imageMaxWait: Duration
     /// The quality gate's limits.
     public var quality: QualityThresholds
     /// Detection models and how they run; nil when no model is configured (quality gate only).
@@ -67,6 +71,8 @@ public struct WalkaroundSettings: Sendable {
         maxUploadBytes = reader.int(forKey: "walkaround.upload.maxBytes", default: 25 * 1024 * 1024)
         maxPhotosPerInspection = reader.int(forKey: "walkaround.inspection.maxPhotos", default: 64)
         maxImagePixels = reader.int(forKey: "walkaround.imaging.maxPixels", default: 50_000_000)
+        imageConcurrency = max(1, reader.int(forKey: "walkaround.images.concurrency", default: ProcessInfo.processInfo.activeProcessorCount))
+        imageMaxWait = .milliseconds(max(0, reader.int(forKey: "walkaround.images.maxWaitMs", default: 2_000)))
         let defaults = QualityThresholds()
         quality = QualityThresholds(
             minSharpness: reader.double(forKey: "walkaround.quality.minSharpness", default: defaults.minSharpness),

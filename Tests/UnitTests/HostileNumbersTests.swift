@@ -89,3 +89,47 @@ struct HostileNumbersTests {
         #expect(photo.crop(Box(x1: -1e300, y1: 0, x2: 1e300, y2: 1e300)) != nil)
     }
 }
+
+/// PNGs decoded row by row: a reduced decode is the block average of the full one.
+@Suite("PNG rows")
+struct PNGRowTests {
+    @Test(arguments: [1, 2, 3, 4, 7])
+    func aReducedDecodeIsTheBlockAverageOfTheFullOne(_ factor: Int) throws {
+        let scene = SyntheticPhoto.scene(width: 61, height: 45, seed: 4)
+        let png = PNGWriter.png(scene)
+        let full = try PNGCodec.decode(png)
+        #expect(full.pixels == scene.pixels, "lossless at full size")
+        let cover = (61 + factor - 1) / factor
+        let reduced = try PNGCodec.decode(png, cover: cover)
+        let k = max(1, 61 / cover)
+        #expect(reduced.width == (61 + k - 1) / k && reduced.height == (45 + k - 1) / k)
+        #expect(max(reduced.width, reduced.height) >= cover)
+        for y in 0..<reduced.height {
+            for x in 0..<reduced.width {
+                var sum = [0, 0, 0], count = 0
+                for sy in (y * k)..<min(45, y * k + k) {
+                    for sx in (x * k)..<min(61, x * k + k) {
+                        let p = full[sx, sy]
+                        sum[0] += Int(p.red); sum[1] += Int(p.green); sum[2] += Int(p.blue)
+                        count += 1
+                    }
+                }
+                let p = reduced[x, y]
+                #expect(Int(p.red) == (sum[0] + count / 2) / count && Int(p.green) == (sum[1] + count / 2) / count && Int(p.blue) == (sum[2] + count / 2) / count)
+            }
+        }
+    }
+
+    @Test func aFlatPhotoAtTheLimitDecodesToAThumbnailWithoutTheFullImage() throws {
+        let png = FlatPNG.png(width: 7_000, height: 7_000, value: 90)
+        #expect(png.count < 1_000_000)
+        let thumbnail = try PNGCodec.decode(png, cover: 320)
+        #expect(thumbnail.width == 334 && thumbnail.height == 334)
+        #expect(thumbnail[100, 100] == RGB(90, 90, 90))
+    }
+
+    @Test func truncatedRowsAreCorrupt() throws {
+        let png = PNGWriter.png(SyntheticPhoto.scene(width: 40, height: 40, seed: 2))
+        #expect(throws: ImageDecodingError.self) { try PNGCodec.decode(Array(png[0..<(png.count - 200)]), cover: 8) }
+    }
+}

@@ -138,8 +138,8 @@ struct HardeningTests {
     @Test(arguments: Backend.available)
     func aLongJobKeepsItsLeaseWhileItsWorkerIsAlive(_ backend: Backend) async throws {
         let slow: [AbsoluteConfigKey: ConfigValue] = [
-            "walkaround.debug.stageDelayMs": ConfigValue(.int(4_500), isSecret: false),
-            "walkaround.job.leaseMs": ConfigValue(.int(1_500), isSecret: false),
+            "walkaround.debug.stageDelayMs": ConfigValue(.int(8_000), isSecret: false),
+            "walkaround.job.leaseMs": ConfigValue(.int(3_000), isSecret: false),
         ]
         try await TestApp.run(backend, slow) { app in
             let id = try await app.createInspection()
@@ -148,7 +148,7 @@ struct HardeningTests {
             while try await app.database.first("SELECT status FROM jobs WHERE status = 'running'") == nil, ContinuousClock.now < claimDeadline {
                 try await Task.sleep(for: .milliseconds(10))
             }
-            let deadline = ContinuousClock.now + .seconds(3)
+            let deadline = ContinuousClock.now + .seconds(6)
             var stolen: [Job] = []
             while ContinuousClock.now < deadline {
                 stolen += try await app.components.queue.claim(limit: 5, worker: "intruder", lease: .seconds(60))

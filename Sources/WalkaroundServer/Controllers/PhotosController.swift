@@ -17,6 +17,7 @@ struct PhotosController {
     let intake: PhotoIntake
     let decoder: PhotoDecoder
     let maxUploadBytes: Int
+    let imageWork: ImageWork
 
     /// The annotated image is decoded at the smallest scale whose longer side covers this.
     static let annotatedSize = 2048
@@ -74,16 +75,25 @@ struct PhotosController {
     }
 
     @Sendable func image(request: Request, context: WalkaroundRequestContext) async throws -> Response {
-        let (photo, bytes) = try await readablePhoto(context)
+        let photo = try await readablePhotoRecord(context)
+        let tag = "\"\(photo.sha256)\""
+        if let unchanged = Self.notModified(request, eTag: tag) { return unchanged }
+        let bytes = try await storedBytes(of: photo)
         return Response(
             status: .ok,
-            headers: [
-                .contentType: photo.format.mediaType,
-                .eTag: "\"\(photo.sha256)\"",
-                .cacheControl: "private, max-age=31536000, immutable",
-            ],
+            headers: [.contentType: photo.format.mediaType, .eTag: tag, .cacheControl: Self.immutable],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes))
         )
+    }
+
+    static let immutable = "private, max-age=31536000, immutable"
+
+    /// 304 when the client already holds this immutable representation (`If-None-Match`, RFC 9110).
+    static func notModified(_ request: Request, eTag: String) -> Response? {
+        guard let header = request.headers[.ifNoneMatch] else { return nil }
+        let tags = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard tags.contains("*") || tags.contains(eTag) || tags.contains("W/" + eTag) else { return nil }
+        return Response(status: .notModified, headers: [.eTag: eTag, .cacheControl: immutable])
     }
 
     /// `?size=` (32–1024, default 320) pixels on the longer side, upright.
@@ -97,18 +107,27 @@ struct PhotosController {
         } else {
             size = 320
         }
-        let (photo, bytes) = try await readablePhoto(context)
-        let decoded = try decode(bytes, cover: size)
-        let jpeg = try JPEGCodec.encode(decoded.image.fitted(longSide: size), quality: 80)
-        return Self.jpegResponse(jpeg, headers: [.eTag: "\"\(photo.sha256)-\(size)\"", .cacheControl: "private, max-age=31536000, immutable"])
+        let photo = try await readablePhotoRecord(context)
+        let tag = "\"\(photo.sha256)-\(size)\""
+        if let unchanged = Self.notModified(request, eTag: tag) { return unchanged }
+        let bytes = try await storedBytes(of: photo)
+        let decoder = self.decoder
+        let jpeg = try await imageWork.run {
+            try JPEGCodec.encode(Self.decode(bytes, with: decoder, cover: size).image.fitted(longSide: size), quality: 80)
+        }
+        return Self.jpegResponse(jpeg, headers: [.eTag: tag, .cacheControl: Self.immutable])
     }
 
     /// The photo upright with its detections drawn: red for new damage, amber for pre-existing,
     /// yellow for needs-review, blue before any comparison.
     @Sendable func annotated(request: Request, context: WalkaroundRequestContext) async throws -> Response {
-        let (photo, bytes) = try await readablePhoto(context)
+        let photo = try await readablePhotoRecord(context)
+        let bytes = try await storedBytes(of: photo)
         let found = try await detections.detections(of: photo.id)
-        let jpeg = try Self.annotatedJPEG(decode(bytes, cover: Self.annotatedSize), detections: found)
+        let decoder = self.decoder
+        let jpeg = try await imageWork.run {
+            try Self.annotatedJPEG(Self.decode(bytes, with: decoder, cover: Self.annotatedSize), detections: found)
+        }
         return Self.jpegResponse(jpeg, headers: [.cacheControl: "private, no-cache"])
     }
 
@@ -135,17 +154,21 @@ struct PhotosController {
         }
     }
 
-    /// The photo named in the path and its stored bytes, when the key may read its inspection.
-    private func readablePhoto(_ context: WalkaroundRequestContext) async throws -> (Photo, [UInt8]) {
+    /// The photo named in the path, when the key may read its inspection.
+    private func readablePhotoRecord(_ context: WalkaroundRequestContext) async throws -> Photo {
         let key = try context.requireKey()
         let id = try InspectionsController.parseID(context.parameters.require("id"))
         guard let photo = try await photos.get(id) else { throw APIError.notFound("photo") }
         _ = try await inspections.authorized(photo.inspectionID.uuidString, for: key, access: .read)
-        guard let bytes = try await blobs.read(sha256: photo.sha256) else { throw APIError.notFound("photo file") }
-        return (photo, bytes)
+        return photo
     }
 
-    private func decode(_ bytes: [UInt8], cover: Int) throws -> DecodedPhoto {
+    private func storedBytes(of photo: Photo) async throws -> [UInt8] {
+        guard let bytes = try await blobs.read(sha256: photo.sha256) else { throw APIError.notFound("photo file") }
+        return bytes
+    }
+
+    private static func decode(_ bytes: [UInt8], with decoder: PhotoDecoder, cover: Int) throws -> DecodedPhoto {
         do {
             return try decoder.decode(bytes, cover: cover)
         } catch {
@@ -172,17 +195,26 @@ struct PhotosController {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw Self.tooLarge(maxUploadBytes)
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw Self.tooLarge(maxUploadBytes)
+        // The body is read chunk by chunk into one array: held in memory once, not as a buffer and a copy.
+        var body: [UInt8] = []
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > 0 { body.reserveCapacity(length) }
+        for try await chunk in request.body {
+            guard chunk.readableBytes <= limit - body.count else { throw Self.tooLarge(maxUploadBytes) }
+            body.append(contentsOf: chunk.readableBytesView)
         }
-        let body = Array(buffer.readableBytesView)
         guard isMultipart else {
             guard !body.isEmpty else { throw APIError.badRequest("empty_body", "the request has no photo") }
             return (body, nil)
         }
+        let (range, view) = try photoPart(of: body, contentType: contentType)
+        // The photo part is cut out of the body in place (the parsed form is gone, so no copy is made).
+        body.removeSubrange(range.upperBound...)
+        body.removeSubrange(..<range.lowerBound)
+        return (body, view)
+    }
+
+    /// Where the `photo` part lies in a multipart body, and the `view` field.
+    private func photoPart(of body: [UInt8], contentType: String) throws -> (Range<Int>, String?) {
         guard let boundary = MultipartFormData.boundary(fromContentType: contentType),
             let form = MultipartFormData(body: body, boundary: boundary)
         else {
@@ -193,7 +225,7 @@ struct PhotosController {
         }
         guard part.body.count <= maxUploadBytes else { throw Self.tooLarge(maxUploadBytes) }
         let view = form.part(named: "view").flatMap { String(validating: $0.body, as: UTF8.self) }
-        return (Array(part.body), view?.trimmingCharacters(in: .whitespacesAndNewlines))
+        return (part.body.indices, view?.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     private static func idempotencyKey(_ request: Request) throws -> String? {

@@ -12,6 +12,7 @@ struct ReportsController {
     let reports: ReportRepository
     let blobs: PhotoBlobStore
     let decoder: PhotoDecoder
+    let imageWork: ImageWork
 
     /// The longer side of the annotated photos embedded in the page.
     static let imageSize = 1024
@@ -59,28 +60,28 @@ struct ReportsController {
     }
 
     /// The annotated photo of each new damage (its best sighting), by damage id; a photo that
-    /// cannot be read is left out rather than failing the page.
+    /// cannot be read is left out rather than failing the page. Several new damages may be on one
+    /// photo: each photo is read, decoded and queried once, its decoding done as image work.
     private func images(of report: InspectionReport) async throws -> [String: [UInt8]] {
         let photos = PhotoRepository(database: inspections.database)
         let detections = DetectionRepository(database: inspections.database)
-        // Several new damages may be on one photo: each photo is read, decoded and queried once.
-        var loaded: [UUID: (decoded: DecodedPhoto, detections: [Detection])?] = [:]
-        func load(_ photoID: UUID) async throws -> (decoded: DecodedPhoto, detections: [Detection])? {
-            if let cached = loaded[photoID] { return cached }
-            var result: (decoded: DecodedPhoto, detections: [Detection])?
-            if let photo = try await photos.get(photoID), let bytes = try await blobs.read(sha256: photo.sha256),
-                let decoded = try? decoder.decode(bytes, cover: Self.imageSize)
-            {
-                result = (decoded, try await detections.detections(of: photo.id))
-            }
-            loaded.updateValue(result, forKey: photoID)
-            return result
+        var shownByPhoto: [UUID: [(damage: String, detection: UUID)]] = [:]
+        for damage in report.damages(.new) {
+            guard let sighting = damage.sightings.first else { continue }
+            shownByPhoto[sighting.photoID, default: []].append((damage.id, sighting.detectionID))
         }
         var images: [String: [UInt8]] = [:]
-        for damage in report.damages(.new) {
-            guard let sighting = damage.sightings.first, let photo = try await load(sighting.photoID) else { continue }
-            let shown = photo.detections.filter { $0.id == sighting.detectionID }
-            images[damage.id] = try? PhotosController.annotatedJPEG(photo.decoded, detections: shown, quality: 80)
+        let decoder = self.decoder
+        for (photoID, shown) in shownByPhoto.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            guard let photo = try await photos.get(photoID), let bytes = try await blobs.read(sha256: photo.sha256) else { continue }
+            let found = try await detections.detections(of: photo.id)
+            let rendered = try await imageWork.run { () -> [(String, [UInt8])] in
+                guard let decoded = try? decoder.decode(bytes, cover: Self.imageSize) else { return [] }
+                return shown.compactMap { item in
+                    (try? PhotosController.annotatedJPEG(decoded, detections: found.filter { $0.id == item.detection }, quality: 80)).map { (item.damage, $0) }
+                }
+            }
+            for (damage, jpeg) in rendered { images[damage] = jpeg }
         }
         return images
     }
