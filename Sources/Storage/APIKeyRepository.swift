@@ -28,26 +28,40 @@ public struct APIKeyRepository: Sendable {
         return (key, secret)
     }
 
-    /// The key a bearer secret belongs to, unless unknown or revoked.
+    /// The key a bearer secret belongs to, unless unknown or revoked. Looked up on every request,
+    /// so a revocation takes effect on the next one.
     public func authenticate(secret: String) async throws -> APIKey? {
         try await database.first(
             "SELECT * FROM api_keys WHERE key_hash = \(Self.hash(secret)) AND revoked_at IS NULL"
-        ).map { row in
-            APIKey(
-                id: try row.uuid("id"),
-                name: try row.optionalString("name"),
-                role: try row.value("role"),
-                station: try row.optionalString("station"),
-                createdAt: try row.date("created_at")
-            )
-        }
+        ).map(APIKey.init(row:))
     }
 
-    public func revoke(_ id: UUID, at date: Date = Date()) async throws {
-        try await database.execute("UPDATE api_keys SET revoked_at = \(date) WHERE id = \(id)")
+    /// Every key (revoked ones too), newest first.
+    public func list() async throws -> [APIKey] {
+        try await database.execute("SELECT * FROM api_keys ORDER BY created_at DESC, id DESC").map(APIKey.init(row:))
+    }
+
+    /// Revokes a key that is not revoked yet; returns it, or nil when there is no such live key.
+    public func revoke(_ id: UUID, at date: Date = Date()) async throws -> APIKey? {
+        try await database.first(
+            "UPDATE api_keys SET revoked_at = \(date.truncatedToMicroseconds) WHERE id = \(id) AND revoked_at IS NULL RETURNING *"
+        ).map(APIKey.init(row:))
     }
 
     static func hash(_ secret: String) -> String {
         PhotoBlobStore.address(of: Array(secret.utf8))
+    }
+}
+
+extension APIKey {
+    init(row: SQLRow) throws {
+        self.init(
+            id: try row.uuid("id"),
+            name: try row.optionalString("name"),
+            role: try row.value("role"),
+            station: try row.optionalString("station"),
+            createdAt: try row.date("created_at"),
+            revokedAt: try row.optionalDate("revoked_at")
+        )
     }
 }

@@ -10,12 +10,15 @@ public struct InspectionRepository: Sendable {
     }
 
     /// Stores a new inspection linked to its vehicle (found or created from the declared plate and
-    /// VIN in the same transaction); returns it with `vehicleID` set.
+    /// VIN in the same transaction); returns it with `vehicleID` set. Unless `mayChangeSharedVehicles`,
+    /// a vehicle record other stations use is not changed (`VehicleConflict`).
     @discardableResult
-    public func insert(_ inspection: Inspection) async throws -> Inspection {
+    public func insert(_ inspection: Inspection, mayChangeSharedVehicles: Bool = true) async throws -> Inspection {
         try await database.transaction { db in
             var inspection = inspection
-            inspection.vehicleID = try await VehicleRepository(database: database).resolve(inspection.vehicle, at: inspection.createdAt, in: db).id
+            inspection.vehicleID = try await VehicleRepository(database: database).resolve(
+                inspection.vehicle, at: inspection.createdAt, station: mayChangeSharedVehicles ? nil : inspection.station, in: db
+            ).id
             try await db.execute(
                 """
                 INSERT INTO inspections (id, kind, station, plate, vin, reference, status, created_at, completed_at, vehicle_id)
@@ -49,6 +52,18 @@ public struct InspectionRepository: Sendable {
     public func getForUpdate(_ id: UUID, in db: any SQLExecutor) async throws -> Inspection? {
         let lock = db.dialectSQL(postgres: " FOR UPDATE", sqlite: "")
         return try await db.first("SELECT * FROM inspections WHERE id = \(id)\(unsafeSQL: lock)").map(Inspection.init(row:))
+    }
+
+    /// Whether `station` has an inspection of the vehicle.
+    public func stationInspected(_ vehicleID: UUID, station: String) async throws -> Bool {
+        try await database.first("SELECT id FROM inspections WHERE vehicle_id = \(vehicleID) AND station = \(station) LIMIT 1") != nil
+    }
+
+    /// Whether one of `station`'s inspections of the vehicle declared this VIN.
+    public func stationDeclared(vin: String, vehicle vehicleID: UUID, station: String) async throws -> Bool {
+        try await database.first(
+            "SELECT id FROM inspections WHERE vehicle_id = \(vehicleID) AND station = \(station) AND vin = \(vin) LIMIT 1"
+        ) != nil
     }
 
     /// One page of inspections, newest first; `after` is the last item of the previous page.

@@ -25,11 +25,23 @@ public struct VehicleRepository: Sendable {
     /// its VIN when it is re-plated, so a known VIN with a new plate moves the plate to it (when no
     /// other vehicle holds that plate). A plate seen before without a VIN gains the VIN.
     /// Concurrent first sightings of one car meet at the unique indexes; the loser reads the winner.
-    public func resolve(_ ref: VehicleRef, at date: Date, in db: any SQLExecutor) async throws -> Vehicle {
+    ///
+    /// `station` is the station declaring it: a record that other stations' inspections use is not
+    /// re-plated or given a VIN on its word (`VehicleConflict.usedByOtherStations`); nil (an admin)
+    /// may. A plate whose vehicle has another VIN is always a conflict (`.vinMismatch`): linking the
+    /// inspection to it would mix two cars' histories.
+    public func resolve(_ ref: VehicleRef, at date: Date, station: String?, in db: any SQLExecutor) async throws -> Vehicle {
         let plate = ref.plate.map(VehicleRef.normalisedPlate).flatMap { $0.isEmpty ? nil : $0 }
         let vin = ref.vin
+        func guardShared(_ vehicle: Vehicle) async throws {
+            guard let station else { return }
+            if try await db.first("SELECT id FROM inspections WHERE vehicle_id = \(vehicle.id) AND station <> \(station) LIMIT 1") != nil {
+                throw VehicleConflict.usedByOtherStations
+            }
+        }
         if let vin, var vehicle = try await byVIN(vin, in: db) {
             if let plate, vehicle.plate != plate, try await byPlate(plate, in: db) == nil {
+                try await guardShared(vehicle)
                 try await db.execute("UPDATE vehicles SET plate = \(plate), updated_at = \(date) WHERE id = \(vehicle.id)")
                 vehicle.plate = plate
                 vehicle.updatedAt = date
@@ -37,7 +49,9 @@ public struct VehicleRepository: Sendable {
             return vehicle
         }
         if let plate, var vehicle = try await byPlate(plate, in: db) {
+            if let vin, let known = vehicle.vin, known != vin { throw VehicleConflict.vinMismatch(plate: plate) }
             if let vin, vehicle.vin == nil {
+                try await guardShared(vehicle)
                 try await db.execute("UPDATE vehicles SET vin = \(vin), updated_at = \(date) WHERE id = \(vehicle.id)")
                 vehicle.vin = vin
                 vehicle.updatedAt = date
@@ -64,6 +78,15 @@ public struct VehicleRepository: Sendable {
             "DELETE FROM vehicles WHERE id = \(id) AND NOT EXISTS (SELECT 1 FROM inspections WHERE vehicle_id = \(id))"
         )
     }
+}
+
+/// Why a declared plate and VIN cannot be linked to a vehicle record.
+public enum VehicleConflict: Error, Equatable {
+    /// The plate belongs to a vehicle with another VIN.
+    case vinMismatch(plate: String)
+    /// The change (a new plate for a known VIN, a VIN for a known plate) would alter a record other
+    /// stations' inspections use; an admin key may make it.
+    case usedByOtherStations
 }
 
 extension Vehicle {

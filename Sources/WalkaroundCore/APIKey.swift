@@ -18,32 +18,15 @@ public struct APIKey: Sendable, Equatable {
     /// Set for `station` keys: the only station the key may act for.
     public var station: String?
     public var createdAt: Date
+    /// When the key was revoked; a revoked key authenticates nothing.
+    public var revokedAt: Date?
 
-    public init(id: UUID = UUID(), name: String? = nil, role: Role, station: String?, createdAt: Date) {
+    public init(id: UUID = UUID(), name: String? = nil, role: Role, station: String?, createdAt: Date, revokedAt: Date? = nil) {
         self.id = id
         self.name = name
         self.role = role
         self.station = station
         self.createdAt = createdAt
+        self.revokedAt = revokedAt
     }
-
-    /// Whether this key may read an inspection of `station`.
-    public func canRead(station other: String) -> Bool {
-        switch role {
-        case .admin, .reviewer: true
-        case .station: station == other
-        }
-    }
-
-    /// Whether this key may create or change an inspection of `station`.
-    public func canWrite(station other: String) -> Bool {
-        switch role {
-        case .admin: true
-        case .reviewer: false
-        case .station: station == other
-        }
-    }
-
-    /// Erasure is reserved for admins: a station must not be able to destroy evidence.
-    public var canErase: Bool { role == .admin }
 }

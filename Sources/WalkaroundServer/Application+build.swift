@@ -87,6 +87,14 @@ public func buildApplication(components: WalkaroundComponents, logger: Logger) -
     if let postgres = components.database as? PostgresDatabase { services.append(postgres) }
     if let inference = components.inference { services.append(inference) }
     if settings.role.runsWorkers { services.append(components.makeWorker(logger: logger)) }
+    // /metrics and the detailed /ready on their own port, which the Ingress does not route.
+    services.append(
+        Application(
+            router: buildOperationsRouter(components: components),
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.metricsPort), serverName: "walkaround-metrics"),
+            logger: logger
+        )
+    )
     var app = Application(
         router: router,
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "walkaround"),
@@ -105,10 +113,7 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     let router = Router(context: WalkaroundRequestContext.self)
     router.add(middleware: RequestObservationMiddleware(factory: components.metrics.factory))
     router.add(middleware: ErrorMiddleware())
-    OperationsController(database: components.database, queue: components.queue, metrics: components.metrics, inference: components.inference,
-        platesFailure: components.platesFailure
-    )
-        .addRoutes(to: router)
+    components.operations.addServiceRoutes(to: router)
     guard components.settings.role.servesAPI else { return router }
 
     let database = components.database
@@ -123,6 +128,7 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
         imageWork: imageWork
     )
         .addRoutes(to: api)
+    KeysController(keys: APIKeyRepository(database: database)).addRoutes(to: api)
     PhotosController(
         inspections: inspections,
         photos: photos,
@@ -139,7 +145,21 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     return router
 }
 
+/// The metrics port's router: `/metrics`, `/ready` with its reasons, `/health`.
+public func buildOperationsRouter(components: WalkaroundComponents) -> Router<WalkaroundRequestContext> {
+    let router = Router(context: WalkaroundRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    components.operations.addOperationsRoutes(to: router)
+    return router
+}
+
 extension WalkaroundComponents {
+    var operations: OperationsController {
+        OperationsController(
+            database: database, queue: queue, metrics: metrics, inference: inference, platesFailure: platesFailure
+        )
+    }
+
     /// Runs `body` with the database usable outside the application (for `migrate`, `keys create`):
     /// PostgreSQL's pool needs its `run()` going while queries are made.
     public func withDatabase<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {

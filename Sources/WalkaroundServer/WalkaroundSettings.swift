@@ -40,6 +40,8 @@ public struct WalkaroundSettings: Sendable {
     public var maxPhotosPerInspection: Int
     /// Photos whose header declares more pixels are rejected undecoded (decompression bombs).
     public var maxImagePixels: Int
+    /// The port of `/metrics` and the detailed `/ready` (0 picks a free one).
+    public var metricsPort: Int
     /// Image routes (thumbnails, annotated images, report pages) decoding at once; more wait up to
     /// `imageMaxWait`, then get 503 with `Retry-After`.
     public var imageConcurrency: Int
@@ -71,6 +73,7 @@ public struct WalkaroundSettings: Sendable {
         maxUploadBytes = reader.int(forKey: "walkaround.upload.maxBytes", default: 25 * 1024 * 1024)
         maxPhotosPerInspection = reader.int(forKey: "walkaround.inspection.maxPhotos", default: 64)
         maxImagePixels = reader.int(forKey: "walkaround.imaging.maxPixels", default: 50_000_000)
+        metricsPort = reader.int(forKey: "walkaround.metrics.port", default: 9090)
         imageConcurrency = max(1, reader.int(forKey: "walkaround.images.concurrency", default: ProcessInfo.processInfo.activeProcessorCount))
         imageMaxWait = .milliseconds(max(0, reader.int(forKey: "walkaround.images.maxWaitMs", default: 2_000)))
         let defaults = QualityThresholds()

@@ -58,6 +58,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen port. Env: HTTP_PORT (default 8080)")
     var port: Int?
 
+    @Option(help: "Port of /metrics and the detailed /ready, not to be exposed publicly. Env: WALKAROUND_METRICS_PORT (default 9090)")
+    var metricsPort: Int?
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -71,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         if let role { flags["walkaround.role"] = ConfigValue(.string(role), isSecret: false) }
         if let host { flags["http.host"] = ConfigValue(.string(host), isSecret: false) }
         if let port { flags["http.port"] = ConfigValue(.int(port), isSecret: false) }
+        if let metricsPort { flags["walkaround.metrics.port"] = ConfigValue(.int(metricsPort), isSecret: false) }
         let settings = WalkaroundSettings(reader: common.reader(extra: flags))
         let logger = common.bootstrap(settings, stream: .standardOutput)
         let metrics = WalkaroundMetrics()
@@ -97,7 +101,57 @@ struct Migrate: AsyncParsableCommand {
 }
 
 struct Keys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self])
+
+    /// Runs `body` on the configured database with migrations applied.
+    static func withKeys<T: Sendable>(_ common: CommonOptions, _ body: @Sendable (APIKeyRepository) async throws -> T) async throws -> T {
+        let settings = WalkaroundSettings(reader: common.reader())
+        let logger = common.bootstrap(settings)
+        let components = try await WalkaroundComponents.open(settings: settings, metrics: WalkaroundMetrics(), logger: logger)
+        return try await components.withDatabase { database in
+            try await Migrations(database: database).apply()
+            return try await body(APIKeyRepository(database: database))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API keys (never their secrets), newest first.")
+
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let keys = try await Keys.withKeys(common) { try await $0.list() }
+            print("id\trole\tstation\tname\tcreated\trevoked")
+            for key in keys {
+                let fields = [
+                    key.id.uuidString.lowercased(), key.role.rawValue, key.station ?? "-", key.name ?? "-",
+                    ISO8601DateFormatter().string(from: key.createdAt), key.revokedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "-",
+                ]
+                print(fields.joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an API key: every request with it is refused from now on.")
+
+        @Argument(help: "The key's id (from keys list or keys create)")
+        var id: String
+
+        @OptionGroup var common: CommonOptions
+
+        func validate() throws {
+            guard UUID(uuidString: id) != nil else { throw ValidationError("\(id) is not a key id (a UUID)") }
+        }
+
+        func run() async throws {
+            let id = UUID(uuidString: id)!
+            guard let key = try await Keys.withKeys(common, { try await $0.revoke(id) }) else {
+                throw ValidationError("no key \(id.uuidString.lowercased()) that is not already revoked")
+            }
+            print("revoked \(key.role.rawValue) key \(key.id.uuidString.lowercased())\(key.station.map { " of station \($0)" } ?? "")")
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key and print it once; only its hash is stored.")
@@ -120,14 +174,8 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let settings = WalkaroundSettings(reader: common.reader())
-            let logger = common.bootstrap(settings)
-            let components = try await WalkaroundComponents.open(settings: settings, metrics: WalkaroundMetrics(), logger: logger)
             let (role, station, name) = (Role(rawValue: role)!, station, name)
-            let created = try await components.withDatabase { database in
-                try await Migrations(database: database).apply()
-                return try await APIKeyRepository(database: database).create(role: role, station: station, name: name)
-            }
+            let created = try await Keys.withKeys(common) { try await $0.create(role: role, station: station, name: name) }
             FileHandle.standardError.write(Data("created \(role.rawValue) key \(created.key.id)\(station.map { " for station \($0)" } ?? ""); it is shown only now:\n".utf8))
             print(created.secret)
         }

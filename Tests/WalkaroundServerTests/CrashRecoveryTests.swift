@@ -21,6 +21,7 @@ private struct WorkerProcess {
         env["WALKAROUND_JOB_LEASE_MS"] = "\(leaseMs)"
         env["WALKAROUND_WORKER_DRAIN_MS"] = "\(drainMs)"
         env["WALKAROUND_WORKER_POLL_MS"] = "50"
+        env["WALKAROUND_METRICS_PORT"] = "0"
         env["WALKAROUND_MODEL_PATH"] = ""  // the quality gate only: these tests are about the queue
         process.environment = env
         let output = environment.dataDir + "/worker-\(UUID().uuidString.prefix(6)).log"

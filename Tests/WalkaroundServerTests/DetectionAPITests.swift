@@ -36,7 +36,7 @@ struct DetectionAPITests {
         let deadline = ContinuousClock.now + .seconds(20)
         var last: [String: Any] = [:]
         while ContinuousClock.now < deadline {
-            let response = try await app.request(.get, "/ready", key: nil)
+            let response = try await app.operations("/ready")
             last = response.object
             if response.status == .ok || (last["models"] as? String)?.hasPrefix("failed") == true { return last }
             try await Task.sleep(for: .milliseconds(50))
@@ -63,7 +63,7 @@ struct DetectionAPITests {
             #expect(classes == withDamage.detections.compactMap { $0["class"] as? String }.sorted())
             #expect(detections.allSatisfy { $0["model"] == nil || $0["model"] is String })
 
-            let metrics = try await app.request(.get, "/metrics", key: nil).text
+            let metrics = try await app.operations("/metrics").text
             #expect(metrics.contains("inference_duration_seconds_bucket"), "the inference histogram is exported")
             let jobLines = metrics.split(separator: "\n").filter { $0.hasPrefix("walkaround_jobs_total{") }
             #expect(jobLines.contains { $0.contains(#"kind="process_photo""#) && $0.contains(#"outcome="done""#) && $0.hasSuffix(" 1") }, "\(jobLines)")
@@ -83,7 +83,7 @@ struct DetectionAPITests {
             let id = try await app.createInspection()
             #expect(try await app.upload(TestImages.jpeg(seed: 3), to: id, view: "front").status == .accepted)
             #expect(try await app.waitUntilSettled(id).first?["status"] as? String == "failed")
-            let metrics = try await app.request(.get, "/metrics", key: nil).text
+            let metrics = try await app.operations("/metrics").text
             let jobLines = metrics.split(separator: "\n").filter { $0.hasPrefix("walkaround_jobs_total{") }
             #expect(jobLines.contains { $0.contains(#"outcome="retry""#) && $0.hasSuffix(" 1") }, "\(jobLines)")
             #expect(jobLines.contains { $0.contains(#"outcome="failed""#) && $0.hasSuffix(" 1") }, "\(jobLines)")

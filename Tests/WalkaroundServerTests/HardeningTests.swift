@@ -116,7 +116,7 @@ struct HardeningTests {
             let job = try #require(try await app.database.first("SELECT * FROM jobs WHERE photo_id = \(poisoned)"))
             #expect(try job.string("status") == "quarantined")
             #expect(try job.int("reclaims") == 2)
-            let metrics = try await app.request(.get, "/metrics", key: nil).text
+            let metrics = try await app.operations("/metrics").text
             #expect(metrics.contains(#"walkaround_jobs_total{kind="process_photo",outcome="quarantined"} 1"#), "\(metrics.prefix(400))")
         }
     }
@@ -139,7 +139,7 @@ struct HardeningTests {
     func aLongJobKeepsItsLeaseWhileItsWorkerIsAlive(_ backend: Backend) async throws {
         let slow: [AbsoluteConfigKey: ConfigValue] = [
             "walkaround.debug.stageDelayMs": ConfigValue(.int(8_000), isSecret: false),
-            "walkaround.job.leaseMs": ConfigValue(.int(3_000), isSecret: false),
+            "walkaround.job.leaseMs": ConfigValue(.int(4_000), isSecret: false),
         ]
         try await TestApp.run(backend, slow) { app in
             let id = try await app.createInspection()
@@ -158,8 +158,8 @@ struct HardeningTests {
             let photos = try await app.waitUntilSettled(id)
             #expect(photos.first?["status"] as? String == "processed")
             let job = try #require(try await app.database.first("SELECT * FROM jobs"))
-            #expect(try job.int("attempts") == 1)
-            #expect(try job.int("reclaims") == 0)
+            #expect(try job.int("attempts") == 1, "\(job.columns)")
+            #expect(try job.int("reclaims") == 0, "\(job.columns)")
         }
     }
 }

@@ -113,7 +113,7 @@ struct ReportAPITests {
             #expect(page.text.contains("data:image/jpeg;base64,"))
             #expect(page.text.components(separatedBy: "<figure>").count == 2, "one annotated photo: the one new damage")
 
-            let metrics = try await app.request(.get, "/metrics", key: nil).text
+            let metrics = try await app.operations("/metrics").text
             #expect(metrics.contains("walkaround_reports_total"))
         }
     }

@@ -70,6 +70,8 @@ struct TestEnvironment: Sendable {
         var values = overrides
         values["walkaround.dataDir"] = ConfigValue(.string(dataDir), isSecret: false)
         if let databaseURL { values["database.url"] = ConfigValue(.string(databaseURL), isSecret: false) }
+        // Tests run side by side: each metrics server takes a free port.
+        if values["walkaround.metrics.port"] == nil { values["walkaround.metrics.port"] = ConfigValue(.int(0), isSecret: false) }
         if values["walkaround.worker.pollMs"] == nil { values["walkaround.worker.pollMs"] = ConfigValue(.int(20), isSecret: false) }
         // No detection model unless a test asks for one (`TestModels.demoOverrides`).
         if values["walkaround.model.path"] == nil { values["walkaround.model.path"] = ConfigValue(.string(""), isSecret: false) }
@@ -111,6 +113,8 @@ var walkaroundExecutable: String {
 /// A running application (router test mode: real routes, middleware, services and database, no sockets).
 struct TestApp: Sendable {
     let client: any TestClientProtocol
+    /// The metrics port's routes (`/metrics`, the detailed `/ready`).
+    let operationsClient: any TestClientProtocol
     let components: WalkaroundComponents
     let keys: Keys
 
@@ -127,10 +131,13 @@ struct TestApp: Sendable {
             settings: environment.settings(overrides), metrics: WalkaroundMetrics(), logger: TestEnvironment.logger
         )
         let app = buildApplication(components: components, logger: TestEnvironment.logger)
+        let operations = Application(router: buildOperationsRouter(components: components), logger: TestEnvironment.logger)
         do {
-            try await app.test(.router) { client in
-                let keys = try await Keys.make(components.database)
-                try await test(TestApp(client: client, components: components, keys: keys))
+            try await operations.test(.router) { operationsClient in
+                try await app.test(.router) { client in
+                    let keys = try await Keys.make(components.database)
+                    try await test(TestApp(client: client, operationsClient: operationsClient, components: components, keys: keys))
+                }
             }
         } catch {
             // A failed #require must fail the test, not crash the run on an unclosed SQLite connection.
@@ -152,6 +159,11 @@ struct TestApp: Sendable {
         var headers = headers
         if let key { headers[.authorization] = "Bearer \(key)" }
         return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+    }
+
+    /// A GET on the metrics port.
+    func operations(_ uri: String) async throws -> TestResponse {
+        try await operationsClient.execute(uri: uri, method: .get, headers: [:], body: nil)
     }
 
     func json(

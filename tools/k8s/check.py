@@ -268,6 +268,7 @@ def assert_pods(name, docs):
         check(name, c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/ready", f"{dname}: readiness is not /ready")
         check(name, c.get("startupProbe", {}).get("httpGet", {}).get("path") == "/ready", f"{dname}: no startupProbe on /ready")
         check(name, any(p["containerPort"] == 8080 and p["name"] == "http" for p in c["ports"]), f"{dname}: port 8080 not named http")
+        check(name, any(p["containerPort"] == 9090 and p["name"] == "metrics" for p in c["ports"]), f"{dname}: port 9090 not named metrics")
         check(name, "preStop" in c.get("lifecycle", {}), f"{dname}: no preStop")
         if dname == "walkaround-worker":
             config = next((d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == c["envFrom"][0]["configMapRef"]["name"]), {})

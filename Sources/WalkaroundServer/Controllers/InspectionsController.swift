@@ -37,19 +37,38 @@ struct InspectionsController {
         }
         let (limit, cursor) = try Self.pageParameters(request.uri.queryParameters)
         var filter = InspectionFilter(vehicleID: vehicle.id)
-        if key.role == .station { filter.station = key.station }
+        var shown = vehicle
+        switch Access.rule(key.role, .read, .vehicle) {
+        case .allow: break
+        case .deny: try Access.require(key, .read, .vehicle)
+        case .ownStation:
+            // A station learns of a vehicle only through its own inspections of it, and its VIN only
+            // when one of them declared it: never another station's history or records.
+            guard let station = key.station, try await inspections.stationInspected(vehicle.id, station: station) else {
+                throw APIError.notFound("vehicle")
+            }
+            filter.station = station
+            if let vin = vehicle.vin, try await !inspections.stationDeclared(vin: vin, vehicle: vehicle.id, station: station) { shown.vin = nil }
+        }
         let page = try await page(filter, limit: limit, after: cursor)
-        return VehicleHistoryResource(vehicle: VehicleResource(vehicle), items: page.items, nextCursor: page.nextCursor)
+        return VehicleHistoryResource(vehicle: VehicleResource(shown), items: page.items, nextCursor: page.nextCursor)
     }
 
     @Sendable func create(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<InspectionResource> {
         let key = try context.requireKey()
         let body = try await request.decodeJSON(as: CreateInspectionRequest.self, context: context)
         let inspection = try Self.validate(body, now: Date())
-        guard key.canWrite(station: inspection.station) else {
-            throw APIError.forbidden("this key may not create inspections for station \(inspection.station)")
+        try Access.require(key, .create, .inspection, station: inspection.station)
+        let stored: Inspection
+        do {
+            stored = try await inspections.insert(inspection, mayChangeSharedVehicles: Access.allows(key, .change, .vehicle))
+        } catch VehicleConflict.vinMismatch(let plate) {
+            throw APIError.conflict("vin_conflict", "plate \(plate) belongs to a vehicle with another VIN")
+        } catch VehicleConflict.usedByOtherStations {
+            throw APIError.conflict(
+                "vehicle_in_use", "the declared plate and VIN would change a vehicle record other stations use; an admin key may change it"
+            )
         }
-        let stored = try await inspections.insert(inspection)
         context.logger.info("inspection created", metadata: ["inspection": "\(inspection.id)", "station": "\(inspection.station)"])
         return EditedResponse(
             status: .created,
@@ -77,18 +96,20 @@ struct InspectionsController {
             }
             filter.status = value
         }
-        if key.role == .station {
+        if Access.rule(key.role, .read, .inspection) == .ownStation {
             if let asked = filter.station, asked != key.station {
                 throw APIError.forbidden("this key may only list inspections of station \(key.station ?? "")")
             }
             filter.station = key.station
+        } else {
+            try Access.require(key, .read, .inspection)
         }
         let (limit, cursor) = try Self.pageParameters(query)
         return try await page(filter, limit: limit, after: cursor)
     }
 
     @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), access: .read)
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), .read, .inspection)
         return InspectionResource(
             inspection, photos: try await photos.photos(of: inspection.id),
             detections: try await DetectionRepository(database: photos.database).detections(ofInspection: inspection.id),
@@ -97,7 +118,7 @@ struct InspectionsController {
     }
 
     @Sendable func complete(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), access: .write)
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), .change, .inspection)
         guard inspection.status == .open else {
             throw APIError.conflict("inspection_completed", "inspection is already completed")
         }
@@ -123,8 +144,7 @@ struct InspectionsController {
 
     @Sendable func erase(request: Request, context: WalkaroundRequestContext) async throws -> HTTPResponse.Status {
         let key = try context.requireKey()
-        let id = try await inspections.authorized(context.parameters.require("id"), for: key, access: .read).id
-        guard key.canErase else { throw APIError.forbidden("erasure needs an admin key") }
+        let id = try await inspections.authorized(context.parameters.require("id"), for: key, .erase, .inspection).id
         guard let orphans = try await inspections.erase(id) else { throw APIError.notFound("inspection") }
         for address in orphans { try await blobs.remove(sha256: address) }
         context.logger.notice("inspection erased", metadata: ["inspection": "\(id)", "files_removed": "\(orphans.count)"])
@@ -192,22 +212,23 @@ struct InspectionsController {
     }
 }
 
-/// Read or write access to an inspection.
-enum InspectionAccess {
-    case read
-    case write
+extension Access {
+    /// Throws 403 unless the table allows `action` on `resource` of `station` for this key.
+    static func require(_ key: APIKey, _ action: Action, _ resource: Resource, station: String? = nil) throws {
+        guard allows(key, action, resource, station: station) else {
+            throw APIError.forbidden("this \(key.role.rawValue) key may not \(action.rawValue) this \(resource.rawValue)")
+        }
+    }
 }
 
 extension InspectionRepository {
-    /// The inspection with this id if the key may access it: 400 for a malformed id, 404 when there
-    /// is none, 403 when it belongs to a station the key may not act for.
-    func authorized(_ idText: String, for key: APIKey, access: InspectionAccess) async throws -> Inspection {
+    /// The inspection with this id if the key may do `action` on its `resource` (the inspection
+    /// itself, a photo of it, its report): 400 for a malformed id, 404 when there is none, 403 when
+    /// the access table refuses (ids are random UUIDs, so admitting existence leaks nothing useful).
+    func authorized(_ idText: String, for key: APIKey, _ action: Access.Action, _ resource: Access.Resource) async throws -> Inspection {
         let id = try InspectionsController.parseID(idText)
         guard let inspection = try await get(id) else { throw APIError.notFound("inspection") }
-        let allowed = access == .read ? key.canRead(station: inspection.station) : key.canWrite(station: inspection.station)
-        guard allowed else {
-            throw APIError.forbidden(access == .read ? "this key may not read this inspection" : "this key may not change this inspection")
-        }
+        try Access.require(key, action, resource, station: inspection.station)
         return inspection
     }
 }

@@ -5,7 +5,8 @@ import Metrics
 import Pipeline
 import Storage
 
-/// Unauthenticated operational routes: `/health`, `/ready`, `/metrics`, `/openapi.yaml`.
+/// Unauthenticated operational routes: `/health`, `/ready` and `/openapi.yaml` on the service port;
+/// `/metrics` and the detailed `/ready` on the metrics port.
 struct OperationsController {
     let database: any SQLDatabase
     let migrations: Migrations
@@ -25,11 +26,29 @@ struct OperationsController {
         self.queuedGauge = Gauge(label: "walkaround_jobs_queued", factory: metrics.factory)
     }
 
-    func addRoutes(to router: Router<WalkaroundRequestContext>) {
+    /// The service port's unauthenticated routes: liveness, readiness without reasons (the Ingress
+    /// routes this port; what is failing inside is not for the internet), the API description.
+    func addServiceRoutes(to router: Router<WalkaroundRequestContext>) {
+        router.get("health", use: health)
+        router.get("ready", use: readyStatus)
+        router.get("openapi.yaml", use: openAPI)
+    }
+
+    /// The metrics port's routes (never routed by the Ingress): Prometheus's scrape and readiness with its reasons.
+    func addOperationsRoutes(to router: Router<WalkaroundRequestContext>) {
         router.get("health", use: health)
         router.get("ready", use: ready)
         router.get("metrics", use: exposition)
-        router.get("openapi.yaml", use: openAPI)
+    }
+
+    struct ReadinessStatus: ResponseEncodable {
+        var status: String
+    }
+
+    /// Ready or not, with no detail: 200 or 503.
+    @Sendable func readyStatus(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<ReadinessStatus> {
+        let readiness = await readiness()
+        return EditedResponse(status: readiness.status == "ready" ? .ok : .serviceUnavailable, response: ReadinessStatus(status: readiness.status))
     }
 
     struct Health: ResponseEncodable {
@@ -53,6 +72,11 @@ struct OperationsController {
 
     /// Ready: the database answers, every migration is applied and the models are loaded; 503 otherwise.
     @Sendable func ready(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<Readiness> {
+        let readiness = await readiness()
+        return EditedResponse(status: readiness.status == "ready" ? .ok : .serviceUnavailable, response: readiness)
+    }
+
+    func readiness() async -> Readiness {
         let reachable = await database.ping()
         let pending = reachable ? ((try? await migrations.pending()) ?? Migrations.all.map(\.version)) : Migrations.all.map(\.version)
         let models: String? =
@@ -64,10 +88,7 @@ struct OperationsController {
             }
         let plates = platesFailure.map { "failed: \($0)" }
         let isReady = reachable && pending.isEmpty && (models == nil || models == "ready") && plates == nil
-        return EditedResponse(
-            status: isReady ? .ok : .serviceUnavailable,
-            response: Readiness(status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending, models: models, plates: plates)
-        )
+        return Readiness(status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending, models: models, plates: plates)
     }
 
     @Sendable func exposition(request: Request, context: WalkaroundRequestContext) async throws -> Response {

@@ -32,7 +32,7 @@ struct PhotosController {
 
     @Sendable func upload(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let key = try context.requireKey()
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, access: .write)
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .create, .photo)
         let idempotencyKey = try Self.idempotencyKey(request)
         let (bytes, formView) = try await readPhoto(request)
         guard let viewText = request.uri.queryParameters["view"].map(String.init) ?? formView else {
@@ -159,7 +159,7 @@ struct PhotosController {
         let key = try context.requireKey()
         let id = try InspectionsController.parseID(context.parameters.require("id"))
         guard let photo = try await photos.get(id) else { throw APIError.notFound("photo") }
-        _ = try await inspections.authorized(photo.inspectionID.uuidString, for: key, access: .read)
+        _ = try await inspections.authorized(photo.inspectionID.uuidString, for: key, .read, .photo)
         return photo
     }
 

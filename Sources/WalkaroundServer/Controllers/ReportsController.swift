@@ -22,7 +22,7 @@ struct ReportsController {
     }
 
     @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> Response {
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), access: .read)
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), .read, .report)
         let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
         guard format == "json" || format == "html" else {
             throw APIError.badRequest("invalid_parameter", "format must be json or html")
