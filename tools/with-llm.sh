@@ -7,7 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 model=$("$here/llm/install.sh")
-python=${WALKAROUND_CACHE:-$HOME/.cache/walkaround}/llm-venv-avx2/bin/python
+python=${WALKAROUND_CACHE:-$HOME/.cache/walkaround}/llm-venv-avx2-noamx/bin/python
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp /tmp/walkaround-llm.XXXXXX.log)
 

@@ -96,7 +96,8 @@ public struct InspectionRepository: Sendable {
     /// addresses no other photo still uses, whose files the caller then deletes.
     public func erase(_ id: UUID) async throws -> [String]? {
         try await database.transaction { db in
-            guard try await db.first("SELECT id FROM inspections WHERE id = \(id)") != nil else { return nil }
+            // The inspection row first, as uploads and the photo stage lock it first: one lock order, no deadlock.
+            guard try await getForUpdate(id, in: db) != nil else { return nil }
             let addresses = try await db.execute("SELECT DISTINCT sha256 FROM photos WHERE inspection_id = \(id)")
                 .map { try $0.string("sha256") }
             try await db.execute("DELETE FROM idempotency_keys WHERE inspection_id = \(id)")

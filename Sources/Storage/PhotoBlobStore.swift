@@ -42,12 +42,21 @@ public struct PhotoBlobStore: Sendable {
         try await threadPool.runIfActive {
             if FileManager.default.fileExists(atPath: target) { return }
             let folder = String(target[..<target.lastIndex(of: "/")!])
-            try Self.makeDirectory(folder)
-            try Self.writeSynced(bytes, to: temporary)
+            do {
+                try Self.makeDirectory(folder)
+            } catch {
+                throw StorageError.unavailable("photo store folder \(folder): \(error)")
+            }
+            do {
+                try Self.writeSynced(bytes, to: temporary)
+            } catch {
+                unlink(temporary)  // a partial file from a full disk is not left behind
+                throw error
+            }
             guard rename(temporary, target) == 0 else {
                 let code = errno
                 unlink(temporary)
-                throw StorageError.database("rename into \(target) failed: \(String(cString: strerror(code)))")
+                throw StorageError.unavailable("rename into \(target) failed: \(String(cString: strerror(code)))")
             }
             try Self.syncDirectory(folder)
         }
@@ -82,7 +91,7 @@ public struct PhotoBlobStore: Sendable {
 
     private static func writeSynced(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw StorageError.database("open \(path) failed: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw StorageError.unavailable("open \(path) failed: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var written = 0
         try bytes.withUnsafeBytes { buffer in
@@ -91,14 +100,14 @@ public struct PhotoBlobStore: Sendable {
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else {
                     unlink(path)
-                    throw StorageError.database("write \(path) failed: \(String(cString: strerror(errno)))")
+                    throw StorageError.unavailable("write \(path) failed: \(String(cString: strerror(errno)))")
                 }
                 written += n
             }
         }
         guard fsync(fd) == 0 else {
             unlink(path)
-            throw StorageError.database("fsync \(path) failed: \(String(cString: strerror(errno)))")
+            throw StorageError.unavailable("fsync \(path) failed: \(String(cString: strerror(errno)))")
         }
     }
 

@@ -139,8 +139,17 @@ public final class PostgresDatabase: SQLDatabase, Service {
 
     private static func translate(_ error: any Error) -> any Error {
         guard let error = error as? PSQLError else { return error }
-        if error.serverInfo?[.sqlState] == "23505" {
+        let state = error.serverInfo?[.sqlState]
+        if state == "23505" {
             return StorageError.uniqueViolation(error.serverInfo?[.constraintName] ?? "unique constraint")
+        }
+        // Deadlock, serialisation failure, shutdown, too many connections, connection exceptions,
+        // or no answer from the server at all: the request may be retried.
+        if let state, ["40P01", "40001", "57P01", "57P02", "57P03", "53300"].contains(state) || state.hasPrefix("08") {
+            return StorageError.unavailable("\(error.serverInfo?[.message] ?? state) (SQLSTATE \(state))")
+        }
+        if state == nil {
+            return StorageError.unavailable("PostgreSQL: \(error.code)")
         }
         if let message = error.serverInfo?[.message] {
             return StorageError.database("\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))")

@@ -85,6 +85,9 @@ public final class SQLiteDatabase: SQLDatabase {
             if [.constraintUniqueFailed, .constraintPrimaryKeyFailed].contains(error.reason) {
                 throw StorageError.uniqueViolation(error.message)
             }
+            if [.busy, .busyTimeout, .busyInRecovery, .locked, .full, .ioError, .ioErrorFailedWrite, .ioErrorFailedSync].contains(error.reason) {
+                throw StorageError.unavailable(error.description)
+            }
             throw StorageError.database(error.description)
         }
     }

@@ -8,6 +8,9 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
     case configuration(String)
     /// The database refused or failed the statement.
     case database(String)
+    /// The database or the photo store cannot take the work now (connection lost, server shutting
+    /// down, deadlock, disk full): worth retrying; nothing was committed.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -15,6 +18,7 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
         case .decoding(let column, let expected): "column \(column) does not hold \(expected)"
         case .configuration(let detail): "storage configuration: \(detail)"
         case .database(let detail): "database error: \(detail)"
+        case .unavailable(let detail): "storage unavailable: \(detail)"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Storage
 
 /// Gives every error the JSON shape `{"error": {"code", "message"}}`.
 ///
@@ -13,6 +14,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
+        } catch StorageError.unavailable(let detail) {
+            // An outage, not a bug: nothing was committed, and the client is told to come back.
+            context.logger.warning("storage unavailable", metadata: ["error": "\(detail)"])
+            var error = APIError(.serviceUnavailable, code: "unavailable", message: "storage is unavailable; nothing was stored, retry shortly")
+            error.headers[.retryAfter] = "1"
+            throw error
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         } catch {

@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
 import NIOPosix
+import Pipeline
 
 /// Runs the CPU-heavy part of image routes (decode, resize, draw, encode): at most `concurrency`
-/// at once, each on NIO's blocking thread pool rather than the cooperative pool (which would starve
+/// at once, each on the CPU pool (`CPUWork`) rather than the cooperative pool (which would starve
 /// every other request), so a burst of thumbnail requests costs a bounded amount of memory and CPU.
 /// A request that waits longer than `maxWait` for a slot is answered 503 with `Retry-After`.
 struct ImageWork: Sendable {
@@ -11,7 +12,7 @@ struct ImageWork: Sendable {
     let maxWait: Duration
     let threadPool: NIOThreadPool
 
-    init(concurrency: Int, maxWait: Duration, threadPool: NIOThreadPool = .singleton) {
+    init(concurrency: Int, maxWait: Duration, threadPool: NIOThreadPool = CPUWork.pool) {
         slots = Slots(count: max(1, concurrency))
         self.maxWait = maxWait
         self.threadPool = threadPool
