@@ -3,7 +3,6 @@ import Imaging
 import Inference
 import Logging
 import Metrics
-import NIOPosix
 import Storage
 import WalkaroundCore
 
@@ -61,10 +60,7 @@ public struct PhotoProcessor: Sendable {
         guard let bytes = try await blobs.read(sha256: photo.sha256) else {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
         }
-        // Decoding and the gate are CPU work: on their own pool, so they never starve the
-        // cooperative pool (lease heartbeats, HTTP handlers) of its few threads.
-        let analyzer = self.analyzer
-        let analysis = try await CPUWork.pool.runIfActive { analyzer.analyze(bytes) }
+        let analysis = analyzer.analyze(bytes)
         let (detections, plateBoxes) = try await detect(analysis, photo: photo)
         // The declared plate steers the country guess and is what the vote is checked against.
         let declared = plateBoxes.isEmpty ? nil : try await InspectionRepository(database: database).get(photo.inspectionID)?.vehicle.plate

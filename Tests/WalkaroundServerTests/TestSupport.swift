@@ -208,8 +208,9 @@ struct TestApp: Sendable {
         return response.object
     }
 
-    /// Polls until every photo of the inspection has left queued/processing, or fails after `timeout`.
-    func waitUntilSettled(_ id: String, timeout: Duration = .seconds(15)) async throws -> [[String: Any]] {
+    /// Polls until every photo of the inspection has left queued/processing, or fails after `timeout`
+    /// (generous: the whole suite runs in parallel on two cores).
+    func waitUntilSettled(_ id: String, timeout: Duration = .seconds(60)) async throws -> [[String: Any]] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let photos = try await inspection(id)["photos"] as? [[String: Any]] ?? []
