@@ -124,7 +124,7 @@ struct DecodingTests {
         #expect(throws: ImageDecodingError.tooManyPixels(width: 100_000, height: 100_000, limit: 50_000_000)) {
             try PhotoDecoder().decode(bomb)
         }
-        #expect(ContinuousClock.now - start < .seconds(1), "refused from the header, nothing allocated")
+        #expect(ContinuousClock.now - start < .seconds(10), "refused from the header, nothing allocated (decoding 10^10 pixels would take minutes)")
         let report = PhotoAnalyzer().analyze(bomb).report
         #expect(report.issues.map(\.code) == [.tooManyPixels])
 

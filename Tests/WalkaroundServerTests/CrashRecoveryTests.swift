@@ -47,8 +47,9 @@ private struct WorkerProcess {
 
 @Suite("Crash recovery and graceful shutdown", .serialized)
 struct CrashRecoveryTests {
-    /// Polls `condition` until it holds or `timeout` passes.
-    private func eventually(_ timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+    /// Polls `condition` until it holds or `timeout` passes. Generous: a worker process starting
+    /// while every other suite runs took more than 20 s in CI.
+    private func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
@@ -81,7 +82,7 @@ struct CrashRecoveryTests {
             let replacement = app.components.makeWorker(logger: TestEnvironment.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await replacement.run() }
-                let photos = try await app.waitUntilSettled(id, timeout: .seconds(20))
+                let photos = try await app.waitUntilSettled(id)
                 #expect(photos.count == 3)
                 #expect(photos.allSatisfy { $0["status"] as? String == "processed" })
                 group.cancelAll()
