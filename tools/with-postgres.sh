@@ -17,6 +17,8 @@ if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
 as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; exit 1; }
 
 stop() {
+  # Deadlocks and other errors the server saw, for whoever reads a failed run.
+  grep -A8 -E "deadlock detected" "$dir/server.log" 2>/dev/null | head -60 || true
   as_owner "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$dir"
 }

@@ -4,8 +4,9 @@ import WalkaroundCore
 
 /// Accepts an uploaded photo so that nothing acknowledged is ever lost: the file is written
 /// durably first, then the photo row, its processing job and the idempotency record commit in
-/// one transaction. A crash before the commit leaves only an unreferenced file; after it, the job
-/// is in the queue.
+/// one transaction. A crash before the commit leaves only an unreferenced file, which the janitor
+/// removes; after it, the job is in the queue. A refused upload removes its file unless another
+/// photo uses the same bytes (`PhotoFileCollector`).
 public struct PhotoIntake: Sendable {
     public struct Upload: Sendable {
         public var inspectionID: UUID
@@ -74,6 +75,10 @@ public struct PhotoIntake: Sendable {
                 guard let inspection = try await InspectionRepository(database: database).getForUpdate(upload.inspectionID, in: db) else {
                     throw Refusal.inspectionNotFound
                 }
+                // Under the address lock the file is either still there or was collected meanwhile
+                // (an erasure of the only other photo with these bytes): then it is written again.
+                try await db.lockAddress(sha256)
+                if !blobs.exists(sha256: sha256) { try await blobs.store(upload.bytes, sha256: sha256) }
                 guard inspection.status == .open else { throw Refusal.inspectionCompleted }
                 let photos = PhotoRepository(database: database)
                 guard try await photos.count(of: upload.inspectionID, in: db) < maxPhotosPerInspection else {
@@ -91,10 +96,20 @@ public struct PhotoIntake: Sendable {
         } catch StorageError.uniqueViolation {
             // A concurrent request with the same Idempotency-Key committed first: answer as it did.
             if let replay = try await previousAnswer(upload, fingerprint: fingerprint, in: idempotency) { return .replayed(replay) }
+            await removeUnreferenced(sha256)
             throw Refusal.idempotencyKeyReused
+        } catch {
+            // Refused (or the database failed): the file stays only if a photo uses it.
+            await removeUnreferenced(sha256)
+            throw error
         }
         signal.signal()
         return .accepted(photo, response: response)
+    }
+
+    /// Best effort: when the collection fails too, the address is marked or the janitor's walk finds the file.
+    private func removeUnreferenced(_ sha256: String) async {
+        _ = try? await PhotoFileCollector(database: database, blobs: blobs).collect(sha256)
     }
 
     private func previousAnswer(_ upload: Upload, fingerprint: String, in repository: IdempotencyRepository) async throws -> IdempotentResponse? {

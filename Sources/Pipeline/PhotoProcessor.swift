@@ -72,8 +72,10 @@ public struct PhotoProcessor: Sendable {
         try await database.transaction { db in
             var report = analysis.report
             let hash = report.accepted ? report.measures.flatMap({ PerceptualHash(hex: $0.perceptualHash) }) : nil
-            // The duplicate check and the plate vote read the other photos: one at a time per inspection.
-            if hash != nil || !readings.isEmpty { try await photos.lockInspection(photo.inspectionID, in: db) }
+            // The inspection first, as in every transaction that writes an inspection's data (uploads,
+            // erasure, reports): one lock order, no deadlock. It also makes the duplicate check and
+            // the plate vote, which read the other photos, one at a time per inspection.
+            try await photos.lockInspection(photo.inspectionID, in: db)
             if let hash {
                 let earlier = try await photos.acceptedHashes(of: photo.inspectionID, excluding: photo.id, in: db)
                 if let twin = earlier.first(where: { PerceptualHash(hex: $0.hash).map { $0.distance(to: hash) <= maxDistance } ?? false }) {
@@ -142,6 +144,7 @@ public struct PhotoProcessor: Sendable {
     public func recordFailure(_ job: Job, _ failure: JobFailure, quarantine: Bool = false) async throws -> Job.Status {
         let photos = PhotoRepository(database: database)
         return try await database.transaction { db in
+            if let photoID = job.photoID { try await photos.lockInspection(ofPhoto: photoID, in: db) }
             let status = try await queue.fail(job, failure: failure, quarantine: quarantine, at: Date(), in: db)
             let photoStatus: Photo.Status = status == .queued ? .queued : .failed
             if let photoID = job.photoID { try await photos.setStatus(photoID, photoStatus, error: failure.reason, in: db) }

@@ -43,6 +43,8 @@ public struct ReportProcessor: Sendable {
         let report = InspectionReport(findings: findings, checkout: checkout, comparator: comparator, at: Date().truncatedToMicroseconds)
         let prose = await writer.prose(for: report)
         try await database.transaction { db in
+            // The inspection first (one lock order with uploads and erasure); an erasure meanwhile leaves nothing to store.
+            guard try await inspections.getForUpdate(id, in: db) != nil else { return try await queue.complete(job, at: Date(), in: db) }
             try await ReportRepository(database: database).store(report, prose: prose, at: Date(), in: db)
             try await queue.complete(job, at: Date(), in: db)
         }

@@ -92,27 +92,63 @@ public struct InspectionRepository: Sendable {
         return !rows.isEmpty
     }
 
-    /// Erases the inspection and everything derived from it in one transaction; returns the photo
-    /// addresses no other photo still uses, whose files the caller then deletes.
-    public func erase(_ id: UUID) async throws -> [String]? {
-        try await database.transaction { db in
-            // The inspection row first, as uploads and the photo stage lock it first: one lock order, no deadlock.
-            guard try await getForUpdate(id, in: db) != nil else { return nil }
-            let addresses = try await db.execute("SELECT DISTINCT sha256 FROM photos WHERE inspection_id = \(id)")
-                .map { try $0.string("sha256") }
-            try await db.execute("DELETE FROM idempotency_keys WHERE inspection_id = \(id)")
-            try await db.execute("DELETE FROM jobs WHERE photo_id IN (SELECT id FROM photos WHERE inspection_id = \(id))")
-            try await db.execute("DELETE FROM photos WHERE inspection_id = \(id)")
-            let vehicle = try await db.first("SELECT vehicle_id FROM inspections WHERE id = \(id)")?.optionalUUID("vehicle_id")
-            try await db.execute("DELETE FROM inspections WHERE id = \(id)")
-            if let vehicle { try await VehicleRepository(database: database).removeIfUnused(vehicle, in: db) }
-            var orphans: [String] = []
-            for address in addresses where try await db.first("SELECT id FROM photos WHERE sha256 = \(address) LIMIT 1") == nil {
-                orphans.append(address)
-            }
-            return orphans
-        }
+    /// Erases the inspection and everything derived from it inside the caller's transaction; nil
+    /// when there is no such inspection. Throws `InspectionOnHold` while a hold keeps it. The photo
+    /// files are not touched here: the caller marks the returned addresses for collection, which
+    /// removes each one only if no photo references it by then.
+    public func erase(_ id: UUID, in db: any SQLExecutor) async throws -> ErasedInspection? {
+        // The inspection row first, as uploads and the photo stage lock it first: one lock order, no deadlock.
+        guard let inspection = try await getForUpdate(id, in: db) else { return nil }
+        if let hold = inspection.hold { throw InspectionOnHold(hold: hold) }
+        let addresses = try await db.execute("SELECT DISTINCT sha256 FROM photos WHERE inspection_id = \(id)").map { try $0.string("sha256") }
+        // Reports of other inspections compared with this one carry its findings: they are written again without it.
+        let dependents = try await db.execute("SELECT inspection_id FROM reports WHERE compared_with = \(id) AND inspection_id <> \(id)")
+            .map { try $0.uuid("inspection_id") }
+        try await db.execute("DELETE FROM idempotency_keys WHERE inspection_id = \(id)")
+        try await db.execute("DELETE FROM jobs WHERE photo_id IN (SELECT id FROM photos WHERE inspection_id = \(id))")
+        try await db.execute("DELETE FROM jobs WHERE inspection_id = \(id)")
+        try await db.execute("DELETE FROM photos WHERE inspection_id = \(id)")
+        try await db.execute("DELETE FROM inspections WHERE id = \(id)")
+        if let vehicle = inspection.vehicleID { try await VehicleRepository(database: database).removeIfUnused(vehicle, in: db) }
+        return ErasedInspection(inspection: inspection, addresses: addresses, dependentReports: dependents)
     }
+
+    /// Places (reason) or releases (nil) the hold; false when there is no such inspection.
+    public func setHold(_ id: UUID, reason: String?, at date: Date) async throws -> Bool {
+        let rows = try await database.execute(
+            "UPDATE inspections SET hold_reason = \(reason), held_at = \(reason == nil ? nil : date) WHERE id = \(id) RETURNING id"
+        )
+        return !rows.isEmpty
+    }
+
+    /// Up to `limit` inspections of `station` created before `cutoff` and not on hold, oldest first.
+    public func expired(station: String, before cutoff: Date, limit: Int) async throws -> [UUID] {
+        try await database.execute(
+            """
+            SELECT id FROM inspections WHERE station = \(station) AND created_at < \(cutoff) AND hold_reason IS NULL
+            ORDER BY created_at LIMIT \(limit)
+            """
+        ).map { try $0.uuid("id") }
+    }
+
+    /// The stations that have inspections.
+    public func stations() async throws -> [String] {
+        try await database.execute("SELECT DISTINCT station FROM inspections ORDER BY station").map { try $0.string("station") }
+    }
+}
+
+/// What an erasure removed and what the caller still has to do.
+public struct ErasedInspection: Sendable {
+    public var inspection: Inspection
+    /// The photo files the inspection used; some may still be used by other photos.
+    public var addresses: [String]
+    /// Inspections whose stored report was compared with the erased one.
+    public var dependentReports: [UUID]
+}
+
+/// An inspection under a hold cannot be erased.
+public struct InspectionOnHold: Error, Equatable {
+    public var hold: Inspection.Hold
 }
 
 /// Filters for listing inspections; nil matches everything.
@@ -182,7 +218,8 @@ extension Inspection {
                 country: try row.optionalString("plate_country"), confidence: try row.double("plate_confidence"),
                 readings: try row.int("plate_readings"), agreeing: try row.int("plate_agreeing"),
                 check: PlateCheck(rawValue: try row.string("plate_check")) ?? .unread
-            )
+            ),
+            hold: try row.optionalString("hold_reason").map { Hold(reason: $0, since: try row.optionalDate("held_at") ?? Date(timeIntervalSince1970: 0)) }
         )
     }
 }

@@ -201,6 +201,21 @@ public struct Migrations: Sendable {
                 ALTER TABLE jobs ADD COLUMN reclaims INTEGER NOT NULL DEFAULT 0
                 """
         ),
+        Migration(
+            version: 7,
+            name: "holds on inspections, and photo files waiting to be collected",
+            sql: """
+                ALTER TABLE inspections ADD COLUMN hold_reason TEXT;
+                ALTER TABLE inspections ADD COLUMN held_at {time};
+                CREATE INDEX reports_compared_with ON reports (compared_with);
+                CREATE TABLE blob_garbage (
+                    sha256 TEXT PRIMARY KEY,
+                    since {time} NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT
+                )
+                """
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

@@ -76,9 +76,50 @@ public struct PhotoBlobStore: Sendable {
         let target = path(for: sha256)
         try await threadPool.runIfActive {
             if unlink(target) != 0 && errno != ENOENT {
-                throw StorageError.database("unlink \(target) failed: \(String(cString: strerror(errno)))")
+                throw StorageError.unavailable("unlink \(target) failed: \(String(cString: strerror(errno)))")
             }
         }
+    }
+
+    /// The addresses of stored files last modified before `date` (for the janitor; a walk of the folder).
+    public func addresses(modifiedBefore date: Date) async throws -> [String] {
+        let root = root
+        return try await threadPool.runIfActive {
+            let files = FileManager.default
+            var found: [String] = []
+            for first in (try? files.contentsOfDirectory(atPath: root)) ?? [] where Self.isHexPair(first) {
+                for second in (try? files.contentsOfDirectory(atPath: "\(root)/\(first)")) ?? [] where Self.isHexPair(second) {
+                    let folder = "\(root)/\(first)/\(second)"
+                    for name in (try? files.contentsOfDirectory(atPath: folder)) ?? []
+                    where name.count == 64 && name.hasPrefix(first + second) && Self.modified("\(folder)/\(name)", before: date) {
+                        found.append(name)
+                    }
+                }
+            }
+            return found
+        }
+    }
+
+    /// Removes temporary files (of writes that never finished) last modified before `date`; returns how many.
+    public func removeTemporaries(modifiedBefore date: Date) async throws -> Int {
+        let folder = root + "/tmp"
+        return try await threadPool.runIfActive {
+            var removed = 0
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where Self.modified("\(folder)/\(name)", before: date) {
+                if unlink("\(folder)/\(name)") == 0 { removed += 1 }
+            }
+            return removed
+        }
+    }
+
+    private static func isHexPair(_ name: String) -> Bool {
+        name.count == 2 && name.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    private static func modified(_ path: String, before date: Date) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        return Double(info.st_mtim.tv_sec) < date.timeIntervalSince1970
     }
 
     public func exists(sha256: String) -> Bool {

@@ -75,6 +75,13 @@ public struct PhotoRepository: Sendable {
         }
     }
 
+    /// Locks the inspection the photo belongs to (see `lockInspection`).
+    public func lockInspection(ofPhoto photoID: UUID, in db: any SQLExecutor) async throws {
+        if db.dialect == .postgres {
+            try await db.execute("SELECT id FROM inspections WHERE id = (SELECT inspection_id FROM photos WHERE id = \(photoID)) FOR UPDATE")
+        }
+    }
+
     static func encode(_ quality: QualityReport) throws -> String {
         String(decoding: try JSONEncoder().encode(quality), as: UTF8.self)
     }

@@ -20,6 +20,8 @@ public enum Access {
         case report
         /// A vehicle's record (plate, VIN) and its inspection history.
         case vehicle
+        /// A hold on an inspection's evidence (a dispute, a review), which keeps erasure and retention off it.
+        case hold
         /// API keys.
         case keys
     }
@@ -33,11 +35,13 @@ public enum Access {
     }
 
     /// The table. Stations create and read their own evidence but never erase it; reviewers read
-    /// everything and change nothing; admins do everything, including keys and erasure.
+    /// everything and change nothing but holds; admins do everything, including keys and erasure.
     public static func rule(_ role: Role, _ action: Action, _ resource: Resource) -> Rule {
         switch (role, action, resource) {
         case (.admin, _, _): .allow
         case (.reviewer, .read, .inspection), (.reviewer, .read, .photo), (.reviewer, .read, .report), (.reviewer, .read, .vehicle): .allow
+        // Reviewers place and release holds while a charge is disputed.
+        case (.reviewer, .change, .hold): .allow
         case (.station, .read, .inspection), (.station, .create, .inspection), (.station, .change, .inspection): .ownStation
         case (.station, .read, .photo), (.station, .create, .photo): .ownStation
         case (.station, .read, .report): .ownStation

@@ -15,6 +15,9 @@ public struct Inspection: Sendable, Equatable, Codable {
     public var vehicleID: UUID?
     /// The plate the photos agree on and how it compares with the declared plate.
     public var plateVerdict: PlateVerdict
+    /// Set while the inspection's evidence must be kept (a dispute, a review): neither erasure nor
+    /// retention removes it until the hold is released.
+    public var hold: Hold?
 
     public init(
         id: UUID = UUID(),
@@ -26,8 +29,10 @@ public struct Inspection: Sendable, Equatable, Codable {
         createdAt: Date,
         completedAt: Date? = nil,
         vehicleID: UUID? = nil,
-        plateVerdict: PlateVerdict = PlateVerdict()
+        plateVerdict: PlateVerdict = PlateVerdict(),
+        hold: Hold? = nil
     ) {
+        self.hold = hold
         self.vehicleID = vehicleID
         self.plateVerdict = plateVerdict
         self.id = id
@@ -44,6 +49,17 @@ public struct Inspection: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case checkout
         case `return`
+    }
+
+    /// Why and since when the evidence is kept.
+    public struct Hold: Sendable, Equatable, Codable {
+        public var reason: String
+        public var since: Date
+
+        public init(reason: String, since: Date) {
+            self.reason = reason
+            self.since = since
+        }
     }
 
     /// `open` accepts photos; `completed` is closed to new photos.

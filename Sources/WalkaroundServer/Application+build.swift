@@ -75,6 +75,15 @@ public struct WalkaroundComponents: Sendable {
         )
         return JobWorker(queue: queue, processor: processor, reports: reports, settings: settings.worker, signal: signal, logger: logger, metrics: metrics.factory)
     }
+
+    /// Erasing an inspection, for the erase route and retention.
+    public var erasure: InspectionErasure {
+        InspectionErasure(database: database, blobs: blobs, queue: queue, signal: signal, metrics: metrics.factory)
+    }
+
+    public func makeJanitor(logger: Logger) -> Janitor {
+        Janitor(database: database, blobs: blobs, erasure: erasure, settings: settings.janitor, logger: logger, metrics: metrics.factory)
+    }
 }
 
 /// Builds the HTTP application for the role in the settings: routes, middleware, and the
@@ -86,7 +95,10 @@ public func buildApplication(components: WalkaroundComponents, logger: Logger) -
     var services: [any Service] = []
     if let postgres = components.database as? PostgresDatabase { services.append(postgres) }
     if let inference = components.inference { services.append(inference) }
-    if settings.role.runsWorkers { services.append(components.makeWorker(logger: logger)) }
+    if settings.role.runsWorkers {
+        services.append(components.makeWorker(logger: logger))
+        services.append(components.makeJanitor(logger: logger))
+    }
     // /metrics and the detailed /ready on their own port, which the Ingress does not route.
     services.append(
         Application(
@@ -121,7 +133,7 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     let photos = PhotoRepository(database: database)
     let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: database)))
     let imageWork = ImageWork(concurrency: components.settings.imageConcurrency, maxWait: components.settings.imageMaxWait)
-    InspectionsController(inspections: inspections, photos: photos, blobs: components.blobs, queue: components.queue, signal: components.signal)
+    InspectionsController(inspections: inspections, photos: photos, erasure: components.erasure, queue: components.queue, signal: components.signal)
         .addRoutes(to: api)
     ReportsController(
         inspections: inspections, reports: ReportRepository(database: database), blobs: components.blobs, decoder: components.analyzer.decoder,

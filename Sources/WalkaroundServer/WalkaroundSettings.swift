@@ -57,6 +57,10 @@ public struct WalkaroundSettings: Sendable {
     public var llmProviders: [LLMProvider]
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
+    /// Photo-store housekeeping and retention, run by worker processes.
+    public var janitor: Janitor.Settings
+    /// Settings that could not be read; `serve` refuses to start while there are any.
+    public var problems: [String] = []
     /// Fault injection for crash tests and demos: extra time spent in each job. Zero in production.
     public var stageDelay: Duration
     public var logLevel: Logger.Level
@@ -127,8 +131,39 @@ public struct WalkaroundSettings: Sendable {
             baseDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryBaseMs", default: 2_000)),
             maxDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryMaxMs", default: 300_000))
         )
+        let interval = reader.int(forKey: "walkaround.janitor.intervalS", default: 3600)
+        let retentionDays = reader.int(forKey: "walkaround.retention.days", default: 0)
+        let (stations, stationProblems) = Self.retentionStations(reader.string(forKey: "walkaround.retention.stations", default: ""))
+        problems += stationProblems
+        if !(0...36_500).contains(retentionDays) { problems.append("WALKAROUND_RETENTION_DAYS must be 0 (keep) to 36500 days") }
+        janitor = Janitor.Settings(
+            interval: interval > 0 ? .seconds(min(interval, 86_400 * 7)) : nil,
+            grace: .seconds(max(0, min(reader.int(forKey: "walkaround.janitor.graceS", default: 3600), 86_400 * 30))),
+            retention: Janitor.Retention(defaultPeriod: Self.days(retentionDays), stations: stations)
+        )
         stageDelay = .milliseconds(reader.int(forKey: "walkaround.debug.stageDelayMs", default: 0))
         logLevel = Logger.Level(rawValue: reader.string(forKey: "log.level", default: "info")) ?? .info
+    }
+
+    /// A retention period of `days` (0 keeps forever).
+    static func days(_ days: Int) -> Duration? {
+        (1...36_500).contains(days) ? .seconds(days * 86_400) : nil
+    }
+
+    /// `WALKAROUND_RETENTION_STATIONS`: `STATION=DAYS` pairs separated by commas (0 keeps that
+    /// station's inspections forever), e.g. `MUC-01=30,BER-02=0`.
+    static func retentionStations(_ text: String) -> ([String: Duration?], [String]) {
+        var stations: [String: Duration?] = [:]
+        var problems: [String] = []
+        for entry in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, let days = Int(parts[1]), (0...36_500).contains(days) else {
+                problems.append("WALKAROUND_RETENTION_STATIONS entry \"\(entry)\" is not STATION=DAYS with DAYS from 0 to 36500")
+                continue
+            }
+            stations[parts[0]] = .some(Self.days(days))
+        }
+        return (stations, problems)
     }
 
     /// `WALKAROUND_INFERENCE_THREADS`, and `WALKAROUND_INFERENCE_CUDA`: `true` (use CUDA when there,

@@ -76,6 +76,7 @@ struct Serve: AsyncParsableCommand {
         if let port { flags["http.port"] = ConfigValue(.int(port), isSecret: false) }
         if let metricsPort { flags["walkaround.metrics.port"] = ConfigValue(.int(metricsPort), isSecret: false) }
         let settings = WalkaroundSettings(reader: common.reader(extra: flags))
+        guard settings.problems.isEmpty else { throw ValidationError(settings.problems.joined(separator: "; ")) }
         let logger = common.bootstrap(settings, stream: .standardOutput)
         let metrics = WalkaroundMetrics()
         MetricsSystem.bootstrap(metrics.factory)

@@ -5,11 +5,11 @@ import Pipeline
 import Storage
 import WalkaroundCore
 
-/// `/v1/inspections`: create, list, read, complete and erase inspections.
+/// `/v1/inspections`: create, list, read, complete, hold and erase inspections.
 struct InspectionsController {
     let inspections: InspectionRepository
     let photos: PhotoRepository
-    let blobs: PhotoBlobStore
+    let erasure: InspectionErasure
     let queue: JobQueue
     let signal: WakeSignal
 
@@ -19,6 +19,8 @@ struct InspectionsController {
         group.get("inspections/:id", use: get)
         group.delete("inspections/:id", use: erase)
         group.post("inspections/:id/complete", use: complete)
+        group.put("inspections/:id/hold", use: placeHold)
+        group.delete("inspections/:id/hold", use: releaseHold)
         group.get("vehicles/:plate/inspections", use: vehicleHistory)
     }
 
@@ -145,10 +147,41 @@ struct InspectionsController {
     @Sendable func erase(request: Request, context: WalkaroundRequestContext) async throws -> HTTPResponse.Status {
         let key = try context.requireKey()
         let id = try await inspections.authorized(context.parameters.require("id"), for: key, .erase, .inspection).id
-        guard let orphans = try await inspections.erase(id) else { throw APIError.notFound("inspection") }
-        for address in orphans { try await blobs.remove(sha256: address) }
-        context.logger.notice("inspection erased", metadata: ["inspection": "\(id)", "files_removed": "\(orphans.count)"])
+        do {
+            guard try await erasure.erase(id, reason: .request, logger: context.logger) != nil else { throw APIError.notFound("inspection") }
+        } catch let held as InspectionOnHold {
+            throw APIError.conflict("inspection_on_hold", "the inspection is on hold (\(held.hold.reason)); release the hold first")
+        }
         return .noContent
+    }
+
+    struct HoldRequest: Decodable {
+        var reason: String
+    }
+
+    /// `PUT /v1/inspections/{id}/hold`: keeps the inspection's evidence (a dispute, a review)
+    /// from erasure and retention until the hold is released. Placing it again replaces the reason.
+    @Sendable func placeHold(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
+        let key = try context.requireKey()
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .change, .hold)
+        let reason = try await request.decodeJSON(as: HoldRequest.self, context: context).reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...500).contains(reason.count) else { throw APIError.unprocessable("invalid_field", "reason must have 1 to 500 characters") }
+        return try await setHold(inspection.id, reason: reason, context: context)
+    }
+
+    /// `DELETE /v1/inspections/{id}/hold`: releases the hold (a no-op when there is none).
+    @Sendable func releaseHold(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
+        let key = try context.requireKey()
+        let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .change, .hold)
+        return try await setHold(inspection.id, reason: nil, context: context)
+    }
+
+    private func setHold(_ id: UUID, reason: String?, context: WalkaroundRequestContext) async throws -> InspectionResource {
+        guard try await inspections.setHold(id, reason: reason, at: Date().truncatedToMicroseconds), let held = try await inspections.get(id) else {
+            throw APIError.notFound("inspection")
+        }
+        context.logger.notice(reason == nil ? "hold released" : "hold placed", metadata: ["inspection": "\(id)", "reason": "\(reason ?? "")"])
+        return InspectionResource(held)
     }
 
     /// One page of the listing: one row more than `limit` is read to know whether a next page exists.

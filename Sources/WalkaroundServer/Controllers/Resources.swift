@@ -143,6 +143,7 @@ struct InspectionResource: ResponseCodable, Equatable {
     var status: Inspection.Status
     var createdAt: Date
     var completedAt: Date?
+    var hold: Inspection.Hold?
     var photos: [PhotoResource]?
     var photoCounts: [String: Int]?
 
@@ -159,6 +160,7 @@ struct InspectionResource: ResponseCodable, Equatable {
         status = inspection.status
         createdAt = inspection.createdAt
         completedAt = inspection.completedAt
+        hold = inspection.hold
         self.photos = photos?.map { PhotoResource($0, detections: detections[$0.id] ?? [], plateReadings: plateReadings[$0.id] ?? []) }
         photoCounts = photos.map { photos in
             Dictionary(grouping: photos, by: \.status.rawValue).mapValues(\.count)
