@@ -1,7 +1,8 @@
 # Walkaround: two commands.
 #   make run   installs what is missing, builds in release mode, starts the LLM server and serves on :8080 (SQLite + ./data)
 #   make test  installs what is missing, starts a throwaway PostgreSQL and the LLM server, runs the tests on SQLite and PostgreSQL,
-#              then make k8s-check (renders and validates deploy/ offline)
+#              then schemathesis against docs/openapi.yaml (tools/schemathesis.sh) and make k8s-check
+#              (renders and validates deploy/ offline)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
@@ -21,6 +22,7 @@ build: setup
 
 test: build
 	tools/with-postgres.sh tools/with-llm.sh swift test --skip-build
+	tools/schemathesis.sh debug 50
 	$(MAKE) k8s-check
 
 k8s-check:

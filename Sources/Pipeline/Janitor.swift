@@ -129,7 +129,16 @@ public struct Janitor: Service {
         if !settings.retention.isOff {
             let inspections = InspectionRepository(database: database)
             do {
-                for station in try await inspections.stations() {
+                let stations = try await inspections.stations()
+                let unknown = Set(settings.retention.stations.keys).subtracting(stations)
+                if !unknown.isEmpty {
+                    // Station ids match exactly: "muc-01" is not MUC-01. A typo would keep that station's data for ever.
+                    logger.warning(
+                        "retention is set for stations that have no inspections; check their spelling and case",
+                        metadata: ["stations": "\(unknown.sorted().joined(separator: ","))"]
+                    )
+                }
+                for station in stations {
                     guard let period = settings.retention.period(for: station) else { continue }
                     for id in try await inspections.expired(station: station, before: now.addingTimeInterval(-period.seconds), limit: Self.erasuresPerStation) {
                         do {

@@ -41,13 +41,14 @@ public struct JobQueue: Sendable {
     }
 
     /// Puts a claimed job back to wait until `date` without counting the attempt (what it needs is not there yet).
-    public func postpone(_ job: Job, until date: Date, reason: String, now: Date = Date()) async throws {
+    public func postpone(_ job: Job, until date: Date, reason: String, now: Date = Date(), in db: (any SQLExecutor)? = nil) async throws {
         try await transition(
             job, "postpone",
             """
             UPDATE jobs SET status = \(Job.Status.queued.sqlValue), attempts = attempts - 1, lease_until = NULL, worker = NULL,
                 claim_id = NULL, run_at = \(date), last_error = \(reason), updated_at = \(now)
-            """
+            """,
+            in: db
         )
     }
 

@@ -27,11 +27,16 @@ public struct JobWorker: Service {
         /// A job taken over this many times from a worker that died mid-job is `quarantined`, not
         /// run again: a poison photo costs at most this many worker restarts. 0 never quarantines.
         public var maxReclaims: Int
+        /// An attempt running longer than this is cancelled and its lease no longer renewed, so
+        /// a job stuck on a call that never returns (a database connection lost mid-query) is
+        /// taken again once its lease runs out instead of being held for ever.
+        public var maxRunTime: Duration
 
         public init(
             concurrency: Int = 4, lease: Duration = .seconds(60), pollInterval: Duration = .milliseconds(200), drainTimeout: Duration = .seconds(25),
-            maxReclaims: Int = 2
+            maxReclaims: Int = 2, maxRunTime: Duration = .seconds(900)
         ) {
+            self.maxRunTime = maxRunTime
             self.concurrency = concurrency
             self.lease = lease
             self.pollInterval = pollInterval
@@ -141,10 +146,47 @@ public struct JobWorker: Service {
             return
         }
         let context = metadata
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.heartbeat(job, context) }
-            await attempt(job, context)
-            group.cancelAll()
+        let deadline = ContinuousClock.now + settings.maxRunTime
+        // Unstructured, so that an attempt that ignores cancellation (stuck on a lost connection)
+        // can be abandoned: the slot and the drain do not wait for it.
+        let (ended, ending) = AsyncStream<Bool>.makeStream()
+        let attempt = Task {
+            await self.attempt(job, context)
+            ending.yield(false)
+        }
+        let heartbeat = Task {
+            if await self.heartbeat(job, context, until: deadline) { ending.yield(true) }
+        }
+        let overran = await withTaskCancellationHandler {
+            var next = ended.makeAsyncIterator()
+            return await next.next() ?? false
+        } onCancel: {
+            attempt.cancel()
+        }
+        heartbeat.cancel()
+        if Task.isCancelled {
+            // The drain ended: the cancelled attempt releases its job; wait for that (a bounded
+            // wait, for an attempt that ignores cancellation) so the job is not left leased.
+            await Self.wait(for: attempt, atMost: .seconds(5))
+        } else if overran {
+            attempt.cancel()
+            logger.error(
+                "job ran past its time limit: cancelled, its lease left to run out so it is taken again",
+                metadata: context.merging(["limit_s": "\(settings.maxRunTime.seconds)"]) { $1 }
+            )
+            count(job, "overran")
+        }
+    }
+
+    /// Waits until `task` ends or `limit` has passed, whichever is first; works in a cancelled task.
+    private static func wait(for task: Task<Void, Never>, atMost limit: Duration) async {
+        let resumed = Mutex(false)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeOnce: @Sendable () -> Void = {
+                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume() }
+            }
+            Task { await task.value; resumeOnce() }
+            Task { try? await Task.sleep(for: limit); resumeOnce() }
         }
     }
 
@@ -179,22 +221,32 @@ public struct JobWorker: Service {
         }
     }
 
-    /// Renews the job's lease every `settings.heartbeat` until cancelled (the attempt ended) or the
-    /// claim is lost (then the attempt's own writes will be refused too).
-    private func heartbeat(_ job: Job, _ metadata: Logger.Metadata) async {
+    /// Renews the job's lease every `settings.heartbeat` until cancelled (the attempt ended) or until `deadline`; true when the
+    /// deadline ended it. A lost lease ends the renewals but not the attempt (its writes are then
+    /// ignored as stale).
+    private func heartbeat(_ job: Job, _ metadata: Logger.Metadata, until deadline: ContinuousClock.Instant) async -> Bool {
+        var renewing = true
         while !Task.isCancelled {
+            let next = ContinuousClock.now + settings.heartbeat
             do {
-                try await Task.sleep(for: settings.heartbeat)
-                guard try await queue.renew(job, lease: settings.lease) else {
+                try await Task.sleep(until: min(next, deadline))
+            } catch {
+                return false
+            }
+            if ContinuousClock.now >= deadline { return true }
+            guard renewing else { continue }
+            do {
+                if try await !queue.renew(job, lease: settings.lease) {
                     logger.warning("job lease lost: another worker holds it now", metadata: metadata)
-                    return
+                    renewing = false
                 }
             } catch is CancellationError {
-                return
+                return false
             } catch {
                 logger.warning("renewing the job's lease failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             }
         }
+        return false
     }
 
     /// Fails a job whose workers kept dying on it, without running it: the photo is `failed` with the reason.

@@ -95,8 +95,9 @@ public struct PhotoIntake: Sendable {
             }
         } catch StorageError.uniqueViolation {
             // A concurrent request with the same Idempotency-Key committed first: answer as it did.
-            if let replay = try await previousAnswer(upload, fingerprint: fingerprint, in: idempotency) { return .replayed(replay) }
+            // The file goes first unless a photo uses it, whatever the answer turns out to be.
             await removeUnreferenced(sha256)
+            if let replay = try await previousAnswer(upload, fingerprint: fingerprint, in: idempotency) { return .replayed(replay) }
             throw Refusal.idempotencyKeyReused
         } catch {
             // Refused (or the database failed): the file stays only if a photo uses it.

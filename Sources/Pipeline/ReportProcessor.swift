@@ -42,8 +42,14 @@ public struct ReportProcessor: Sendable {
         }
         let report = InspectionReport(findings: findings, checkout: checkout, comparator: comparator, at: Date().truncatedToMicroseconds)
         let prose = await writer.prose(for: report)
+        let checkoutID = checkout?.inspection.id
         try await database.transaction { db in
-            // The inspection first (one lock order with uploads and erasure); an erasure meanwhile leaves nothing to store.
+            // The check-out first, then the inspection: erasure locks in that order too. A check-out
+            // erased meanwhile must not come back in this report: compare again without it.
+            if let before = checkoutID, try await !inspections.existsLockedShared(before, in: db) {
+                return try await queue.postpone(job, until: Date(), reason: "the check-out was erased; comparing again", in: db)
+            }
+            // An erasure of the inspection itself meanwhile leaves nothing to store.
             guard try await inspections.getForUpdate(id, in: db) != nil else { return try await queue.complete(job, at: Date(), in: db) }
             try await ReportRepository(database: database).store(report, prose: prose, at: Date(), in: db)
             try await queue.complete(job, at: Date(), in: db)

@@ -99,36 +99,69 @@ public struct InspectionRepository: Sendable {
     public func erase(_ id: UUID, in db: any SQLExecutor) async throws -> ErasedInspection? {
         // The inspection row first, as uploads and the photo stage lock it first: one lock order, no deadlock.
         guard let inspection = try await getForUpdate(id, in: db) else { return nil }
-        if let hold = inspection.hold { throw InspectionOnHold(hold: hold) }
-        let addresses = try await db.execute("SELECT DISTINCT sha256 FROM photos WHERE inspection_id = \(id)").map { try $0.string("sha256") }
-        // Reports of other inspections compared with this one carry its findings: they are written again without it.
-        let dependents = try await db.execute("SELECT inspection_id FROM reports WHERE compared_with = \(id) AND inspection_id <> \(id)")
-            .map { try $0.uuid("inspection_id") }
+        if let hold = inspection.hold { throw InspectionOnHold(inspectionID: id, hold: hold) }
+        // Reports of other inspections (returns) compared with this one carry its findings: they are
+        // written again without it. Those inspections are locked next, in id order: the report stage
+        // also locks a check-out before its return, so erasure and report writing cannot deadlock.
+        let lockReturns = db.dialectSQL(postgres: " FOR UPDATE OF i", sqlite: "")
+        let dependents = try await db.execute(
+            """
+            SELECT i.* FROM inspections i JOIN reports r ON r.inspection_id = i.id
+            WHERE r.compared_with = \(id) AND i.id <> \(id) ORDER BY i.id\(unsafeSQL: lockReturns)
+            """
+        ).map(Inspection.init(row:))
+        // A held return's charge rests on this check-out: it stays while that hold does.
+        if let held = dependents.first(where: { $0.hold != nil }), let hold = held.hold { throw InspectionOnHold(inspectionID: held.id, hold: hold) }
+        // In address order, so two erasures sharing files mark them in one order.
+        let addresses = try await db.execute("SELECT DISTINCT sha256 FROM photos WHERE inspection_id = \(id) ORDER BY sha256")
+            .map { try $0.string("sha256") }
         try await db.execute("DELETE FROM idempotency_keys WHERE inspection_id = \(id)")
         try await db.execute("DELETE FROM jobs WHERE photo_id IN (SELECT id FROM photos WHERE inspection_id = \(id))")
         try await db.execute("DELETE FROM jobs WHERE inspection_id = \(id)")
         try await db.execute("DELETE FROM photos WHERE inspection_id = \(id)")
         try await db.execute("DELETE FROM inspections WHERE id = \(id)")
         if let vehicle = inspection.vehicleID { try await VehicleRepository(database: database).removeIfUnused(vehicle, in: db) }
-        return ErasedInspection(inspection: inspection, addresses: addresses, dependentReports: dependents)
+        return ErasedInspection(inspection: inspection, addresses: addresses, dependentReports: dependents.map(\.id))
     }
 
-    /// Places (reason) or releases (nil) the hold; false when there is no such inspection.
-    public func setHold(_ id: UUID, reason: String?, at date: Date) async throws -> Bool {
-        let rows = try await database.execute(
-            "UPDATE inspections SET hold_reason = \(reason), held_at = \(reason == nil ? nil : date) WHERE id = \(id) RETURNING id"
-        )
-        return !rows.isEmpty
+    /// Places the hold, by a key of `role` (replacing the reason keeps the time it was first
+    /// placed), or releases it (reason nil); false when there is no such inspection.
+    public func setHold(_ id: UUID, reason: String?, by role: Role, at date: Date) async throws -> Bool {
+        let statement: SQLStatement =
+            if let reason {
+                "UPDATE inspections SET hold_reason = \(reason), held_at = COALESCE(held_at, \(date)), held_by_role = \(role.rawValue) WHERE id = \(id) RETURNING id"
+            } else {
+                "UPDATE inspections SET hold_reason = NULL, held_at = NULL, held_by_role = NULL WHERE id = \(id) RETURNING id"
+            }
+        return try await !database.execute(statement).isEmpty
     }
 
-    /// Up to `limit` inspections of `station` created before `cutoff` and not on hold, oldest first.
+    /// Up to `limit` inspections of `station` created before `cutoff` that retention may erase,
+    /// oldest first. Kept: inspections on hold; check-outs a held return was compared with (the
+    /// disputed charge rests on them); a vehicle's latest check-out with nothing after it (the
+    /// car is still out, and its return will be compared with that check-out).
     public func expired(station: String, before cutoff: Date, limit: Int) async throws -> [UUID] {
         try await database.execute(
             """
-            SELECT id FROM inspections WHERE station = \(station) AND created_at < \(cutoff) AND hold_reason IS NULL
-            ORDER BY created_at LIMIT \(limit)
+            SELECT c.id FROM inspections c WHERE c.station = \(station) AND c.created_at < \(cutoff) AND c.hold_reason IS NULL
+            AND NOT EXISTS (
+                SELECT 1 FROM reports r JOIN inspections d ON d.id = r.inspection_id
+                WHERE r.compared_with = c.id AND d.id <> c.id AND d.hold_reason IS NOT NULL
+            )
+            AND NOT (
+                c.kind = \(Inspection.Kind.checkout.sqlValue) AND c.vehicle_id IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM inspections l WHERE l.vehicle_id = c.vehicle_id AND l.created_at > c.created_at)
+            )
+            ORDER BY c.created_at LIMIT \(limit)
             """
         ).map { try $0.uuid("id") }
+    }
+
+    /// Whether the inspection exists; on PostgreSQL its row is share-locked until the transaction
+    /// ends, so an erasure of it waits (or has already happened).
+    public func existsLockedShared(_ id: UUID, in db: any SQLExecutor) async throws -> Bool {
+        let lock = db.dialectSQL(postgres: " FOR SHARE", sqlite: "")
+        return try await db.first("SELECT id FROM inspections WHERE id = \(id)\(unsafeSQL: lock)") != nil
     }
 
     /// The stations that have inspections.
@@ -146,8 +179,10 @@ public struct ErasedInspection: Sendable {
     public var dependentReports: [UUID]
 }
 
-/// An inspection under a hold cannot be erased.
+/// An inspection under a hold cannot be erased, nor a check-out that a held return was compared with.
 public struct InspectionOnHold: Error, Equatable {
+    /// The inspection that is held: the one being erased, or a return compared with it.
+    public var inspectionID: UUID
     public var hold: Inspection.Hold
 }
 
@@ -219,7 +254,12 @@ extension Inspection {
                 readings: try row.int("plate_readings"), agreeing: try row.int("plate_agreeing"),
                 check: PlateCheck(rawValue: try row.string("plate_check")) ?? .unread
             ),
-            hold: try row.optionalString("hold_reason").map { Hold(reason: $0, since: try row.optionalDate("held_at") ?? Date(timeIntervalSince1970: 0)) }
+            hold: try row.optionalString("hold_reason").map {
+                Hold(
+                    reason: $0, since: try row.optionalDate("held_at") ?? Date(timeIntervalSince1970: 0),
+                    placedBy: try row.optionalString("held_by_role").flatMap(Role.init(rawValue:))
+                )
+            }
         )
     }
 }

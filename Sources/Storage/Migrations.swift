@@ -216,6 +216,11 @@ public struct Migrations: Sendable {
                 )
                 """
         ),
+        Migration(
+            version: 8,
+            name: "the role that placed a hold (only it or an admin releases it)",
+            sql: "ALTER TABLE inspections ADD COLUMN held_by_role TEXT"
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

@@ -74,6 +74,9 @@ public struct VehicleRepository: Sendable {
 
     /// Removes the vehicle when no inspection refers to it any more (after an erasure).
     public func removeIfUnused(_ id: UUID, in db: any SQLExecutor) async throws {
+        // The vehicle row first, so a concurrent inspection being linked to it waits for the decision.
+        let lock = db.dialectSQL(postgres: " FOR UPDATE", sqlite: "")
+        guard try await db.first("SELECT id FROM vehicles WHERE id = \(id)\(unsafeSQL: lock)") != nil else { return }
         try await db.execute(
             "DELETE FROM vehicles WHERE id = \(id) AND NOT EXISTS (SELECT 1 FROM inspections WHERE vehicle_id = \(id))"
         )

@@ -52,6 +52,13 @@ public enum Access {
         }
     }
 
+    /// Whether `key` may replace or release an existing hold: an admin always, otherwise only the
+    /// role that placed it (a reviewer cannot lift a hold legal placed as an admin). Asked after
+    /// `allows(key, .change, .hold)`.
+    public static func mayChange(_ hold: Inspection.Hold, by key: APIKey) -> Bool {
+        key.role == .admin || hold.placedBy == nil || hold.placedBy == key.role
+    }
+
     /// Whether `key` may do `action` on `resource` belonging to `station` (nil for resources no station owns).
     public static func allows(_ key: APIKey, _ action: Action, _ resource: Resource, station: String? = nil) -> Bool {
         switch rule(key.role, action, resource) {

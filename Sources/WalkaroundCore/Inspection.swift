@@ -55,10 +55,14 @@ public struct Inspection: Sendable, Equatable, Codable {
     public struct Hold: Sendable, Equatable, Codable {
         public var reason: String
         public var since: Date
+        /// The role of the key that placed it (nil for holds placed before roles were recorded):
+        /// `Access.mayChange(_:by:)` lets only that role or an admin change or release it.
+        public var placedBy: Role?
 
-        public init(reason: String, since: Date) {
+        public init(reason: String, since: Date, placedBy: Role? = nil) {
             self.reason = reason
             self.since = since
+            self.placedBy = placedBy
         }
     }
 

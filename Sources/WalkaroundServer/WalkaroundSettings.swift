@@ -124,7 +124,8 @@ public struct WalkaroundSettings: Sendable {
             lease: .milliseconds(reader.int(forKey: "walkaround.job.leaseMs", default: 60_000)),
             pollInterval: .milliseconds(reader.int(forKey: "walkaround.worker.pollMs", default: 200)),
             drainTimeout: .milliseconds(reader.int(forKey: "walkaround.worker.drainMs", default: 25_000)),
-            maxReclaims: max(0, reader.int(forKey: "walkaround.worker.maxReclaims", default: 2))
+            maxReclaims: max(0, reader.int(forKey: "walkaround.worker.maxReclaims", default: 2)),
+            maxRunTime: .milliseconds(min(max(1_000, reader.int(forKey: "walkaround.job.maxRunMs", default: 900_000)), 86_400_000))
         )
         retry = RetryPolicy(
             maxAttempts: reader.int(forKey: "walkaround.job.maxAttempts", default: 5),
@@ -138,7 +139,8 @@ public struct WalkaroundSettings: Sendable {
         if !(0...36_500).contains(retentionDays) { problems.append("WALKAROUND_RETENTION_DAYS must be 0 (keep) to 36500 days") }
         janitor = Janitor.Settings(
             interval: interval > 0 ? .seconds(min(interval, 86_400 * 7)) : nil,
-            grace: .seconds(max(0, min(reader.int(forKey: "walkaround.janitor.graceS", default: 3600), 86_400 * 30))),
+            // At least a minute: an upload writes its file before its transaction commits the photo.
+            grace: .seconds(max(60, min(reader.int(forKey: "walkaround.janitor.graceS", default: 3600), 86_400 * 30))),
             retention: Janitor.Retention(defaultPeriod: Self.days(retentionDays), stations: stations)
         )
         stageDelay = .milliseconds(reader.int(forKey: "walkaround.debug.stageDelayMs", default: 0))

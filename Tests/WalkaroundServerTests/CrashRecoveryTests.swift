@@ -171,4 +171,41 @@ struct CrashRecoveryTests {
             #expect(try job.int("reclaims") == 2)
         }
     }
+
+    /// A worker process SIGKILLed while a station keeps uploading: a second worker process takes
+    /// over; every accepted photo ends processed, its one job done, nothing stored twice.
+    @Test(arguments: Backend.available)
+    func aWorkerKilledUnderAStreamOfUploadsLosesNothing(_ backend: Backend) async throws {
+        let apiOnly: [AbsoluteConfigKey: ConfigValue] = ["walkaround.role": ConfigValue(.string("api"), isSecret: false)]
+        try await TestApp.run(backend, apiOnly) { app in
+            let id = try await app.createInspection()
+            let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
+            let first = try WorkerProcess.start(environment, stageDelayMs: 300, leaseMs: 1_500, drainMs: 1_000)
+            let uploads = 24
+            var accepted = 0
+            for index in 0..<uploads {
+                let response = try await app.upload(TestImages.jpeg(width: 320, height: 240, seed: UInt8(index)), to: id)
+                if response.status == .accepted { accepted += 1 }
+                if index == 8 {
+                    // Mid-stream, with jobs in flight: the worker dies without a word.
+                    _ = try await eventually { try await runningJobs(app.database).count > 0 }
+                    kill(first.process.processIdentifier, SIGKILL)
+                    _ = try await first.waitForExit(timeout: .seconds(5))
+                }
+            }
+            #expect(first.process.terminationReason == .uncaughtSignal)
+            let second = try WorkerProcess.start(environment, stageDelayMs: 0, leaseMs: 1_500, drainMs: 1_000)
+            defer { kill(second.process.processIdentifier, SIGKILL) }
+            let photos = try await app.waitUntilSettled(id)
+            #expect(accepted == uploads)
+            #expect(photos.count == accepted)
+            #expect(photos.allSatisfy { ["processed", "rejected"].contains($0["status"] as? String) }, "\(photos.map { $0["status"] ?? "" }) \(second.log)")
+            let jobs = try await app.database.execute("SELECT status, reclaims FROM jobs")
+            #expect(jobs.count == accepted, "one job per photo")
+            #expect(try jobs.allSatisfy { try $0.string("status") == "done" })
+            let reclaimed = try jobs.filter { try $0.int("reclaims") > 0 }.count
+            #expect(reclaimed >= 1, "the killed worker's jobs were taken over")
+            print("worker killed under uploads: \(accepted) accepted, \(photos.count) settled, \(reclaimed) taken over from the killed worker")
+        }
+    }
 }

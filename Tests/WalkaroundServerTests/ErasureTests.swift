@@ -193,6 +193,106 @@ struct ErasureTests {
         }
     }
 
+    /// A hold an admin placed (legal) is not lifted or reworded by a reviewer; replacing the reason
+    /// keeps the time it was first placed.
+    @Test(arguments: Backend.available)
+    func onlyTheRoleThatPlacedAHoldOrAnAdminChangesIt(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            let id = try await app.createInspection()
+            let placed = try await app.json(.put, "/v1/inspections/\(id)/hold", key: app.keys.admin, ["reason": "legal: court case 4 O 12/26"])
+            let hold = try #require(placed.object["hold"] as? [String: Any])
+            #expect(hold["placed_by"] as? String == "admin")
+            let since = try #require(hold["since"] as? String)
+
+            let lifted = try await app.request(.delete, "/v1/inspections/\(id)/hold", key: app.keys.reviewer)
+            #expect(lifted.status == .forbidden)
+            #expect(lifted.errorCode == "hold_placed_by_other_role")
+            #expect(try await app.json(.put, "/v1/inspections/\(id)/hold", key: app.keys.reviewer, ["reason": "no longer disputed"]).errorCode == "hold_placed_by_other_role")
+            #expect((try await app.inspection(id, key: app.keys.admin)["hold"] as? [String: Any])?["reason"] as? String == "legal: court case 4 O 12/26")
+
+            try await Task.sleep(for: .milliseconds(5))
+            let reworded = try await app.json(.put, "/v1/inspections/\(id)/hold", key: app.keys.admin, ["reason": "legal: appeal"])
+            #expect((reworded.object["hold"] as? [String: Any])?["reason"] as? String == "legal: appeal")
+            #expect((reworded.object["hold"] as? [String: Any])?["since"] as? String == since, "the hold dates from when it was first placed")
+            #expect(try await app.request(.delete, "/v1/inspections/\(id)/hold", key: app.keys.admin).status == .ok)
+
+            // A reviewer's hold: the reviewer or an admin releases it.
+            #expect(try await app.json(.put, "/v1/inspections/\(id)/hold", key: app.keys.reviewer, ["reason": "dispute"]).status == .ok)
+            let released = try await app.request(.delete, "/v1/inspections/\(id)/hold", key: app.keys.admin)
+            #expect(released.status == .ok)
+            #expect(released.object["hold"] == nil)
+        }
+    }
+
+    /// Evidence a charge still rests on stays: the check-out a held return was compared with (neither
+    /// an erase request nor retention removes it), and the latest check-out of a car that is still out.
+    @Test(arguments: Backend.available)
+    func checkoutsThatEvidenceRestsOnAreKept(_ backend: Backend) async throws {
+        let retention: [AbsoluteConfigKey: ConfigValue] = ["walkaround.retention.stations": ConfigValue(.string("MUC-01=30"), isSecret: false)]
+        try await TestApp.run(backend, retention) { app in
+            let stillOut = try await app.createInspection(kind: "checkout", plate: "M-OUT 7")
+            let checkout = try await app.createInspection(kind: "checkout", plate: "M-HLD 2")
+            try await ReportAPITests.inspect(app, checkout, views: ["rear"], seed: 100, damages: [("rear", "dent", Box(x1: 400, y1: 300, x2: 520, y2: 420), 0.9)])
+            #expect(try await app.request(.post, "/v1/inspections/\(checkout)/complete", key: app.keys.station).status == .ok)
+            #expect(try await ReportAPITests.waitForReport(app, checkout).status == .ok)
+            let back = try await app.createInspection(kind: "return", plate: "M-HLD 2")
+            try await ReportAPITests.inspect(app, back, views: ["rear"], seed: 110, damages: [("rear", "dent", Box(x1: 401, y1: 300, x2: 521, y2: 420), 0.9)])
+            #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
+            let compared = try await ReportAPITests.waitForReport(app, back)
+            #expect(((compared.object["report"] as? [String: Any])?["compared_with"] as? [String: Any])?["id"] as? String == checkout)
+            #expect(try await app.json(.put, "/v1/inspections/\(back)/hold", key: app.keys.reviewer, ["reason": "renter disputes the dent"]).status == .ok)
+
+            let refused = try await app.request(.delete, "/v1/inspections/\(checkout)", key: app.keys.admin)
+            #expect(refused.status == .conflict)
+            #expect(refused.errorCode == "inspection_on_hold")
+            #expect(refused.text.contains(back), "the answer names the held return: \(refused.text)")
+
+            let fortyDaysAgo = Date().addingTimeInterval(-40 * 86_400).truncatedToMicroseconds
+            for id in [stillOut, checkout] {
+                try await app.database.execute("UPDATE inspections SET created_at = \(fortyDaysAgo) WHERE id = \(UUID(uuidString: id)!)")
+            }
+            let janitor = app.components.makeJanitor(logger: TestEnvironment.logger)
+            #expect(await janitor.sweep().erased.isEmpty, "the held return's check-out and the car still out keep their evidence")
+
+            #expect(try await app.request(.delete, "/v1/inspections/\(back)/hold", key: app.keys.reviewer).status == .ok)
+            #expect(await janitor.sweep().erased.map(\.apiString) == [checkout], "released: the check-out is past retention")
+            #expect(try await app.request(.get, "/v1/inspections/\(stillOut)", key: app.keys.admin).status == .ok)
+            let rewritten = try await ReportAPITests.waitForReport(app, back)
+            #expect(!rewritten.text.contains(checkout))
+
+            // The car comes back: its old check-out is no longer the latest word on it.
+            _ = try await app.createInspection(kind: "return", plate: "M-OUT 7")
+            #expect(await janitor.sweep().erased.map(\.apiString) == [stillOut])
+        }
+    }
+
+    /// A check-out erased while a return's report is being written never comes back in that report,
+    /// and the two do not deadlock (PostgreSQL locks the check-out before the return in both).
+    @Test(arguments: Backend.available)
+    func erasingACheckoutWhileItsReturnIsReportedLeavesNoTrace(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            for round in 0..<3 {
+                let plate = "M-RC \(round + 1)"
+                let checkout = try await app.createInspection(kind: "checkout", plate: plate)
+                try await ReportAPITests.inspect(app, checkout, views: ["rear"], seed: UInt8(120 + round * 2), damages: [("rear", "dent", Box(x1: 400, y1: 300, x2: 520, y2: 420), 0.9)])
+                #expect(try await app.request(.post, "/v1/inspections/\(checkout)/complete", key: app.keys.station).status == .ok)
+                #expect(try await ReportAPITests.waitForReport(app, checkout).status == .ok)
+                let back = try await app.createInspection(kind: "return", plate: plate)
+                try await ReportAPITests.inspect(app, back, views: ["rear"], seed: UInt8(121 + round * 2), damages: [("rear", "dent", Box(x1: 400, y1: 300, x2: 520, y2: 420), 0.9)])
+                async let completed = app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station)
+                // Let the report job start in some rounds, race it in others.
+                try await Task.sleep(for: .milliseconds(round * 40))
+                async let erased = app.request(.delete, "/v1/inspections/\(checkout)", key: app.keys.admin)
+                #expect(try await completed.status == .ok)
+                #expect(try await erased.status == .noContent)
+                let report = try await ReportAPITests.waitForReport(app, back)
+                #expect(report.status == .ok)
+                #expect(!report.text.contains(checkout), "round \(round): the erased check-out is not in the report")
+                #expect(!report.text.contains("matched_damage"))
+            }
+        }
+    }
+
     @Test(arguments: Backend.available)
     func retentionErasesOldInspectionsPerStationButNeverHeldOnes(_ backend: Backend) async throws {
         let retention: [AbsoluteConfigKey: ConfigValue] = ["walkaround.retention.stations": ConfigValue(.string("MUC-01=30"), isSecret: false)]

@@ -32,6 +32,15 @@ struct PhotoUploadTests {
             #expect(multipart.status == .accepted)
             #expect(multipart.object["format"] as? String == "png")
             #expect(multipart.object["view"] as? String == "rear")
+            // A view in the query and another (or an invalid one) in the form: refused, not filed under either.
+            for formView in ["left", "__not_in_enum__"] {
+                let contradicting = multipartBody(boundary: boundary, parts: [
+                    ("view", nil, nil, Array(formView.utf8)), ("photo", "IMG_0002.PNG", "image/png", png),
+                ])
+                let refused = try await app.upload(contradicting, to: id, view: "front", contentType: "multipart/form-data; boundary=\(boundary)")
+                #expect(refused.status == .badRequest, "\(formView)")
+                #expect(refused.errorCode == "invalid_parameter")
+            }
 
             let photos = try await app.waitUntilSettled(id)
             #expect(photos.count == 2)

@@ -42,7 +42,8 @@ struct TestEnvironment: Sendable {
         return logger
     }()
 
-    static func make(_ backend: Backend) async throws -> TestEnvironment {
+    /// `postgresURL`: the server to make the database on (default: the one `make test` started).
+    static func make(_ backend: Backend, postgresURL: String? = nil) async throws -> TestEnvironment {
         let dataDir = NSTemporaryDirectory() + "walkaround-test-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         switch backend {
@@ -50,7 +51,7 @@ struct TestEnvironment: Sendable {
             return TestEnvironment(backend: backend, dataDir: dataDir, databaseURL: nil)
         case .postgres:
             let adminURL = try #require(
-                ProcessInfo.processInfo.environment["WALKAROUND_TEST_POSTGRES_URL"],
+                postgresURL ?? ProcessInfo.processInfo.environment["WALKAROUND_TEST_POSTGRES_URL"],
                 "PostgreSQL tests need WALKAROUND_TEST_POSTGRES_URL: run them with `make test`"
             )
             let name = "walkaround_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
@@ -123,9 +124,10 @@ struct TestApp: Sendable {
     static func run(
         _ backend: Backend,
         _ overrides: [AbsoluteConfigKey: ConfigValue] = [:],
+        postgresURL: String? = nil,
         _ test: @Sendable (TestApp) async throws -> Void
     ) async throws {
-        let environment = try await TestEnvironment.make(backend)
+        let environment = try await TestEnvironment.make(backend, postgresURL: postgresURL)
         defer { environment.remove() }
         let components = try await WalkaroundComponents.open(
             settings: environment.settings(overrides), metrics: WalkaroundMetrics(), logger: TestEnvironment.logger

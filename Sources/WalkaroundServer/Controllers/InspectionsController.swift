@@ -150,7 +150,13 @@ struct InspectionsController {
         do {
             guard try await erasure.erase(id, reason: .request, logger: context.logger) != nil else { throw APIError.notFound("inspection") }
         } catch let held as InspectionOnHold {
-            throw APIError.conflict("inspection_on_hold", "the inspection is on hold (\(held.hold.reason)); release the hold first")
+            if held.inspectionID == id {
+                throw APIError.conflict("inspection_on_hold", "the inspection is on hold (\(held.hold.reason)); release the hold first")
+            }
+            throw APIError.conflict(
+                "inspection_on_hold",
+                "return \(held.inspectionID.uuidString.lowercased()), which was compared with this check-out, is on hold (\(held.hold.reason)); release that hold first"
+            )
         }
         return .noContent
     }
@@ -166,18 +172,22 @@ struct InspectionsController {
         let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .change, .hold)
         let reason = try await request.decodeJSON(as: HoldRequest.self, context: context).reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...500).contains(reason.count) else { throw APIError.unprocessable("invalid_field", "reason must have 1 to 500 characters") }
-        return try await setHold(inspection.id, reason: reason, context: context)
+        return try await setHold(inspection, reason: reason, key: key, context: context)
     }
 
     /// `DELETE /v1/inspections/{id}/hold`: releases the hold (a no-op when there is none).
     @Sendable func releaseHold(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
         let key = try context.requireKey()
         let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .change, .hold)
-        return try await setHold(inspection.id, reason: nil, context: context)
+        return try await setHold(inspection, reason: nil, key: key, context: context)
     }
 
-    private func setHold(_ id: UUID, reason: String?, context: WalkaroundRequestContext) async throws -> InspectionResource {
-        guard try await inspections.setHold(id, reason: reason, at: Date().truncatedToMicroseconds), let held = try await inspections.get(id) else {
+    private func setHold(_ inspection: Inspection, reason: String?, key: APIKey, context: WalkaroundRequestContext) async throws -> InspectionResource {
+        let id = inspection.id
+        if let hold = inspection.hold, !Access.mayChange(hold, by: key) {
+            throw APIError(.forbidden, code: "hold_placed_by_other_role", message: "this hold was placed by an \(hold.placedBy?.rawValue ?? "admin") key; only that role or an admin may change or release it")
+        }
+        guard try await inspections.setHold(id, reason: reason, by: key.role, at: Date().truncatedToMicroseconds), let held = try await inspections.get(id) else {
             throw APIError.notFound("inspection")
         }
         context.logger.notice(reason == nil ? "hold released" : "hold placed", metadata: ["inspection": "\(id)", "reason": "\(reason ?? "")"])

@@ -35,7 +35,12 @@ struct PhotosController {
         let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .create, .photo)
         let idempotencyKey = try Self.idempotencyKey(request)
         let (bytes, formView) = try await readPhoto(request)
-        guard let viewText = request.uri.queryParameters["view"].map(String.init) ?? formView else {
+        let queryView = request.uri.queryParameters["view"].map(String.init)
+        // Both given: they must agree, or the photo would be filed under one the client did not mean.
+        if let queryView, let formView, queryView != formView {
+            throw APIError.badRequest("invalid_parameter", "the view query parameter and the multipart view part differ")
+        }
+        guard let viewText = queryView ?? formView else {
             throw APIError.badRequest("missing_parameter", "view is required: one of \(Self.views)")
         }
         guard let view = Photo.View(rawValue: viewText) else {
