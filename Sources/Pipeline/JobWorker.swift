@@ -150,8 +150,9 @@ public struct JobWorker: Service {
         // Unstructured, so that an attempt that ignores cancellation (stuck on a lost connection)
         // can be abandoned: the slot and the drain do not wait for it.
         let (ended, ending) = AsyncStream<Bool>.makeStream()
+        let overrun = Overrun()
         let attempt = Task {
-            await self.attempt(job, context)
+            await self.attempt(job, context, overrun: overrun)
             ending.yield(false)
         }
         let heartbeat = Task {
@@ -169,9 +170,13 @@ public struct JobWorker: Service {
             // wait, for an attempt that ignores cancellation) so the job is not left leased.
             await Self.wait(for: attempt, atMost: .seconds(5))
         } else if overran {
+            // The cancelled attempt records a failed attempt (retried with backoff, failed after
+            // `maxAttempts`); one that ignores cancellation keeps the job until its lease runs
+            // out, and a job reclaimed that way too often is quarantined.
+            overrun.happened.withLock { $0 = true }
             attempt.cancel()
             logger.error(
-                "job ran past its time limit: cancelled, its lease left to run out so it is taken again",
+                "job ran past its time limit: cancelled",
                 metadata: context.merging(["limit_s": "\(settings.maxRunTime.seconds)"]) { $1 }
             )
             count(job, "overran")
@@ -190,7 +195,12 @@ public struct JobWorker: Service {
         }
     }
 
-    private func attempt(_ job: Job, _ metadata: Logger.Metadata) async {
+    /// Set once an attempt ran past `maxRunTime`: its cancellation is then a failed attempt, not a release.
+    private final class Overrun: Sendable {
+        let happened = Mutex(false)
+    }
+
+    private func attempt(_ job: Job, _ metadata: Logger.Metadata, overrun: Overrun) async {
         var metadata = metadata
         do {
             if job.attempts > job.maxAttempts {
@@ -206,15 +216,18 @@ public struct JobWorker: Service {
             logger.info("job done", metadata: metadata)
         } catch let lost as JobOwnershipLost {
             stale(job, lost, metadata)
-        } catch is CancellationError {
-            await release(job, metadata)
         } catch {
-            let failure = error as? JobFailure ?? .transient("\(error)")
-            metadata["error"] = "\(failure.reason)"
-            if Task.isCancelled {
+            let overran = overrun.happened.withLock { $0 }
+            if !overran, error is CancellationError || Task.isCancelled {
                 await release(job, metadata)
                 return
             }
+            let failure =
+                overran
+                ? JobFailure.transient("ran past its time limit of \(settings.maxRunTime.seconds) s and was cancelled")
+                : error as? JobFailure ?? .transient("\(error)")
+            metadata["error"] = "\(failure.reason)"
+
             guard let status = await detached({ try await processor.recordFailure(job, failure) }, job: job, metadata) else { return }
             count(job, status == .failed ? "failed" : "retry")
             logger.warning("job attempt failed", metadata: metadata)

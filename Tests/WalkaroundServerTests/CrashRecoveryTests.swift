@@ -47,17 +47,6 @@ private struct WorkerProcess {
 
 @Suite("Crash recovery and graceful shutdown", .serialized)
 struct CrashRecoveryTests {
-    /// Polls `condition` until it holds or `timeout` passes. Generous: a worker process starting
-    /// while every other suite runs took more than 20 s in CI.
-    private func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        return false
-    }
-
     private func runningJobs(_ database: any SQLDatabase) async throws -> [SQLRow] {
         try await database.execute("SELECT * FROM jobs WHERE status = 'running'")
     }

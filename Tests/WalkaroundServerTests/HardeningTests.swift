@@ -162,4 +162,28 @@ struct HardeningTests {
             #expect(try job.int("reclaims") == 0, "\(job.columns)")
         }
     }
+
+    /// An attempt that runs past `maxRunMs` is cancelled and counted as a failed attempt (retried
+    /// with backoff, failed after `maxAttempts`), so a job stuck on a call that never returns
+    /// neither holds its worker slot for ever nor loops without counting.
+    @Test(arguments: Backend.available)
+    func anAttemptThatRunsPastItsTimeLimitIsAFailedAttempt(_ backend: Backend) async throws {
+        let stuck: [AbsoluteConfigKey: ConfigValue] = [
+            "walkaround.debug.stageDelayMs": ConfigValue(.int(600_000), isSecret: false),
+            "walkaround.job.maxRunMs": ConfigValue(.int(1_000), isSecret: false),
+        ]
+        try await TestApp.run(backend, stuck) { app in
+            let id = try await app.createInspection()
+            #expect(try await app.upload(TestImages.jpeg(), to: id).status == .accepted)
+            let retried = try await eventually {
+                try await app.database.first("SELECT * FROM jobs WHERE status = 'queued' AND attempts = 1 AND last_error IS NOT NULL") != nil
+            }
+            let job = try #require(try await app.database.first("SELECT * FROM jobs"))
+            #expect(retried, "\(job.columns)")
+            #expect(try job.string("last_error").contains("time limit"), "\(job.columns)")
+            #expect(try job.int("reclaims") == 0, "not left to a lease expiry: \(job.columns)")
+            let metrics = try await app.operations("/metrics").text
+            #expect(metrics.contains(#"walkaround_jobs_total{kind="process_photo",outcome="overran"} 1"#), "\(metrics.prefix(400))")
+        }
+    }
 }

@@ -278,3 +278,14 @@ func multipartBody(boundary: String, parts: [(name: String, filename: String?, c
     body += Array("--\(boundary)--\r\n".utf8)
     return body
 }
+
+/// Polls `condition` until it holds or `timeout` passes. Generous: a worker process starting
+/// while every other suite runs took more than 20 s in CI.
+func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    return false
+}
