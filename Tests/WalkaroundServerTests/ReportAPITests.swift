@@ -28,9 +28,11 @@ struct ReportAPITests {
     /// Uploads photos of `views`, waits for processing, then records `damages` (view → class and
     /// box in pixels of the 1024×768 photos) as the detector's findings. Returns the photo ids by view.
     @discardableResult
-    static func inspect(_ app: TestApp, _ id: String, views: [String], seed: UInt8, damages: [(String, String, Box, Double)]) async throws -> [String: UUID] {
+    static func inspect(
+        _ app: TestApp, _ id: String, views: [String], seed: UInt8, damages: [(String, String, Box, Double)], key: String? = nil
+    ) async throws -> [String: UUID] {
         for (index, view) in views.enumerated() {
-            #expect(try await app.upload(TestImages.jpeg(seed: seed &+ UInt8(index)), to: id, view: view).status == .accepted)
+            #expect(try await app.upload(TestImages.jpeg(seed: seed &+ UInt8(index)), to: id, view: view, key: key).status == .accepted)
         }
         let photos = try await app.waitUntilSettled(id)
         var byView: [String: UUID] = [:]
@@ -45,10 +47,10 @@ struct ReportAPITests {
         return byView
     }
 
-    static func waitForReport(_ app: TestApp, _ id: String, timeout: Duration = .seconds(120)) async throws -> TestResponse {
+    static func waitForReport(_ app: TestApp, _ id: String, key: String? = nil, timeout: Duration = .seconds(120)) async throws -> TestResponse {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let response = try await app.request(.get, "/v1/inspections/\(id)/report", key: app.keys.station)
+            let response = try await app.request(.get, "/v1/inspections/\(id)/report", key: key ?? app.keys.station)
             if response.status != .accepted || ContinuousClock.now > deadline { return response }
             #expect(response.headers[.retryAfter] == "1")
             try await Task.sleep(for: .milliseconds(50))
@@ -115,6 +117,45 @@ struct ReportAPITests {
 
             let metrics = try await app.operations("/metrics").text
             #expect(metrics.contains("walkaround_reports_total"))
+        }
+    }
+
+    /// A one-way rental: checked out in Munich, returned in Berlin. Berlin's report is compared
+    /// with Munich's check-out and says where it was; Berlin reaches Munich's evidence only
+    /// through that report, not through Munich's inspection or photos.
+    @Test(arguments: Backend.available)
+    func aOneWayReturnIsComparedWithTheOtherStationsCheckout(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            let dent = ("front", "dent", Box(x1: 100, y1: 100, x2: 260, y2: 260), 0.9)
+            let checkout = try await app.createInspection(kind: "checkout", plate: "M-OW 7")
+            let munichPhotos = try await Self.inspect(app, checkout, views: ["front"], seed: 40, damages: [dent])
+            #expect(try await app.request(.post, "/v1/inspections/\(checkout)/complete", key: app.keys.station).status == .ok)
+            #expect(try await Self.waitForReport(app, checkout).status == .ok)
+
+            let berlin = app.keys.otherStation
+            let back = try await app.createInspection(key: berlin, station: "BER-02", kind: "return", plate: "M-OW 7")
+            let scratch = ("front", "scratch", Box(x1: 600, y1: 400, x2: 800, y2: 460), 0.9)
+            try await Self.inspect(app, back, views: ["front"], seed: 41, damages: [dent, scratch], key: berlin)
+            #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: berlin).status == .ok)
+            let body = try await Self.waitForReport(app, back, key: berlin).object
+            let report = try #require(body["report"] as? [String: Any], "\(body)")
+            let compared = try #require(report["compared_with"] as? [String: Any])
+            #expect(compared["id"] as? String == checkout)
+            #expect(compared["station"] as? String == "MUC-01", "the report names the station of the check-out")
+            let statuses = (report["damages"] as? [[String: Any]])?.map { "\($0["class_name"] ?? "")=\($0["status"] ?? "")" }.sorted()
+            #expect(statuses == ["dent=pre_existing", "scratch=new"])
+            if body["provider"] as? String == "template" {
+                #expect(((body["prose"] as? [String: Any])?["summary"] as? String)?.contains("check-out at station MUC-01") == true)
+            }
+            // Munich's inspection, report and photos stay Munich's.
+            let munichPhoto = try #require(munichPhotos["front"])
+            for path in [
+                "/v1/inspections/\(checkout)", "/v1/inspections/\(checkout)/report", "/v1/photos/\(munichPhoto.apiString)/thumbnail.jpg",
+            ] {
+                let refused = try await app.request(.get, path, key: berlin)
+                #expect(refused.status == .forbidden, "\(path)")
+                #expect(refused.errorCode == "forbidden", "\(path)")
+            }
         }
     }
 
