@@ -115,6 +115,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "UseCases",
+            dependencies: [
+                "WalkaroundCore",
+                "Storage",
+                "Pipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WalkaroundServer",
             dependencies: [
                 "WalkaroundCore",
@@ -122,6 +132,7 @@ let package = Package(
                 "Inference",
                 "Storage",
                 "Pipeline",
+                "UseCases",
                 "Reporting",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -126,14 +126,14 @@ public struct InspectionRepository: Sendable {
 
     /// Places the hold, by a key of `role` (replacing the reason keeps the time it was first
     /// placed), or releases it (reason nil); false when there is no such inspection.
-    public func setHold(_ id: UUID, reason: String?, by role: Role, at date: Date) async throws -> Bool {
+    public func setHold(_ id: UUID, reason: String?, by role: Role, at date: Date, in db: (any SQLExecutor)? = nil) async throws -> Bool {
         let statement: SQLStatement =
             if let reason {
                 "UPDATE inspections SET hold_reason = \(reason), held_at = COALESCE(held_at, \(date)), held_by_role = \(role.rawValue) WHERE id = \(id) RETURNING id"
             } else {
                 "UPDATE inspections SET hold_reason = NULL, held_at = NULL, held_by_role = NULL WHERE id = \(id) RETURNING id"
             }
-        return try await !database.execute(statement).isEmpty
+        return try await !(db ?? database).execute(statement).isEmpty
     }
 
     /// Up to `limit` inspections of `station` created before `cutoff` that retention may erase,

@@ -7,6 +7,7 @@ import Pipeline
 import Reporting
 import ServiceLifecycle
 import Storage
+import UseCases
 
 /// The parts of a running Walkaround process, wired once and shared by the routes and workers.
 public struct WalkaroundComponents: Sendable {
@@ -128,31 +129,14 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     components.operations.addServiceRoutes(to: router)
     guard components.settings.role.servesAPI else { return router }
 
-    let database = components.database
-    let inspections = InspectionRepository(database: database)
-    let photos = PhotoRepository(database: database)
-    let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: database)))
+    let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: components.database)))
     let imageWork = ImageWork(concurrency: components.settings.imageConcurrency, maxWait: components.settings.imageMaxWait)
-    InspectionsController(inspections: inspections, photos: photos, erasure: components.erasure, queue: components.queue, signal: components.signal)
-        .addRoutes(to: api)
-    ReportsController(
-        inspections: inspections, reports: ReportRepository(database: database), blobs: components.blobs, decoder: components.analyzer.decoder,
-        imageWork: imageWork
-    )
-        .addRoutes(to: api)
-    KeysController(keys: APIKeyRepository(database: database)).addRoutes(to: api)
+    let useCases = components.useCases
+    InspectionsController(useCases: useCases.inspections).addRoutes(to: api)
+    ReportsController(useCases: useCases.reports, decoder: components.analyzer.decoder, imageWork: imageWork).addRoutes(to: api)
+    KeysController(useCases: useCases.keys).addRoutes(to: api)
     PhotosController(
-        inspections: inspections,
-        photos: photos,
-        detections: DetectionRepository(database: database),
-        blobs: components.blobs,
-        intake: PhotoIntake(
-            database: database, blobs: components.blobs, queue: components.queue,
-            maxPhotosPerInspection: components.settings.maxPhotosPerInspection, signal: components.signal
-        ),
-        decoder: components.analyzer.decoder,
-        maxUploadBytes: components.settings.maxUploadBytes,
-        imageWork: imageWork
+        useCases: useCases.photos, decoder: components.analyzer.decoder, maxUploadBytes: components.settings.maxUploadBytes, imageWork: imageWork
     ).addRoutes(to: api)
     return router
 }
@@ -166,6 +150,14 @@ public func buildOperationsRouter(components: WalkaroundComponents) -> Router<Wa
 }
 
 extension WalkaroundComponents {
+    /// The use-case layer over this deployment's database, photo store and queue.
+    public var useCases: UseCases {
+        UseCases(
+            database: database, blobs: blobs, erasure: erasure, queue: queue, signal: signal,
+            maxPhotosPerInspection: settings.maxPhotosPerInspection
+        )
+    }
+
     var operations: OperationsController {
         OperationsController(
             database: database, queue: queue, metrics: metrics, inference: inference, platesFailure: platesFailure

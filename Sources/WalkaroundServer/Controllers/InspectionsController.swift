@@ -1,17 +1,14 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import Pipeline
 import Storage
+import UseCases
 import WalkaroundCore
 
-/// `/v1/inspections`: create, list, read, complete, hold and erase inspections.
+/// `/v1/inspections`: create, list, read, complete, hold and erase inspections. Parses requests
+/// and renders answers; the rules are `InspectionUseCases`'.
 struct InspectionsController {
-    let inspections: InspectionRepository
-    let photos: PhotoRepository
-    let erasure: InspectionErasure
-    let queue: JobQueue
-    let signal: WakeSignal
+    let useCases: InspectionUseCases
 
     func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
         group.post("inspections", use: create)
@@ -34,47 +31,22 @@ struct InspectionsController {
         guard (2...12).contains(plate.count) else {
             throw APIError.badRequest("invalid_parameter", "plate must have 2 to 12 letters and digits")
         }
-        guard let vehicle = try await VehicleRepository(database: inspections.database).byPlate(plate) else {
-            throw APIError.notFound("vehicle")
-        }
         let (limit, cursor) = try Self.pageParameters(request.uri.queryParameters)
-        var filter = InspectionFilter(vehicleID: vehicle.id)
-        var shown = vehicle
-        switch Access.rule(key.role, .read, .vehicle) {
-        case .allow: break
-        case .deny: try Access.require(key, .read, .vehicle)
-        case .ownStation:
-            // A station learns of a vehicle only through its own inspections of it, and its VIN only
-            // when one of them declared it: never another station's history or records.
-            guard let station = key.station, try await inspections.stationInspected(vehicle.id, station: station) else {
-                throw APIError.notFound("vehicle")
-            }
-            filter.station = station
-            if let vin = vehicle.vin, try await !inspections.stationDeclared(vin: vin, vehicle: vehicle.id, station: station) { shown.vin = nil }
-        }
-        let page = try await page(filter, limit: limit, after: cursor)
-        return VehicleHistoryResource(vehicle: VehicleResource(shown), items: page.items, nextCursor: page.nextCursor)
+        let history = try await useCases.vehicleHistory(plate: plate, limit: limit, after: cursor, by: key)
+        return VehicleHistoryResource(
+            vehicle: VehicleResource(history.vehicle), items: history.inspections.items.map { InspectionResource($0) },
+            nextCursor: history.inspections.nextCursor
+        )
     }
 
     @Sendable func create(request: Request, context: WalkaroundRequestContext) async throws -> EditedResponse<InspectionResource> {
         let key = try context.requireKey()
         let body = try await request.decodeJSON(as: CreateInspectionRequest.self, context: context)
-        let inspection = try Self.validate(body, now: Date())
-        try Access.require(key, .create, .inspection, station: inspection.station)
-        let stored: Inspection
-        do {
-            stored = try await inspections.insert(inspection, mayChangeSharedVehicles: Access.allows(key, .change, .vehicle))
-        } catch VehicleConflict.vinMismatch(let plate) {
-            throw APIError.conflict("vin_conflict", "plate \(plate) belongs to a vehicle with another VIN")
-        } catch VehicleConflict.usedByOtherStations {
-            throw APIError.conflict(
-                "vehicle_in_use", "the declared plate and VIN would change a vehicle record other stations use; an admin key may change it"
-            )
-        }
-        context.logger.info("inspection created", metadata: ["inspection": "\(inspection.id)", "station": "\(inspection.station)"])
+        let draft = InspectionDraft(kind: body.kind, station: body.station, plate: body.vehicle?.plate, vin: body.vehicle?.vin, reference: body.reference)
+        let stored = try await useCases.create(draft, by: key, logger: context.logger)
         return EditedResponse(
             status: .created,
-            headers: [.location: "/v1/inspections/\(inspection.id.apiString)"],
+            headers: [.location: "/v1/inspections/\(stored.id.apiString)"],
             response: InspectionResource(stored, photos: [])
         )
     }
@@ -98,66 +70,23 @@ struct InspectionsController {
             }
             filter.status = value
         }
-        if Access.rule(key.role, .read, .inspection) == .ownStation {
-            if let asked = filter.station, asked != key.station {
-                throw APIError.forbidden("this key may only list inspections of station \(key.station ?? "")")
-            }
-            filter.station = key.station
-        } else {
-            try Access.require(key, .read, .inspection)
-        }
         let (limit, cursor) = try Self.pageParameters(query)
-        return try await page(filter, limit: limit, after: cursor)
+        let page = try await useCases.list(filter, limit: limit, after: cursor, by: key)
+        return InspectionPage(items: page.items.map { InspectionResource($0) }, nextCursor: page.nextCursor)
     }
 
     @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), .read, .inspection)
-        return InspectionResource(
-            inspection, photos: try await photos.photos(of: inspection.id),
-            detections: try await DetectionRepository(database: photos.database).detections(ofInspection: inspection.id),
-            plateReadings: try await PlateReadingRepository(database: photos.database).readings(ofInspection: inspection.id)
-        )
+        let details = try await useCases.details(Self.id(context), by: context.requireKey())
+        return InspectionResource(details.inspection, photos: details.photos, detections: details.detections, plateReadings: details.plateReadings)
     }
 
     @Sendable func complete(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), .change, .inspection)
-        guard inspection.status == .open else {
-            throw APIError.conflict("inspection_completed", "inspection is already completed")
-        }
-        let photos = try await photos.photos(of: inspection.id)
-        guard !photos.isEmpty else {
-            throw APIError.conflict("no_photos", "an inspection without photos cannot be completed")
-        }
-        let now = Date().truncatedToMicroseconds
-        // Completion, the report's request and its job commit together: a completed inspection always gets its report.
-        let completed = try await inspections.database.transaction { db in
-            guard try await inspections.complete(inspection.id, at: now, in: db) else { return false }
-            try await ReportRepository(database: inspections.database).request(inspection.id, at: now, in: db)
-            try await queue.enqueueReport(inspectionID: inspection.id, at: now, in: db)
-            return true
-        }
-        guard completed else {
-            throw APIError.conflict("inspection_completed", "inspection is already completed")
-        }
-        signal.signal()
-        context.logger.info("inspection completed", metadata: ["inspection": "\(inspection.id)"])
-        return InspectionResource(try await inspections.get(inspection.id) ?? inspection, photos: photos)
+        let (inspection, photos) = try await useCases.complete(Self.id(context), by: context.requireKey(), logger: context.logger)
+        return InspectionResource(inspection, photos: photos)
     }
 
     @Sendable func erase(request: Request, context: WalkaroundRequestContext) async throws -> HTTPResponse.Status {
-        let key = try context.requireKey()
-        let id = try await inspections.authorized(context.parameters.require("id"), for: key, .erase, .inspection).id
-        do {
-            guard try await erasure.erase(id, reason: .request, logger: context.logger) != nil else { throw APIError.notFound("inspection") }
-        } catch let held as InspectionOnHold {
-            if held.inspectionID == id {
-                throw APIError.conflict("inspection_on_hold", "the inspection is on hold (\(held.hold.reason)); release the hold first")
-            }
-            throw APIError.conflict(
-                "inspection_on_hold",
-                "return \(held.inspectionID.uuidString.lowercased()), which was compared with this check-out, is on hold (\(held.hold.reason)); release that hold first"
-            )
-        }
+        try await useCases.erase(Self.id(context), by: context.requireKey(), logger: context.logger)
         return .noContent
     }
 
@@ -169,37 +98,21 @@ struct InspectionsController {
     /// from erasure and retention until the hold is released. Placing it again replaces the reason.
     @Sendable func placeHold(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
         let key = try context.requireKey()
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .change, .hold)
-        let reason = try await request.decodeJSON(as: HoldRequest.self, context: context).reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...500).contains(reason.count) else { throw APIError.unprocessable("invalid_field", "reason must have 1 to 500 characters") }
-        return try await setHold(inspection, reason: reason, key: key, context: context)
+        let id = try Self.id(context)
+        // Access first: a key that may not hold learns nothing from the body's validation.
+        _ = try await useCases.inspection(id, for: key, .change, .hold)
+        let reason = try await request.decodeJSON(as: HoldRequest.self, context: context).reason
+        return InspectionResource(try await useCases.setHold(id, reason: reason, by: key, logger: context.logger))
     }
 
     /// `DELETE /v1/inspections/{id}/hold`: releases the hold (a no-op when there is none).
     @Sendable func releaseHold(request: Request, context: WalkaroundRequestContext) async throws -> InspectionResource {
-        let key = try context.requireKey()
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .change, .hold)
-        return try await setHold(inspection, reason: nil, key: key, context: context)
+        InspectionResource(try await useCases.setHold(Self.id(context), reason: nil, by: context.requireKey(), logger: context.logger))
     }
 
-    private func setHold(_ inspection: Inspection, reason: String?, key: APIKey, context: WalkaroundRequestContext) async throws -> InspectionResource {
-        let id = inspection.id
-        if let hold = inspection.hold, !Access.mayChange(hold, by: key) {
-            throw APIError(.forbidden, code: "hold_placed_by_other_role", message: "this hold was placed by an \(hold.placedBy?.rawValue ?? "admin") key; only that role or an admin may change or release it")
-        }
-        guard try await inspections.setHold(id, reason: reason, by: key.role, at: Date().truncatedToMicroseconds), let held = try await inspections.get(id) else {
-            throw APIError.notFound("inspection")
-        }
-        context.logger.notice(reason == nil ? "hold released" : "hold placed", metadata: ["inspection": "\(id)", "reason": "\(reason ?? "")"])
-        return InspectionResource(held)
-    }
-
-    /// One page of the listing: one row more than `limit` is read to know whether a next page exists.
-    func page(_ filter: InspectionFilter, limit: Int, after cursor: InspectionCursor?) async throws -> InspectionPage {
-        let rows = try await inspections.list(filter, limit: limit + 1, after: cursor)
-        let items = Array(rows.prefix(limit))
-        let next = rows.count > limit ? items.last.map { InspectionCursor(createdAt: $0.createdAt, id: $0.id).token } : nil
-        return InspectionPage(items: items.map { InspectionResource($0) }, nextCursor: next)
+    /// The `:id` path parameter as a UUID (400 when it is not one).
+    static func id(_ context: WalkaroundRequestContext) throws -> UUID {
+        try parseID(context.parameters.require("id"))
     }
 
     /// `limit` (1–200, default 50) and `cursor` of a listing; 400 for values this server would not issue.
@@ -221,58 +134,9 @@ struct InspectionsController {
         return (limit, cursor)
     }
 
-    /// Checks the body's values and builds the inspection (422 for valid JSON with wrong values).
-    static func validate(_ body: CreateInspectionRequest, now: Date) throws -> Inspection {
-        guard let kind = Inspection.Kind(rawValue: body.kind) else {
-            throw APIError.unprocessable("invalid_field", "kind must be checkout or return")
-        }
-        let station = body.station.trimmingCharacters(in: .whitespaces)
-        guard (1...64).contains(station.count),
-            station.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) })
-        else {
-            throw APIError.unprocessable("invalid_field", "station must be 1 to 64 letters, digits, '-', '_' or '.'")
-        }
-        let plate = body.vehicle?.plate.map(VehicleRef.normalisedPlate).flatMap { $0.isEmpty ? nil : $0 }
-        if let plate, plate.count > 12 {
-            throw APIError.unprocessable("invalid_field", "vehicle.plate is longer than any European plate")
-        }
-        let vin = body.vehicle?.vin?.trimmingCharacters(in: .whitespaces).uppercased()
-        if let vin, !VehicleRef.isValidVIN(vin) {
-            throw APIError.unprocessable("invalid_field", "vehicle.vin must be 17 characters without I, O or Q")
-        }
-        guard plate != nil || vin != nil else {
-            throw APIError.unprocessable("vehicle_required", "vehicle needs a plate or a vin")
-        }
-        if let reference = body.reference, reference.count > 200 {
-            throw APIError.unprocessable("invalid_field", "reference is longer than 200 characters")
-        }
-        return Inspection(kind: kind, station: station, vehicle: VehicleRef(plate: plate, vin: vin), reference: body.reference, createdAt: now.truncatedToMicroseconds)
-    }
-
     static func parseID(_ text: String) throws -> UUID {
         guard let id = UUID(uuidString: text) else { throw APIError.badRequest("invalid_id", "\(text) is not a UUID") }
         return id
-    }
-}
-
-extension Access {
-    /// Throws 403 unless the table allows `action` on `resource` of `station` for this key.
-    static func require(_ key: APIKey, _ action: Action, _ resource: Resource, station: String? = nil) throws {
-        guard allows(key, action, resource, station: station) else {
-            throw APIError.forbidden("this \(key.role.rawValue) key may not \(action.rawValue) this \(resource.rawValue)")
-        }
-    }
-}
-
-extension InspectionRepository {
-    /// The inspection with this id if the key may do `action` on its `resource` (the inspection
-    /// itself, a photo of it, its report): 400 for a malformed id, 404 when there is none, 403 when
-    /// the access table refuses (ids are random UUIDs, so admitting existence leaks nothing useful).
-    func authorized(_ idText: String, for key: APIKey, _ action: Access.Action, _ resource: Access.Resource) async throws -> Inspection {
-        let id = try InspectionsController.parseID(idText)
-        guard let inspection = try await get(id) else { throw APIError.notFound("inspection") }
-        try Access.require(key, action, resource, station: inspection.station)
-        return inspection
     }
 }
 

@@ -1,11 +1,11 @@
 import Foundation
 import Hummingbird
-import Storage
+import UseCases
 import WalkaroundCore
 
 /// `/v1/keys`: list API keys and revoke a leaked one at once (admin keys only).
 struct KeysController {
-    let keys: APIKeyRepository
+    let useCases: KeyUseCases
 
     func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
         group.get("keys", use: list)
@@ -13,19 +13,11 @@ struct KeysController {
     }
 
     @Sendable func list(request: Request, context: WalkaroundRequestContext) async throws -> KeyPage {
-        try Access.require(try context.requireKey(), .manage, .keys)
-        return KeyPage(items: try await keys.list().map(KeyResource.init))
+        KeyPage(items: try await useCases.list(by: context.requireKey()).map(KeyResource.init))
     }
 
     @Sendable func revoke(request: Request, context: WalkaroundRequestContext) async throws -> KeyResource {
-        let key = try context.requireKey()
-        try Access.require(key, .manage, .keys)
-        let id = try InspectionsController.parseID(context.parameters.require("id"))
-        guard let revoked = try await keys.revoke(id) else {
-            throw APIError.notFound("live key")
-        }
-        context.logger.notice("API key revoked", metadata: ["key": "\(revoked.id)", "by": "\(key.id)"])
-        return KeyResource(revoked)
+        KeyResource(try await useCases.revoke(InspectionsController.id(context), by: context.requireKey(), logger: context.logger))
     }
 }
 

@@ -3,18 +3,14 @@ import HTTPTypes
 import Hummingbird
 import Imaging
 import NIOCore
-import Pipeline
 import Storage
+import UseCases
 import WalkaroundCore
 
 /// Photo upload (`POST /v1/inspections/{id}/photos`), the stored original (`GET /v1/photos/{id}/image`),
 /// a thumbnail and the annotated image with the detections drawn.
 struct PhotosController {
-    let inspections: InspectionRepository
-    let photos: PhotoRepository
-    let detections: DetectionRepository
-    let blobs: PhotoBlobStore
-    let intake: PhotoIntake
+    let useCases: PhotoUseCases
     let decoder: PhotoDecoder
     let maxUploadBytes: Int
     let imageWork: ImageWork
@@ -32,7 +28,8 @@ struct PhotosController {
 
     @Sendable func upload(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let key = try context.requireKey()
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: key, .create, .photo)
+        let inspectionID = try InspectionsController.id(context)
+        _ = try await useCases.mayUpload(to: inspectionID, by: key)
         let idempotencyKey = try Self.idempotencyKey(request)
         let (bytes, formView) = try await readPhoto(request)
         let queryView = request.uri.queryParameters["view"].map(String.init)
@@ -49,17 +46,10 @@ struct PhotosController {
         guard let format = ImageFormat(sniffing: bytes) else {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "the photo is not a JPEG or PNG file")
         }
-        let upload = PhotoIntake.Upload(
-            inspectionID: inspection.id, view: view, bytes: bytes, format: format,
-            idempotency: idempotencyKey.map { (key.id, $0) }
-        )
-        let outcome: PhotoIntake.Outcome
-        do {
-            outcome = try await intake.accept(upload, status: 202) { photo in
-                String(decoding: try APIJSON.encoder.encode(PhotoResource(photo)), as: UTF8.self)
-            }
-        } catch let refusal as PhotoIntake.Refusal {
-            throw APIError(refusal)
+        let outcome = try await useCases.upload(
+            to: inspectionID, view: view, bytes: bytes, format: format, idempotencyKey: idempotencyKey, by: key, logger: context.logger
+        ) { photo in
+            String(decoding: try APIJSON.encoder.encode(PhotoResource(photo)), as: UTF8.self)
         }
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         let stored: IdempotentResponse
@@ -67,7 +57,6 @@ struct PhotosController {
         case .accepted(let photo, let response):
             stored = response
             headers[.location] = "/v1/photos/\(photo.id.apiString)/image"
-            context.logger.info("photo accepted", metadata: ["photo": "\(photo.id)", "inspection": "\(inspection.id)", "bytes": "\(bytes.count)"])
         case .replayed(let response):
             stored = response
             headers[.idempotentReplayed] = "true"
@@ -83,7 +72,7 @@ struct PhotosController {
         let photo = try await readablePhotoRecord(context)
         let tag = "\"\(photo.sha256)\""
         if let unchanged = Self.notModified(request, eTag: tag) { return unchanged }
-        let bytes = try await storedBytes(of: photo)
+        let bytes = try await useCases.bytes(of: photo)
         return Response(
             status: .ok,
             headers: [.contentType: photo.format.mediaType, .eTag: tag, .cacheControl: Self.immutable],
@@ -115,7 +104,7 @@ struct PhotosController {
         let photo = try await readablePhotoRecord(context)
         let tag = "\"\(photo.sha256)-\(size)\""
         if let unchanged = Self.notModified(request, eTag: tag) { return unchanged }
-        let bytes = try await storedBytes(of: photo)
+        let bytes = try await useCases.bytes(of: photo)
         let decoder = self.decoder
         let jpeg = try await imageWork.run {
             try JPEGCodec.encode(Self.decode(bytes, with: decoder, cover: size).image.fitted(longSide: size), quality: 80)
@@ -127,8 +116,8 @@ struct PhotosController {
     /// yellow for needs-review, blue before any comparison.
     @Sendable func annotated(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let photo = try await readablePhotoRecord(context)
-        let bytes = try await storedBytes(of: photo)
-        let found = try await detections.detections(of: photo.id)
+        let bytes = try await useCases.bytes(of: photo)
+        let found = try await useCases.detections(of: photo)
         let decoder = self.decoder
         let jpeg = try await imageWork.run {
             try Self.annotatedJPEG(Self.decode(bytes, with: decoder, cover: Self.annotatedSize), detections: found)
@@ -161,16 +150,7 @@ struct PhotosController {
 
     /// The photo named in the path, when the key may read its inspection.
     private func readablePhotoRecord(_ context: WalkaroundRequestContext) async throws -> Photo {
-        let key = try context.requireKey()
-        let id = try InspectionsController.parseID(context.parameters.require("id"))
-        guard let photo = try await photos.get(id) else { throw APIError.notFound("photo") }
-        _ = try await inspections.authorized(photo.inspectionID.uuidString, for: key, .read, .photo)
-        return photo
-    }
-
-    private func storedBytes(of photo: Photo) async throws -> [UInt8] {
-        guard let bytes = try await blobs.read(sha256: photo.sha256) else { throw APIError.notFound("photo file") }
-        return bytes
+        try await useCases.photo(InspectionsController.id(context), by: context.requireKey())
     }
 
     private static func decode(_ bytes: [UInt8], with decoder: PhotoDecoder, cover: Int) throws -> DecodedPhoto {
@@ -246,18 +226,6 @@ struct PhotosController {
     }
 
     private static let views = Photo.View.allCases.map(\.rawValue).joined(separator: ", ")
-}
-
-extension APIError {
-    init(_ refusal: PhotoIntake.Refusal) {
-        switch refusal {
-        case .inspectionNotFound: self = .notFound("inspection")
-        case .inspectionCompleted: self = .conflict("inspection_completed", "the inspection is completed and takes no more photos")
-        case .photoLimitReached(let limit): self = .conflict("photo_limit_reached", "the inspection already has \(limit) photos")
-        case .idempotencyKeyReused:
-            self = .unprocessable("idempotency_key_reused", "this Idempotency-Key was used for a different upload")
-        }
-    }
 }
 
 extension HTTPField.Name {

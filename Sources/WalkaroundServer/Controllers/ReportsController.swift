@@ -3,14 +3,13 @@ import Hummingbird
 import Imaging
 import Reporting
 import Storage
+import UseCases
 import WalkaroundCore
 
 /// `GET /v1/inspections/{id}/report`: the report of a completed inspection, as JSON or (with
 /// `?format=html`) a printable page with the annotated photo of each new damage.
 struct ReportsController {
-    let inspections: InspectionRepository
-    let reports: ReportRepository
-    let blobs: PhotoBlobStore
+    let useCases: ReportUseCases
     let decoder: PhotoDecoder
     let imageWork: ImageWork
 
@@ -22,17 +21,15 @@ struct ReportsController {
     }
 
     @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> Response {
-        let inspection = try await inspections.authorized(context.parameters.require("id"), for: context.requireKey(), .read, .report)
+        let id = try InspectionsController.id(context)
+        let key = try context.requireKey()
         let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
         guard format == "json" || format == "html" else {
             throw APIError.badRequest("invalid_parameter", "format must be json or html")
         }
-        guard inspection.status == .completed else {
-            throw APIError.conflict("inspection_open", "the report is written when the inspection is completed")
-        }
-        guard let stored = try await reports.get(inspection.id) else { throw APIError.notFound("report") }
+        let stored = try await useCases.report(of: id, by: key)
         guard let report = stored.report, let prose = stored.prose else {
-            let body = try APIJSON.encoder.encode(ReportPendingResource(inspectionId: inspection.id, status: stored.status.rawValue, requestedAt: stored.requestedAt))
+            let body = try APIJSON.encoder.encode(ReportPendingResource(inspectionId: stored.inspectionID, status: stored.status.rawValue, requestedAt: stored.requestedAt))
             return Response(
                 status: .accepted, headers: [.contentType: "application/json", .retryAfter: "1"],
                 body: .init(byteBuffer: ByteBuffer(bytes: body))
@@ -61,24 +58,16 @@ struct ReportsController {
 
     /// The annotated photo of each new damage (its best sighting), by damage id; a photo that
     /// cannot be read is left out rather than failing the page. Several new damages may be on one
-    /// photo: each photo is read, decoded and queried once, its decoding done as image work.
+    /// photo: each photo is decoded once, as image work.
     private func images(of report: InspectionReport) async throws -> [String: [UInt8]] {
-        let photos = PhotoRepository(database: inspections.database)
-        let detections = DetectionRepository(database: inspections.database)
-        var shownByPhoto: [UUID: [(damage: String, detection: UUID)]] = [:]
-        for damage in report.damages(.new) {
-            guard let sighting = damage.sightings.first else { continue }
-            shownByPhoto[sighting.photoID, default: []].append((damage.id, sighting.detectionID))
-        }
         var images: [String: [UInt8]] = [:]
         let decoder = self.decoder
-        for (photoID, shown) in shownByPhoto.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
-            guard let photo = try await photos.get(photoID), let bytes = try await blobs.read(sha256: photo.sha256) else { continue }
-            let found = try await detections.detections(of: photo.id)
+        for evidence in try await useCases.evidence(of: report) {
             let rendered = try await imageWork.run { () -> [(String, [UInt8])] in
-                guard let decoded = try? decoder.decode(bytes, cover: Self.imageSize) else { return [] }
-                return shown.compactMap { item in
-                    (try? PhotosController.annotatedJPEG(decoded, detections: found.filter { $0.id == item.detection }, quality: 80)).map { (item.damage, $0) }
+                guard let decoded = try? decoder.decode(evidence.bytes, cover: Self.imageSize) else { return [] }
+                return evidence.shown.compactMap { item in
+                    (try? PhotosController.annotatedJPEG(decoded, detections: evidence.detections.filter { $0.id == item.detection }, quality: 80))
+                        .map { (item.damage, $0) }
                 }
             }
             for (damage, jpeg) in rendered { images[damage] = jpeg }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import UseCases
 
 /// An error a client caused, answered as `{"error": {"code", "message"}}` with its status.
 public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
@@ -46,3 +47,18 @@ extension APIError {
     }()
     static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
 }
+
+extension APIError {
+    /// A use case's refusal as the API answers it: the same code and message, the status its kind means.
+    init(_ error: UseCaseError) {
+        let status: HTTPResponse.Status =
+            switch error.kind {
+            case .notFound: .notFound
+            case .forbidden: .forbidden
+            case .conflict: .conflict
+            case .invalid: .unprocessableContent
+            }
+        self.init(status, code: error.code, message: error.message)
+    }
+}
+

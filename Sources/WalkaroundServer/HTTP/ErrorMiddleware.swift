@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Storage
+import UseCases
 
 /// Gives every error the JSON shape `{"error": {"code", "message"}}`.
 ///
@@ -12,6 +13,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as UseCaseError {
+            throw APIError(error)
         } catch let error as HTTPError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
         } catch StorageError.unavailable(let detail) {

@@ -1,0 +1,22 @@
+import Pipeline
+import Storage
+
+/// The use-case layer: every rule about who may do what, in which state, and what a change
+/// commits with. The JSON API's controllers call it (and the web app and webhooks will); they
+/// parse requests and render answers, the repositories below it store.
+public struct UseCases: Sendable {
+    public let inspections: InspectionUseCases
+    public let photos: PhotoUseCases
+    public let reports: ReportUseCases
+    public let keys: KeyUseCases
+
+    public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int) {
+        inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
+        photos = PhotoUseCases(
+            database: database, blobs: blobs,
+            intake: PhotoIntake(database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal)
+        )
+        reports = ReportUseCases(database: database, blobs: blobs)
+        keys = KeyUseCases(database: database)
+    }
+}
