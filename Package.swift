@@ -201,6 +201,7 @@ let package = Package(
                 "WalkaroundServer",
                 "Storage",
                 "Pipeline",
+                "UseCases",
                 "WalkaroundCore",
                 "walkaround",
                 "Imaging",
