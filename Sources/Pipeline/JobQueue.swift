@@ -128,6 +128,20 @@ public struct JobQueue: Sendable {
         )
     }
 
+    /// Marks the job's photo `processing`, only while the job is `running` under this claim: a
+    /// worker that lost the job (its lease ran out, it overran) cannot set a photo another
+    /// worker finished back to `processing`.
+    public func markPhotoProcessing(_ job: Job, photoID: UUID) async throws {
+        let rows = try await database.execute(
+            """
+            UPDATE photos SET status = \(Photo.Status.processing.sqlValue), error = NULL WHERE id = \(photoID)
+            AND EXISTS (SELECT 1 FROM jobs WHERE id = \(job.id) AND status = \(Job.Status.running.sqlValue) AND claim_id = \(job.claimID))
+            RETURNING id
+            """
+        )
+        guard !rows.isEmpty else { throw JobOwnershipLost(jobID: job.id, transition: "start") }
+    }
+
     /// Applies `update` to the job only while it is `running` under this job's claim: the one
     /// ownership rule every transition goes through.
     private func transition(_ job: Job, _ name: String, _ update: SQLStatement, in db: (any SQLExecutor)? = nil) async throws {

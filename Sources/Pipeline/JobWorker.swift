@@ -116,7 +116,12 @@ public struct JobWorker: Service {
                 var claimed: [Job] = []
                 if free > 0 {
                     do {
-                        claimed = try await queue.claim(limit: free, worker: name, lease: settings.lease)
+                        // Bounded: a claim stuck on a lost connection must not stop the worker for good.
+                        if let jobs = try await Self.bounded(settings.lease, { try await queue.claim(limit: free, worker: name, lease: settings.lease) }) {
+                            claimed = jobs
+                        } else {
+                            logger.error("claiming jobs did not answer in time; trying again", metadata: ["limit_s": "\(settings.lease.seconds)"])
+                        }
                     } catch {
                         logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
                     }
@@ -166,13 +171,15 @@ public struct JobWorker: Service {
         }
         heartbeat.cancel()
         if Task.isCancelled {
-            // The drain ended: the cancelled attempt releases its job; wait for that (a bounded
-            // wait, for an attempt that ignores cancellation) so the job is not left leased.
-            await Self.wait(for: attempt, atMost: .seconds(5))
+            // The drain ended: the cancelled attempt releases its job. One that ignores
+            // cancellation does not keep it leased: the job is released here (claim-checked, so
+            // the attempt's late writes are then refused as stale).
+            if await !Self.endsWithin(Self.abandonWait, { await attempt.value }) {
+                await release(job, context)
+            }
         } else if overran {
             // The cancelled attempt records a failed attempt (retried with backoff, failed after
-            // `maxAttempts`); one that ignores cancellation keeps the job until its lease runs
-            // out, and a job reclaimed that way too often is quarantined.
+            // `maxAttempts`); for one that ignores cancellation the failure is recorded here.
             overrun.happened.withLock { $0 = true }
             attempt.cancel()
             logger.error(
@@ -180,19 +187,43 @@ public struct JobWorker: Service {
                 metadata: context.merging(["limit_s": "\(settings.maxRunTime.seconds)"]) { $1 }
             )
             count(job, "overran")
+            if await !Self.endsWithin(Self.abandonWait, { await attempt.value }) {
+                let failure = JobFailure.transient("ran past its time limit of \(settings.maxRunTime.seconds) s and did not stop")
+                if let status = await detached({ try await processor.recordFailure(job, failure) }, job: job, context) {
+                    count(job, status == .failed ? "failed" : "retry")
+                }
+            }
         }
     }
 
-    /// Waits until `task` ends or `limit` has passed, whichever is first; works in a cancelled task.
-    private static func wait(for task: Task<Void, Never>, atMost limit: Duration) async {
+    /// How long a cancelled attempt is given to end before the worker records its outcome itself.
+    static let abandonWait: Duration = .seconds(5)
+
+    /// Runs `body` in a task of its own and waits at most `limit` for it: nil when the limit came
+    /// first (the task is then cancelled and left to end on its own). Works in a cancelled task,
+    /// and bounds calls that may never return (a query on a connection lost mid-flight).
+    static func bounded<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let work = Task { try await body() }
         let resumed = Mutex(false)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeOnce: @Sendable () -> Void = {
-                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume() }
+        let result: Result<T?, any Error> = await withCheckedContinuation { continuation in
+            let finish: @Sendable (Result<T?, any Error>) -> Void = { result in
+                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: result) }
             }
-            Task { await task.value; resumeOnce() }
-            Task { try? await Task.sleep(for: limit); resumeOnce() }
+            Task {
+                do { finish(.success(try await work.value)) } catch { finish(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                work.cancel()
+                finish(.success(nil))
+            }
         }
+        return try result.get()
+    }
+
+    /// `bounded` for work that cannot fail: true when it ended within `limit`.
+    static func endsWithin(_ limit: Duration, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+        (try? await bounded(limit, body)) != nil
     }
 
     /// Set once an attempt ran past `maxRunTime`: its cancellation is then a failed attempt, not a release.
@@ -249,9 +280,14 @@ public struct JobWorker: Service {
             if ContinuousClock.now >= deadline { return true }
             guard renewing else { continue }
             do {
-                if try await !queue.renew(job, lease: settings.lease) {
+                // Bounded, so a renewal stuck on a lost connection cannot hold off the deadline.
+                switch try await Self.bounded(settings.heartbeat, { try await queue.renew(job, lease: settings.lease) }) {
+                case false?:
                     logger.warning("job lease lost: another worker holds it now", metadata: metadata)
                     renewing = false
+                case nil:
+                    logger.warning("renewing the job's lease did not answer in time", metadata: metadata)
+                case true?: break
                 }
             } catch is CancellationError {
                 return false

@@ -56,7 +56,7 @@ public struct PhotoProcessor: Sendable {
             try await queue.complete(job, at: Date(), in: database)
             return
         }
-        try await photos.setStatus(photo.id, .processing)
+        try await queue.markPhotoProcessing(job, photoID: photo.id)
         guard let bytes = try await blobs.read(sha256: photo.sha256) else {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
         }

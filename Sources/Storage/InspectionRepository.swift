@@ -103,15 +103,21 @@ public struct InspectionRepository: Sendable {
         // Reports of other inspections (returns) compared with this one carry its findings: they are
         // written again without it. Those inspections are locked next, in id order: the report stage
         // also locks a check-out before its return, so erasure and report writing cannot deadlock.
+        // Returns whose report is not written yet and will be compared with this check-out are
+        // locked (and their holds honoured) too; their reports compare again when written.
         let lockReturns = db.dialectSQL(postgres: " FOR UPDATE OF i", sqlite: "")
-        let dependents = try await db.execute(
-            """
-            SELECT i.* FROM inspections i JOIN reports r ON r.inspection_id = i.id
-            WHERE r.compared_with = \(id) AND i.id <> \(id) ORDER BY i.id\(unsafeSQL: lockReturns)
-            """
-        ).map(Inspection.init(row:))
+        var dependsOnThis: SQLStatement = "r.compared_with = \(id)"
+        if inspection.kind == .checkout, inspection.status == .completed, let vehicle = inspection.vehicleID {
+            dependsOnThis = dependsOnThis + " OR (" + Self.awaitsComparison(with: inspection, vehicle: vehicle) + ")"
+        }
+        let rows = try await db.execute(
+            "SELECT i.*, r.compared_with AS dependent_of FROM inspections i LEFT JOIN reports r ON r.inspection_id = i.id WHERE i.id <> \(id) AND ("
+                + dependsOnThis + ") ORDER BY i.id\(unsafeSQL: lockReturns)"
+        )
+        let dependents = try rows.map(Inspection.init(row:))
         // A held return's charge rests on this check-out: it stays while that hold does.
         if let held = dependents.first(where: { $0.hold != nil }), let hold = held.hold { throw InspectionOnHold(inspectionID: held.id, hold: hold) }
+        let rewritten = try rows.filter { row in try !row.isNull("dependent_of") && row.uuid("dependent_of") == id }.map { try $0.uuid("id") }
         // In address order, so two erasures sharing files mark them in one order.
         let addresses = try await db.execute("SELECT DISTINCT sha256 FROM photos WHERE inspection_id = \(id) ORDER BY sha256")
             .map { try $0.string("sha256") }
@@ -121,7 +127,7 @@ public struct InspectionRepository: Sendable {
         try await db.execute("DELETE FROM photos WHERE inspection_id = \(id)")
         try await db.execute("DELETE FROM inspections WHERE id = \(id)")
         if let vehicle = inspection.vehicleID { try await VehicleRepository(database: database).removeIfUnused(vehicle, in: db) }
-        return ErasedInspection(inspection: inspection, addresses: addresses, dependentReports: dependents.map(\.id))
+        return ErasedInspection(inspection: inspection, addresses: addresses, dependentReports: rewritten)
     }
 
     /// Places the hold, by a key of `role` (replacing the reason keeps the time it was first
@@ -136,12 +142,31 @@ public struct InspectionRepository: Sendable {
         return try await !(db ?? database).execute(statement).isEmpty
     }
 
+    /// A condition on `i` (an inspection joined with its report `r`, if any): `i` is a return of
+    /// `vehicle` after `checkout`, its report not written yet, with no completed check-out of the
+    /// vehicle between the two, so the report stage will compare it with `checkout`.
+    static func awaitsComparison(with checkout: Inspection, vehicle: UUID) -> SQLStatement {
+        """
+        i.kind = \(Inspection.Kind.return.sqlValue) AND i.vehicle_id = \(vehicle) AND i.created_at > \(checkout.createdAt)
+        AND (r.status IS NULL OR r.status <> \(StoredReport.Status.written.rawValue))
+        AND NOT EXISTS (
+            SELECT 1 FROM inspections b WHERE b.vehicle_id = \(vehicle) AND b.kind = \(Inspection.Kind.checkout.sqlValue)
+            AND b.status = \(Inspection.Status.completed.sqlValue) AND b.created_at > \(checkout.createdAt) AND b.created_at < i.created_at
+        )
+        """
+    }
+
     /// Up to `limit` inspections of `station` created before `cutoff` that retention may erase,
     /// oldest first. Kept: inspections on hold; check-outs a held return was compared with (the
-    /// disputed charge rests on them); a vehicle's latest check-out with nothing after it (the
-    /// car is still out, and its return will be compared with that check-out).
+    /// disputed charge rests on them); a vehicle's latest inspection when it is a check-out (the
+    /// car is still out); and a completed check-out that a later return will still be compared
+    /// with: the car is out (no later completed check-out, no later return with a written report)
+    /// or a later return's report is not written yet. Erasing it would make old damage look new.
     public func expired(station: String, before cutoff: Date, limit: Int) async throws -> [UUID] {
-        try await database.execute(
+        let checkout = Inspection.Kind.checkout.sqlValue
+        let completed = Inspection.Status.completed.sqlValue
+        let written = StoredReport.Status.written.rawValue
+        return try await database.execute(
             """
             SELECT c.id FROM inspections c WHERE c.station = \(station) AND c.created_at < \(cutoff) AND c.hold_reason IS NULL
             AND NOT EXISTS (
@@ -149,8 +174,33 @@ public struct InspectionRepository: Sendable {
                 WHERE r.compared_with = c.id AND d.id <> c.id AND d.hold_reason IS NOT NULL
             )
             AND NOT (
-                c.kind = \(Inspection.Kind.checkout.sqlValue) AND c.vehicle_id IS NOT NULL
+                c.kind = \(checkout) AND c.vehicle_id IS NOT NULL
                 AND NOT EXISTS (SELECT 1 FROM inspections l WHERE l.vehicle_id = c.vehicle_id AND l.created_at > c.created_at)
+            )
+            AND NOT (
+                c.kind = \(checkout) AND c.status = \(completed) AND c.vehicle_id IS NOT NULL
+                AND (
+                    (
+                        NOT EXISTS (
+                            SELECT 1 FROM inspections n WHERE n.vehicle_id = c.vehicle_id AND n.kind = \(checkout)
+                            AND n.status = \(completed) AND n.created_at > c.created_at
+                        )
+                        AND NOT EXISTS (
+                            SELECT 1 FROM inspections w JOIN reports wr ON wr.inspection_id = w.id
+                            WHERE w.vehicle_id = c.vehicle_id AND w.kind = \(Inspection.Kind.return.sqlValue)
+                            AND w.created_at > c.created_at AND wr.status = \(written)
+                        )
+                    )
+                    OR EXISTS (
+                        SELECT 1 FROM inspections p LEFT JOIN reports pr ON pr.inspection_id = p.id
+                        WHERE p.vehicle_id = c.vehicle_id AND p.kind = \(Inspection.Kind.return.sqlValue)
+                        AND p.created_at > c.created_at AND (pr.status IS NULL OR pr.status <> \(written))
+                        AND NOT EXISTS (
+                            SELECT 1 FROM inspections b WHERE b.vehicle_id = c.vehicle_id AND b.kind = \(checkout)
+                            AND b.status = \(completed) AND b.created_at > c.created_at AND b.created_at < p.created_at
+                        )
+                    )
+                )
             )
             ORDER BY c.created_at LIMIT \(limit)
             """
@@ -257,7 +307,8 @@ extension Inspection {
             hold: try row.optionalString("hold_reason").map {
                 Hold(
                     reason: $0, since: try row.optionalDate("held_at") ?? Date(timeIntervalSince1970: 0),
-                    placedBy: try row.optionalString("held_by_role").flatMap(Role.init(rawValue:))
+                    // A role this build does not know is treated as admin: only an admin may lift it.
+                    placedBy: try row.optionalString("held_by_role").map { Role(rawValue: $0) ?? .admin }
                 )
             }
         )

@@ -88,10 +88,11 @@ public struct InspectionUseCases: Sendable {
     public func list(_ filter: InspectionFilter, limit: Int, after cursor: InspectionCursor?, by key: APIKey) async throws -> Page<Inspection> {
         var filter = filter
         if Access.rule(key.role, .read, .inspection) == .ownStation {
+            guard let own = key.station else { throw UseCaseError.forbidden("this station key names no station") }
             if let asked = filter.station, asked != key.station {
-                throw UseCaseError.forbidden("this key may only list inspections of station \(key.station ?? "")")
+                throw UseCaseError.forbidden("this key may only list inspections of station \(own)")
             }
-            filter.station = key.station
+            filter.station = own
         } else {
             try Access.require(key, .read, .inspection)
         }
@@ -164,7 +165,7 @@ public struct InspectionUseCases: Sendable {
             guard let current = try await inspections.getForUpdate(id, in: db) else { throw UseCaseError.notFound("inspection") }
             if let hold = current.hold, !Access.mayChange(hold, by: key) {
                 throw UseCaseError.forbidden(
-                    "this hold was placed by an \(hold.placedBy?.rawValue ?? "admin") key; only that role or an admin may change or release it",
+                    "this hold was placed by \(hold.placedBy == .admin || hold.placedBy == nil ? "an admin" : "a \(hold.placedBy?.rawValue ?? "")") key; only that role or an admin may change or release it",
                     code: "hold_placed_by_other_role"
                 )
             }
@@ -201,8 +202,12 @@ public struct InspectionUseCases: Sendable {
         return VehicleHistory(vehicle: shown, inspections: try await page(filter, limit: limit, after: cursor))
     }
 
+    /// The most inspections one page holds.
+    public static let maxPageSize = 200
+
     /// One page: one row more than `limit` is read to know whether a next page exists.
     private func page(_ filter: InspectionFilter, limit: Int, after cursor: InspectionCursor?) async throws -> Page<Inspection> {
+        let limit = min(max(limit, 1), Self.maxPageSize)
         let rows = try await inspections.list(filter, limit: limit + 1, after: cursor)
         let items = Array(rows.prefix(limit))
         let next = rows.count > limit ? items.last.map { InspectionCursor(createdAt: $0.createdAt, id: $0.id).token } : nil

@@ -266,6 +266,41 @@ struct ErasureTests {
         }
     }
 
+    /// A return whose report is not written yet will be compared with the vehicle's last
+    /// check-out: that check-out is kept by retention, and while the return is held it cannot be
+    /// erased either (no worker runs here, so the reports stay queued).
+    @Test(arguments: Backend.available)
+    func aCheckoutAPendingReturnWillBeComparedWithIsKept(_ backend: Backend) async throws {
+        let apiOnly: [AbsoluteConfigKey: ConfigValue] = [
+            "walkaround.role": ConfigValue(.string("api"), isSecret: false),
+            "walkaround.retention.stations": ConfigValue(.string("MUC-01=30"), isSecret: false),
+        ]
+        try await TestApp.run(backend, apiOnly) { app in
+            let checkout = try await app.createInspection(kind: "checkout", plate: "M-PND 3")
+            #expect(try await app.upload(TestImages.jpeg(seed: 130), to: checkout).status == .accepted)
+            #expect(try await app.request(.post, "/v1/inspections/\(checkout)/complete", key: app.keys.station).status == .ok)
+            let back = try await app.createInspection(kind: "return", plate: "M-PND 3")
+            #expect(try await app.upload(TestImages.jpeg(seed: 131), to: back).status == .accepted)
+            #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
+
+            #expect(try await app.json(.put, "/v1/inspections/\(back)/hold", key: app.keys.reviewer, ["reason": "renter disputes a scratch"]).status == .ok)
+            let refused = try await app.request(.delete, "/v1/inspections/\(checkout)", key: app.keys.admin)
+            #expect(refused.status == .conflict)
+            #expect(refused.errorCode == "inspection_on_hold")
+            #expect(refused.text.contains(back), "the held return whose report is still queued: \(refused.text)")
+            #expect(try await app.request(.delete, "/v1/inspections/\(back)/hold", key: app.keys.reviewer).status == .ok)
+
+            let fortyDaysAgo = Date().addingTimeInterval(-40 * 86_400).truncatedToMicroseconds
+            try await app.database.execute("UPDATE inspections SET created_at = \(fortyDaysAgo) WHERE id = \(UUID(uuidString: checkout)!)")
+            let janitor = app.components.makeJanitor(logger: TestEnvironment.logger)
+            #expect(await janitor.sweep().erased.isEmpty, "the return's report, still to be written, rests on the check-out")
+
+            // Once the return's report is written, the old check-out is past retention.
+            try await app.database.execute("UPDATE reports SET status = 'written' WHERE inspection_id = \(UUID(uuidString: back)!)")
+            #expect(await janitor.sweep().erased.map(\.apiString) == [checkout])
+        }
+    }
+
     /// A check-out erased while a return's report is being written never comes back in that report,
     /// and the two do not deadlock (PostgreSQL locks the check-out before the return in both).
     @Test(arguments: Backend.available)

@@ -11,7 +11,7 @@ import Testing
 /// retries with the same `Idempotency-Key`; afterwards every photo is stored once and processed,
 /// and the service answers again without a restart of its own. The server is a private instance
 /// (`tools/pg-instance.sh`), so the restart does not disturb the other suites' server.
-@Suite("PostgreSQL restarted under load", .serialized)
+@Suite("PostgreSQL restarted under load", .serialized, .timeLimit(.minutes(5)))
 struct PostgresRestartTests {
     static let script = #filePath.components(separatedBy: "/Tests/")[0] + "/tools/pg-instance.sh"
 

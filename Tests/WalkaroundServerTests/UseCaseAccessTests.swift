@@ -91,6 +91,15 @@ struct UseCaseAccessTests {
                 try await repository.create(role: .reviewer, station: nil, name: "reviewer").key,
                 try await repository.create(role: .admin, station: nil, name: "admin").key,
             ]
+            // A station key that names no station (the table allows none: the CLI refuses to make
+            // one) reaches nothing, and in particular does not list every station's inspections.
+            let stationless = try await repository.create(role: .station, station: nil, name: "no station").key
+            for operation in Self.operations {
+                #expect(await Self.refused(operation, fixture, stationless), "stationless \(operation)")
+            }
+            await #expect(throws: UseCaseError.forbidden("this station key names no station")) {
+                try await fixture.useCases.inspections.list(InspectionFilter(), limit: 10, after: nil, by: stationless)
+            }
             var walked = 0
             for operation in Self.operations {
                 for key in keys {

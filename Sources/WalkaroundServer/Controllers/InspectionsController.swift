@@ -119,8 +119,8 @@ struct InspectionsController {
     static func pageParameters(_ query: FlatDictionary<Substring, Substring>) throws -> (Int, InspectionCursor?) {
         var limit = 50
         if let text = query["limit"] {
-            guard let value = Int(text), (1...200).contains(value) else {
-                throw APIError.badRequest("invalid_parameter", "limit must be an integer from 1 to 200")
+            guard let value = Int(text), (1...InspectionUseCases.maxPageSize).contains(value) else {
+                throw APIError.badRequest("invalid_parameter", "limit must be an integer from 1 to \(InspectionUseCases.maxPageSize)")
             }
             limit = value
         }
