@@ -58,11 +58,15 @@ public struct Damage: Sendable, Equatable, Codable {
     public var matchedDamage: String?
     /// Best first.
     public var sightings: [DamageSighting]
+    /// The other classes the detector gave this spot, most likely first, each with its best
+    /// confidence; nil when it gave only one.
+    public var alternatives: [DamageAlternative]?
 
     public init(
         id: String, className: String, view: Photo.View, severity: Severity, confidence: Double, status: DamageStatus? = nil,
-        reason: String? = nil, matchedDamage: String? = nil, sightings: [DamageSighting]
+        reason: String? = nil, matchedDamage: String? = nil, sightings: [DamageSighting], alternatives: [DamageAlternative]? = nil
     ) {
+        self.alternatives = alternatives
         self.id = id
         self.className = className
         self.view = view
@@ -81,12 +85,35 @@ public struct Damage: Sendable, Equatable, Codable {
         self.init(
             id: id, className: best.className, view: best.view,
             severity: Severity.grade(className: best.className, areaShare: best.region.area, confidence: best.confidence),
-            confidence: best.confidence, sightings: ordered
+            confidence: best.confidence, sightings: ordered,
+            alternatives: DamageAlternative.others(than: best.className, in: ordered)
         )
     }
 
     /// Whether any sighting is on a photo that passed the quality gate.
     public var hasEvidence: Bool { sightings.contains(where: \.onEvidence) }
+}
+
+/// Another class the detector gave a damage's spot.
+public struct DamageAlternative: Sendable, Equatable, Codable {
+    public var className: String
+    public var confidence: Double
+
+    public init(className: String, confidence: Double) {
+        self.className = className
+        self.confidence = confidence
+    }
+
+    /// Each class of `sightings` but `chosen`, with its best confidence, most likely first (nil when none).
+    static func others(than chosen: String, in sightings: [DamageSighting]) -> [DamageAlternative]? {
+        var best: [String: Double] = [:]
+        for sighting in sightings where sighting.className != chosen {
+            best[sighting.className] = max(best[sighting.className] ?? 0, sighting.confidence)
+        }
+        let sorted = best.map { DamageAlternative(className: $0.key, confidence: $0.value) }
+            .sorted { ($0.confidence, $1.className) > ($1.confidence, $0.className) }
+        return sorted.isEmpty ? nil : sorted
+    }
 }
 
 extension Photo.View {

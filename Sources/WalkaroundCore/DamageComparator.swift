@@ -3,14 +3,20 @@ import Foundation
 /// Decides which damages of a return are new since the vehicle's last check-out.
 ///
 /// 1. Sightings of each inspection are grouped into damages: detections of compatible classes on
-///    different photos of the same view that lie in the same place are one damage.
+///    different photos of the same view that lie in the same place are one damage, and so are
+///    detections of any classes on one spot of the same view (boxes overlapping by `mergeIoU`, or
+///    `mergeContainment` of the smaller box inside the larger): the detector named one damage
+///    twice. The damage takes the most likely class; the others are its `alternatives`.
 /// 2. For each view photographed at both inspections, the framing shift between them is the
 ///    translation (at most `maxShift` of the frame) that lines up the most compatible sightings.
 /// 3. A return damage matches a check-out damage when a pair of their sightings has compatible
 ///    classes and either the same view and the same place after the shift (IoU ≥ `minimumIoU` or
 ///    centres within `maxCentreDistance`), or neighbouring views with both sightings in the halves
 ///    of their photos that face each other and centres at the same height (within `maxHeightGap`).
-/// 4. A matched return damage is `pre_existing`. An unmatched one is `needs_review` when it is seen
+/// 4. A matched return damage is `pre_existing`. An unmatched one that lies where a check-out
+///    damage of an unrelated class was (same view, same place after the shift) is `needs_review`:
+///    the detector may name one damage differently at each inspection, so a person decides; it is
+///    never `new`. Any other unmatched one is `needs_review` when it is seen
 ///    only on photos that failed the quality gate, when it is one detection under
 ///    `lowConfidence`, or when the check-out has no usable photo of its view or the views beside
 ///    it; otherwise it is `new`. Check-out damages that nothing matched are `not_seen` (the
@@ -24,8 +30,32 @@ public struct DamageComparator: Sendable {
     public var maxShift = 0.25
     public var maxHeightGap = 0.15
     public var lowConfidence = 0.5
+    /// Detections of any classes whose boxes overlap at least this much (IoU) are one damage.
+    public var mergeIoU = 0.5
+    /// …or when at least this share of the smaller box lies inside the larger one.
+    public var mergeContainment = 0.8
 
     public init() {}
+
+    /// The comparator with the merge thresholds given (each clamped to 0.05–1; nil keeps the default).
+    public init(mergeIoU: Double?, mergeContainment: Double?) {
+        func clamp(_ value: Double?, _ fallback: Double) -> Double {
+            guard let value, value.isFinite else { return fallback }
+            return min(max(value, 0.05), 1)
+        }
+        let defaults = DamageComparator()
+        self.mergeIoU = clamp(mergeIoU, defaults.mergeIoU)
+        self.mergeContainment = clamp(mergeContainment, defaults.mergeContainment)
+    }
+
+    /// Whether two boxes of one view cover the same spot, whatever the classes: high overlap, or
+    /// one box (nearly) inside the other.
+    public func sameSpot(_ a: Box, _ b: Box) -> Bool {
+        if a.iou(b) >= mergeIoU { return true }
+        let overlap = Box(x1: max(a.x1, b.x1), y1: max(a.y1, b.y1), x2: min(a.x2, b.x2), y2: min(a.y2, b.y2)).area
+        let smaller = min(a.area, b.area)
+        return smaller > 0 && overlap / smaller >= mergeContainment
+    }
 
     /// Class pairs a detector confuses with each other: a scratch on a cracked bumper, a dent with
     /// scratched paint, a broken lamp's glass.
@@ -41,9 +71,11 @@ public struct DamageComparator: Sendable {
         for i in sightings.indices {
             for j in sightings.indices where j > i {
                 let a = sightings[i], b = sightings[j]
-                if a.photoID != b.photoID, a.view == b.view, Self.compatible(a.className, b.className), samePlace(a, b, shift: .zero) {
-                    groups.union(i, j)
-                }
+                guard a.view == b.view else { continue }
+                let sameDamage =
+                    sameSpot(a.region, b.region)
+                    || (a.photoID != b.photoID && Self.compatible(a.className, b.className) && samePlace(a, b, shift: .zero))
+                if sameDamage { groups.union(i, j) }
             }
         }
         let clusters = Dictionary(grouping: sightings.indices, by: { groups.find($0) }).values.map { $0.map { sightings[$0] } }
@@ -76,6 +108,15 @@ public struct DamageComparator: Sendable {
                 found[index].matchedDamage = before[match].id
                 before[match].status = .preExisting
                 before[match].matchedDamage = before[match].matchedDamage ?? found[index].id
+            } else if let spot = before.firstIndex(where: { atThePlace(of: $0, found[index], shifts: shifts) }) {
+                found[index].status = .needsReview
+                found[index].matchedDamage = before[spot].id
+                found[index].reason =
+                    "at the place of check-out damage \(before[spot].id), under another name: the detector may name one damage differently at each inspection"
+                if before[spot].status == nil {
+                    before[spot].status = .needsReview
+                    before[spot].matchedDamage = found[index].id
+                }
             } else if let doubt = doubt(about: found[index], checkout: checkout) {
                 found[index].status = .needsReview
                 found[index].reason = doubt
@@ -121,6 +162,14 @@ public struct DamageComparator: Sendable {
             }
         }
         return false
+    }
+
+    /// Whether a sighting of `returned` lies where one of `before` was, on the same view after the
+    /// framing shift, whatever their classes.
+    func atThePlace(of before: Damage, _ returned: Damage, shifts: [Photo.View: Shift]) -> Bool {
+        returned.sightings.contains { r in
+            before.sightings.contains { c in r.view == c.view && samePlace(r, c, shift: shifts[r.view] ?? .zero) }
+        }
     }
 
     /// A translation of the return photos' frame onto the check-out's.

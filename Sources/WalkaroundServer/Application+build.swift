@@ -70,10 +70,11 @@ public struct WalkaroundComponents: Sendable {
             stageDelay: settings.stageDelay,
             metrics: metrics.factory
         )
-        let reports = ReportProcessor(
+        var reports = ReportProcessor(
             database: database, queue: queue,
             writer: ReportWriter(providers: settings.llmProviders, metrics: metrics.factory, logger: logger)
         )
+        reports.comparator = settings.comparator
         return JobWorker(queue: queue, processor: processor, reports: reports, settings: settings.worker, signal: signal, logger: logger, metrics: metrics.factory)
     }
 

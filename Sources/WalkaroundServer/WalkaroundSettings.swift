@@ -48,6 +48,8 @@ public struct WalkaroundSettings: Sendable {
     public var imageMaxWait: Duration
     /// The quality gate's limits.
     public var quality: QualityThresholds
+    /// How detections become damages and are matched with the check-out's (the merge thresholds).
+    public var comparator: DamageComparator
     /// Detection models and how they run; nil when no model is configured (quality gate only).
     public var inference: InferenceSettings?
     /// The plate reader (runs on the models' `plate` boxes); nil when switched off.
@@ -80,6 +82,11 @@ public struct WalkaroundSettings: Sendable {
         metricsPort = reader.int(forKey: "walkaround.metrics.port", default: 9090)
         imageConcurrency = max(1, reader.int(forKey: "walkaround.images.concurrency", default: ProcessInfo.processInfo.activeProcessorCount))
         imageMaxWait = .milliseconds(max(0, reader.int(forKey: "walkaround.images.maxWaitMs", default: 2_000)))
+        let comparison = DamageComparator()
+        comparator = DamageComparator(
+            mergeIoU: reader.double(forKey: "walkaround.comparison.mergeIoU", default: comparison.mergeIoU),
+            mergeContainment: reader.double(forKey: "walkaround.comparison.mergeContainment", default: comparison.mergeContainment)
+        )
         let defaults = QualityThresholds()
         quality = QualityThresholds(
             minSharpness: reader.double(forKey: "walkaround.quality.minSharpness", default: defaults.minSharpness),

@@ -41,10 +41,70 @@ import WalkaroundCore
         #expect(away.notSeen.map(\.id) == ["C1"])
     }
 
+    /// Confusable classes on one spot are the same damage; unrelated classes on one spot are for a
+    /// person to decide (the detector may name one damage differently each time), never new.
     @Test(arguments: [("scratch", "crack", true), ("scratch", "dent", true), ("lamp_broken", "glass_shatter", true), ("dent", "tire_flat", false), ("crack", "lamp_broken", false)])
     func confusedClassesMatch(before: String, after: String, same: Bool) {
         let result = comparator.compare(returned: [sighting(after, .rear, x: 0.4, y: 0.5)], checkout: checkout([sighting(before, .rear, x: 0.41, y: 0.5)]))
-        #expect(result.damages[0].status == (same ? .preExisting : .new))
+        #expect(result.damages[0].status == (same ? .preExisting : .needsReview))
+        #expect(result.damages[0].matchedDamage == "C1")
+        #expect(result.notSeen.isEmpty, "the check-out damage is accounted for")
+        // Elsewhere on the car the same classes are a new damage.
+        let apart = comparator.compare(returned: [sighting(after, .rear, x: 0.8, y: 0.2)], checkout: checkout([sighting(before, .rear, x: 0.2, y: 0.7)]))
+        #expect(apart.damages[0].status == .new)
+    }
+
+    /// The reported bug: one dent at the rear detected twice on the return photo, as `dent` and as
+    /// `lamp_broken`, gave two new damages. One spot is one damage, named by its likelier class.
+    @Test func twoClassesOnOneSpotAreOneDamageWithAlternatives() throws {
+        let photo = UUID()
+        let after = [
+            sighting("dent", .rear, x: 0.62, y: 0.55, w: 0.12, h: 0.1, confidence: 0.81, photo: photo),
+            sighting("lamp_broken", .rear, x: 0.63, y: 0.56, w: 0.1, h: 0.09, confidence: 0.44, photo: photo),
+            sighting("scratch", .left, x: 0.3, y: 0.5),
+        ]
+        let damages = comparator.damages(of: after, prefix: "D")
+        #expect(damages.count == 2)
+        let rear = try #require(damages.first { $0.view == .rear })
+        #expect(rear.className == "dent")
+        #expect(rear.alternatives == [DamageAlternative(className: "lamp_broken", confidence: 0.44)])
+        #expect(rear.sightings.count == 2)
+        #expect(damages.first { $0.view == .left }?.alternatives == nil)
+
+        // Against a check-out that saw the dent: pre-existing, not new.
+        let before = [sighting("dent", .rear, x: 0.61, y: 0.55, w: 0.12, h: 0.1)]
+        let result = comparator.compare(returned: after, checkout: checkout(before))
+        #expect(result.damages.first { $0.view == .rear }?.status == .preExisting)
+        #expect(result.count(.new) == 1, "only the scratch on the left is new")
+
+        // The detector flipped: the check-out said lamp_broken only, the return says dent (with
+        // lamp_broken as the alternative): the same damage, matched through the alternative's sighting.
+        let flipped = comparator.compare(returned: after, checkout: checkout([sighting("lamp_broken", .rear, x: 0.62, y: 0.55)]))
+        #expect(flipped.damages.first { $0.view == .rear }?.status == .preExisting)
+    }
+
+    /// A small box inside a larger one of another class is one spot (containment), two boxes that
+    /// only touch are two; the thresholds are settings, clamped to a sane range.
+    @Test func containmentMergesAndThresholdsAreClamped() {
+        let photo = UUID()
+        let inside = [
+            sighting("dent", .front, x: 0.5, y: 0.5, w: 0.3, h: 0.3, confidence: 0.7, photo: photo),
+            sighting("crack", .front, x: 0.52, y: 0.5, w: 0.06, h: 0.05, confidence: 0.9, photo: photo),
+        ]
+        let merged = comparator.damages(of: inside, prefix: "D")
+        #expect(merged.count == 1)
+        #expect(merged.first?.className == "crack", "the more confident class names the damage")
+        #expect(merged.first?.alternatives?.map(\.className) == ["dent"])
+        let touching = [
+            sighting("dent", .front, x: 0.3, y: 0.5, w: 0.1, h: 0.1, photo: photo),
+            sighting("tire_flat", .front, x: 0.39, y: 0.5, w: 0.1, h: 0.1, photo: photo),
+        ]
+        #expect(comparator.damages(of: touching, prefix: "D").count == 2)
+        let strict = DamageComparator(mergeIoU: 1, mergeContainment: 1)
+        #expect(strict.damages(of: inside, prefix: "D").count == 1, "fully inside still merges at 1.0")
+        let hostile = DamageComparator(mergeIoU: -3, mergeContainment: .nan)
+        #expect(hostile.mergeIoU == 0.05)
+        #expect(hostile.mergeContainment == DamageComparator().mergeContainment)
     }
 
     @Test func noCheckoutLeavesEverythingUnverified() {
