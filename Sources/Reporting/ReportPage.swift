@@ -43,7 +43,9 @@ public struct ReportPage: Sendable {
             for damage in report.allDamages {
                 let status = damage.status?.rawValue ?? "recorded"
                 html += "<tr class=\"\(status)\"><td>\(esc(damage.id))</td><td>\(esc(w.status(damage.status)))</td>"
-                html += "<td>\(esc(w.damageName(damage.className)))</td><td>\(esc(w.place(damage.view)))</td>"
+                let also = (damage.alternatives ?? []).map { "\(w.damageName($0.className)) \($0.confidence.wholePercent)%" }
+                let alternatives = also.isEmpty ? "" : "<br><small>also detected as \(esc(also.joined(separator: ", ")))</small>"
+                html += "<td>\(esc(w.damageName(damage.className)))\(alternatives)</td><td>\(esc(w.place(damage.view)))</td>"
                 html += "<td>\(damage.severity.rawValue)</td><td>\(esc(notes[damage.id] ?? damage.reason ?? ""))</td></tr>\n"
             }
             html += "</table>\n"

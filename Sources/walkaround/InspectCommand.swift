@@ -133,15 +133,15 @@ struct Inspect: AsyncParsableCommand {
             print("\(result.file): \(result.verdict), \(size), orientation \(result.orientation ?? 1), \(measures)\(result.advice.map { " — " + $0 } ?? "")")
             for found in result.detections ?? [] {
                 let box = [found.box.x1, found.box.y1, found.box.x2, found.box.y2].map { String(Int($0.rounded())) }.joined(separator: ",")
-                print("  \(found.className) \(Int((found.confidence * 100).rounded()))% at \(box) (\(found.model))")
+                print("  \(found.className) \(found.confidence.wholePercent)% at \(box) (\(found.model))")
             }
             for reading in result.plateReadings ?? [] {
-                print("  plate \(reading.formatted) (\(reading.country ?? "no format"), read \"\(reading.text)\", \(Int((reading.confidence * 100).rounded()))%)")
+                print("  plate \(reading.formatted) (\(reading.country ?? "no format"), read \"\(reading.text)\", \(reading.confidence.wholePercent)%)")
             }
         }
         if reader != nil {
             let verdict = PlateVote.vote(votes, declared: plate)
-            let read = verdict.formatted.map { "\($0) (\(verdict.country ?? "?"), \(Int((verdict.confidence * 100).rounded()))%, \(verdict.agreeing) of \(verdict.readings) readings)" }
+            let read = verdict.formatted.map { "\($0) (\(verdict.country ?? "?"), \(verdict.confidence.wholePercent)%, \(verdict.agreeing) of \(verdict.readings) readings)" }
             print("plate: \(read ?? "none read"); check: \(verdict.check.rawValue)\(verdict.mismatch ? " — the photos show another car than declared" : "")")
         }
     }

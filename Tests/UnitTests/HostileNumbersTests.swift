@@ -132,4 +132,20 @@ struct PNGRowTests {
         let png = PNGWriter.png(SyntheticPhoto.scene(width: 40, height: 40, seed: 2))
         #expect(throws: ImageDecodingError.self) { try PNGCodec.decode(Array(png[0..<(png.count - 200)]), cover: 8) }
     }
+
+    /// Confidences shown as percentages (labels, the report page) never trap on NaN or infinity.
+    @Test(arguments: [(Double.nan, 0), (.infinity, 100), (-.infinity, 0), (-0.3, 0), (0.444, 44), (0.995, 100), (7, 100)])
+    func confidencesBecomeWholePercentages(value: Double, percent: Int) {
+        #expect(value.wholePercent == percent)
+    }
+
+    /// The report page names a merged damage's other classes, whatever their stored confidence.
+    @Test func theReportPageShowsAlternatives() {
+        var report = sampleReport()
+        report.damages[0].alternatives = [DamageAlternative(className: "lamp_broken", confidence: .nan)]
+        let prose = ReportProse(summary: "", damageNotes: [], provider: "template")
+        let html = ReportPage().html(report: report, prose: prose, images: [:])
+        #expect(html.contains("also detected as broken lamp 0%"), "\(html)")
+    }
 }
+

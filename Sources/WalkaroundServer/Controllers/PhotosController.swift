@@ -131,7 +131,7 @@ struct PhotosController {
             let status = detection.status.map { " " + $0.rawValue.replacingOccurrences(of: "_", with: " ") } ?? ""
             return Annotation(
                 box: detection.box,
-                label: "\(detection.className.replacingOccurrences(of: "_", with: " ")) \(Int((detection.confidence * 100).rounded()))%\(status)",
+                label: "\(detection.className.replacingOccurrences(of: "_", with: " ")) \(detection.confidence.wholePercent)%\(status)",
                 colour: Self.colour(for: detection.status)
             )
         }
