@@ -5,9 +5,11 @@ import Storage
 import WalkaroundCore
 
 /// The report stage of a completed inspection: waits until its photos (and, for a return, those
-/// of the vehicle's last completed check-out) are processed, compares, writes the prose with the
-/// provider chain, and stores the report, the damages' statuses and the job's completion in one
-/// transaction. The LLM calls happen outside the transaction.
+/// of the vehicle's last completed check-out) are processed, compares, and stores the report with
+/// the template's prose and the damages' statuses in one transaction, so the report is readable
+/// seconds after completion. Then it asks the provider chain (the LLMs, outside any transaction)
+/// and replaces the prose with the first grounded answer; the job completes with that write. A
+/// report written again meanwhile (its check-out erased) keeps its own prose.
 public struct ReportProcessor: Sendable {
     public let database: any SQLDatabase
     public let queue: JobQueue
@@ -41,17 +43,36 @@ public struct ReportProcessor: Sendable {
             checkout = found
         }
         let report = InspectionReport(findings: findings, checkout: checkout, comparator: comparator, at: Date().truncatedToMicroseconds)
-        let prose = await writer.prose(for: report)
+        let asksProviders = !writer.chain(for: report).isEmpty
+        let writtenAt = Date().truncatedToMicroseconds
         let checkoutID = checkout?.inspection.id
-        try await database.transaction { db in
+        let reports = ReportRepository(database: database)
+        let stored = try await database.transaction { db -> Bool in
             // The check-out first, then the inspection: erasure locks in that order too. A check-out
             // erased meanwhile must not come back in this report: compare again without it.
             if let before = checkoutID, try await !inspections.existsLockedShared(before, in: db) {
-                return try await queue.postpone(job, until: Date(), reason: "the check-out was erased; comparing again", in: db)
+                try await queue.postpone(job, until: Date(), reason: "the check-out was erased; comparing again", in: db)
+                return false
             }
             // An erasure of the inspection itself meanwhile leaves nothing to store.
-            guard try await inspections.getForUpdate(id, in: db) != nil else { return try await queue.complete(job, at: Date(), in: db) }
-            try await ReportRepository(database: database).store(report, prose: prose, at: Date(), in: db)
+            guard try await inspections.getForUpdate(id, in: db) != nil else {
+                try await queue.complete(job, at: Date(), in: db)
+                return false
+            }
+            try await reports.store(report, prose: writer.templateProse(for: report), at: writtenAt, in: db)
+            if !asksProviders { try await queue.complete(job, at: Date(), in: db) }
+            return true
+        }
+        guard stored else { return }
+        guard asksProviders else { return writer.countTemplate() }
+        let (prose, discarded) = await writer.providerProse(for: report)
+        if prose == nil { writer.countTemplate() }
+        let final = prose ?? writer.templateProse(for: report, discarded: discarded)
+        try await database.transaction { db in
+            // The inspection first, as everywhere; a report written again meanwhile is left alone.
+            if try await inspections.getForUpdate(id, in: db) != nil {
+                _ = try await reports.replaceProse(of: id, writtenAt: writtenAt, with: final, in: db)
+            }
             try await queue.complete(job, at: Date(), in: db)
         }
     }

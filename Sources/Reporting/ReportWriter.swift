@@ -32,13 +32,27 @@ public struct ReportWriter: Sendable {
     }
 
     public func prose(for report: InspectionReport) async -> ReportProse {
+        let outcome = await providerProse(for: report)
+        if let prose = outcome.prose { return prose }
+        count("walkaround_reports_total", provider: ReportTemplate.provider)
+        return template.prose(for: report, discarded: outcome.discarded)
+    }
+
+    /// The template's prose, at once: what a report shows until a provider's grounded prose replaces it.
+    public func templateProse(for report: InspectionReport, discarded: [String] = []) -> ReportProse {
+        template.prose(for: report, discarded: discarded)
+    }
+
+    /// The first grounded prose of the chain (counted in `walkaround_reports_total`), or nil with
+    /// why each provider's answer was discarded.
+    public func providerProse(for report: InspectionReport) async -> (prose: ReportProse?, discarded: [String]) {
         var discarded: [String] = []
         for provider in chain(for: report) {
             do {
                 var prose = try await answer(report, from: provider)
                 prose.discarded = discarded
                 count("walkaround_reports_total", provider: provider.name)
-                return prose
+                return (prose, discarded)
             } catch is CancellationError {
                 break
             } catch {
@@ -46,8 +60,12 @@ public struct ReportWriter: Sendable {
                 logger.warning("report provider gave no usable answer", metadata: ["provider": "\(provider.name)", "error": "\(error)"])
             }
         }
+        return (nil, discarded)
+    }
+
+    /// Counts a report kept with the template's prose.
+    public func countTemplate() {
         count("walkaround_reports_total", provider: ReportTemplate.provider)
-        return template.prose(for: report, discarded: discarded)
     }
 
     /// One provider's grounded prose, after retries of what may pass (timeouts, 429, 5xx).

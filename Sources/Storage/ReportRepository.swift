@@ -55,6 +55,19 @@ public struct ReportRepository: Sendable {
         }
     }
 
+    /// Replaces the prose of the report stored at `writtenAt` (and only that one: a report written
+    /// again meanwhile keeps its own); false when there is no such report any more.
+    public func replaceProse(of inspectionID: UUID, writtenAt: Date, with prose: ReportProse, in db: any SQLExecutor) async throws -> Bool {
+        let text = String(decoding: try Self.encoder.encode(prose), as: UTF8.self)
+        return try await !db.execute(
+            """
+            UPDATE reports SET provider = \(prose.provider), prose = \(text)
+            WHERE inspection_id = \(inspectionID) AND status = \(StoredReport.Status.written.rawValue) AND written_at = \(writtenAt)
+            RETURNING inspection_id
+            """
+        ).isEmpty
+    }
+
     public func get(_ inspectionID: UUID) async throws -> StoredReport? {
         guard let row = try await database.first("SELECT * FROM reports WHERE inspection_id = \(inspectionID)") else { return nil }
         return StoredReport(

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Reporting
 import Storage
 import Testing
 import WalkaroundCore
@@ -115,8 +116,8 @@ struct ReportAPITests {
             #expect(page.text.contains("data:image/jpeg;base64,"))
             #expect(page.text.components(separatedBy: "<figure>").count == 2, "one annotated photo: the one new damage")
 
-            let metrics = try await app.operations("/metrics").text
-            #expect(metrics.contains("walkaround_reports_total"))
+            // Counted once the provider chain has answered (the report was readable before that).
+            #expect(try await eventually(.seconds(120)) { try await app.operations("/metrics").text.contains("walkaround_reports_total") })
         }
     }
 
@@ -155,6 +156,46 @@ struct ReportAPITests {
                 let refused = try await app.request(.get, path, key: berlin)
                 #expect(refused.status == .forbidden, "\(path)")
                 #expect(refused.errorCode == "forbidden", "\(path)")
+            }
+        }
+    }
+
+    /// The report never waits on the LLM: it is readable with the template's prose while the LLM
+    /// is still thinking, and the LLM's grounded prose replaces it when it arrives.
+    @Test(arguments: Backend.available)
+    func theReportIsReadableBeforeTheLLMAnswersAndItsProseReplacesTheTemplate(_ backend: Backend) async throws {
+        let standIn = FallbackStandIn(good: ReportProse(summary: "", damageNotes: [], provider: "unused"))
+        try await standIn.run { port in
+            let llm: [AbsoluteConfigKey: ConfigValue] = [
+                "walkaround.llm.url": ConfigValue(.string("http://127.0.0.1:\(port)/held/v1"), isSecret: false),
+                "walkaround.llm.timeoutMs": ConfigValue(.int(60_000), isSecret: false),
+                "walkaround.llm.attempts": ConfigValue(.int(1), isSecret: false),
+            ]
+            try await TestApp.run(backend, llm) { app in
+                let back = try await app.createInspection(kind: "return", plate: "B-LL 1")
+                try await Self.inspect(app, back, views: ["front"], seed: 50, damages: [("front", "crack", Box(x1: 100, y1: 100, x2: 200, y2: 300), 0.9)])
+                #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
+                let early = try await Self.waitForReport(app, back, timeout: .seconds(30))
+                #expect(early.status == .ok)
+                #expect(early.object["provider"] as? String == "template", "readable before the LLM answered")
+                #expect(try await eventually(.seconds(30)) { standIn.hits("held") == 1 }, "the LLM was asked")
+                let job = try #require(try await app.database.first("SELECT status FROM jobs WHERE kind = 'write_report'"))
+                #expect(try job.string("status") == "running", "the job waits for the LLM, the report does not")
+
+                // The LLM answers with prose grounded in the stored report: it replaces the template's.
+                let backID = try #require(UUID(uuidString: back))
+                let stored = try #require(try await ReportRepository(database: app.database).get(backID)?.report)
+                var grounded = ReportTemplate().prose(for: stored, discarded: [])
+                grounded.summary = "Checked by the language model. " + grounded.summary
+                standIn.answerHeld(with: grounded)
+                #expect(try await eventually(.seconds(30)) {
+                    try await app.request(.get, "/v1/inspections/\(back)/report", key: app.keys.station).object["provider"] as? String == "local"
+                })
+                let late = try await app.request(.get, "/v1/inspections/\(back)/report", key: app.keys.station).object
+                #expect(((late["prose"] as? [String: Any])?["summary"] as? String)?.hasPrefix("Checked by the language model.") == true)
+                #expect(try await eventually(.seconds(10)) {
+                    try await app.database.first("SELECT status FROM jobs WHERE kind = 'write_report'")?.string("status") == "done"
+                })
             }
         }
     }

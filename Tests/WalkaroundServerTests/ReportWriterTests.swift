@@ -23,6 +23,14 @@ final class FallbackStandIn: Sendable {
 
     func hits(_ mode: String) -> Int { requests.withLock { $0.filter { $0.mode == mode }.count } }
 
+    /// What mode `held` answers once the test gives it (until then its requests wait, up to 60 s).
+    let heldAnswer = Mutex<String?>(nil)
+
+    func answerHeld(with prose: ReportProse) {
+        let answer: [String: Any] = ["summary": prose.summary, "damages": prose.damageNotes.map { ["id": $0.id, "text": $0.text] }]
+        heldAnswer.withLock { $0 = String(decoding: try! JSONSerialization.data(withJSONObject: answer), as: UTF8.self) }
+    }
+
     static func completion(_ content: String) -> String {
         String(decoding: try! JSONSerialization.data(withJSONObject: ["choices": [["index": 0, "message": ["role": "assistant", "content": content]]]]), as: UTF8.self)
     }
@@ -42,6 +50,13 @@ final class FallbackStandIn: Sendable {
         case "slow":
             try await Task.sleep(for: .seconds(30))
             return json(.ok, Self.completion(good))
+        case "held":
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                if let answer = heldAnswer.withLock({ $0 }) { return json(.ok, Self.completion(answer)) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return json(.gatewayTimeout, #"{"error":"never released"}"#)
         case "busy-once": return seen == 1 ? json(.tooManyRequests, #"{"error":"rate limited"}"#, [.retryAfter: "0"]) : json(.ok, Self.completion(good))
         case "broken": return json(.internalServerError, #"{"error":"boom"}"#)
         case "garbled": return json(.ok, Self.completion("Sure! Here is your report: the car is fine."))
