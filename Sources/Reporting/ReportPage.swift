@@ -39,13 +39,14 @@ public struct ReportPage: Sendable {
         if report.allDamages.isEmpty {
             html += "<p>No damage found.</p>\n"
         } else {
-            html += "<table><tr><th>Id</th><th>Status</th><th>Damage</th><th>Where</th><th>Severity</th><th>Note</th></tr>\n"
+            html += "<table><tr><th>Id</th><th>Status</th><th>Damage</th><th>Where</th><th>Part</th><th>Severity</th><th>Note</th></tr>\n"
             for damage in report.allDamages {
                 let status = damage.status?.rawValue ?? "recorded"
                 html += "<tr class=\"\(status)\"><td>\(esc(damage.id))</td><td>\(esc(w.status(damage.status)))</td>"
                 let also = (damage.alternatives ?? []).map { "\(w.damageName($0.className)) \($0.confidence.wholePercent)%" }
                 let alternatives = also.isEmpty ? "" : "<br><small>also detected as \(esc(also.joined(separator: ", ")))</small>"
                 html += "<td>\(esc(w.damageName(damage.className)))\(alternatives)</td><td>\(esc(w.place(damage.view)))</td>"
+                html += "<td>\(esc(damage.part.map(w.partName) ?? ""))</td>"
                 html += "<td>\(damage.severity.rawValue)</td><td>\(esc(notes[damage.id] ?? damage.reason ?? ""))</td></tr>\n"
             }
             html += "</table>\n"

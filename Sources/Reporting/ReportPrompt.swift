@@ -58,6 +58,7 @@ enum ReportPrompt {
                     "id": damage.id, "type": w.damageName(damage.className), "where": w.place(damage.view),
                     "severity": damage.severity.rawValue, "status": w.status(damage.status),
                 ]
+                if let part = damage.part, part != .unknown { entry["part"] = w.partName(part) }
                 if let reason = damage.reason { entry["reason"] = reason }
                 if let matched = damage.matchedDamage { entry["same_as"] = matched }
                 return entry

@@ -13,6 +13,13 @@ enum ReportWording {
         }
     }
 
+    /// A part's name in the report: "front door (left)", "rear bumper".
+    static func partName(_ part: CarPart) -> String {
+        let words = part.rawValue.split(separator: "_").map(String.init)
+        guard let last = words.last, last == "left" || last == "right", words.count > 1 else { return words.joined(separator: " ") }
+        return words.dropLast().joined(separator: " ") + " (\(last))"
+    }
+
     static func place(_ view: Photo.View) -> String {
         switch view {
         case .front: "front"

@@ -47,6 +47,9 @@ public struct Damage: Sendable, Equatable, Codable {
     public var className: String
     /// The view of its best sighting.
     public var view: Photo.View
+    /// The part of the car it is on (`CarPart.locate`, from its best sighting); nil in reports
+    /// written before parts were named.
+    public var part: CarPart?
     public var severity: Severity
     /// The best sighting's confidence.
     public var confidence: Double
@@ -88,6 +91,7 @@ public struct Damage: Sendable, Equatable, Codable {
             confidence: best.confidence, sightings: ordered,
             alternatives: DamageAlternative.others(than: best.className, in: ordered)
         )
+        part = CarPart.locate(view: best.view, x: best.centreX, y: best.centreY, className: best.className)
     }
 
     /// Whether any sighting is on a photo that passed the quality gate.

@@ -162,3 +162,43 @@ import WalkaroundCore
         #expect(Severity.grade(className: className, areaShare: share, confidence: confidence) == expected)
     }
 }
+
+/// The part rule per view (`CarPart.locate`): left and right are the car's own.
+@Suite struct CarPartTests {
+    @Test(arguments: [
+        // Front: the car's right is on the photo's left.
+        (Photo.View.front, 0.5, 0.8, "dent", CarPart.frontBumper), (.front, 0.5, 0.5, "scratch", .bonnet), (.front, 0.5, 0.1, "dent", .roof),
+        (.front, 0.2, 0.5, "lamp_broken", .headlampRight), (.front, 0.8, 0.5, "lamp_broken", .headlampLeft), (.front, 0.5, 0.2, "glass_shatter", .windscreen),
+        (.front, 0.1, 0.9, "tire_flat", .wheelFrontRight),
+        // Rear: the car's left is on the photo's left.
+        (.rear, 0.5, 0.8, "dent", .rearBumper), (.rear, 0.5, 0.5, "scratch", .bootLid), (.rear, 0.2, 0.5, "lamp_broken", .tailLampLeft),
+        (.rear, 0.8, 0.5, "lamp_broken", .tailLampRight), (.rear, 0.5, 0.3, "glass_shatter", .rearWindow),
+        // Left side: the front is on the photo's left; quarters along the car.
+        (.left, 0.1, 0.5, "dent", .frontWingLeft), (.left, 0.3, 0.5, "dent", .frontDoorLeft), (.left, 0.6, 0.5, "scratch", .rearDoorLeft),
+        (.left, 0.9, 0.5, "scratch", .rearWingLeft), (.left, 0.2, 0.9, "tire_flat", .wheelFrontLeft), (.left, 0.8, 0.9, "tire_flat", .wheelRearLeft),
+        (.left, 0.4, 0.4, "glass_shatter", .sideWindowFrontLeft), (.left, 0.5, 0.1, "dent", .roof),
+        // Right side: the front is on the photo's right.
+        (.right, 0.9, 0.5, "dent", .frontWingRight), (.right, 0.1, 0.5, "dent", .rearWingRight), (.right, 0.6, 0.5, "dent", .frontDoorRight),
+        (.right, 0.4, 0.5, "dent", .rearDoorRight), (.right, 0.1, 0.9, "tire_flat", .wheelRearRight),
+        // Corners: clockwise, the next view's half is the photo's left.
+        (.frontLeft, 0.2, 0.8, "dent", .frontBumper), (.frontLeft, 0.2, 0.5, "lamp_broken", .headlampLeft), (.frontLeft, 0.6, 0.5, "dent", .frontWingLeft),
+        (.frontLeft, 0.9, 0.5, "dent", .frontDoorLeft), (.frontRight, 0.8, 0.5, "lamp_broken", .headlampRight), (.frontRight, 0.4, 0.5, "dent", .frontWingRight),
+        (.frontRight, 0.1, 0.5, "dent", .frontDoorRight), (.rearLeft, 0.8, 0.5, "lamp_broken", .tailLampLeft), (.rearLeft, 0.4, 0.5, "dent", .rearWingLeft),
+        (.rearLeft, 0.1, 0.5, "dent", .rearDoorLeft), (.rearRight, 0.2, 0.5, "lamp_broken", .tailLampRight), (.rearRight, 0.6, 0.5, "dent", .rearWingRight),
+        (.rearRight, 0.9, 0.5, "dent", .rearDoorRight),
+        (.interior, 0.5, 0.5, "scratch", .interior), (.odometer, 0.5, 0.5, "scratch", .unknown),
+    ])
+    func thePartFollowsTheViewAndPosition(view: Photo.View, x: Double, y: Double, className: String, part: CarPart) {
+        #expect(CarPart.locate(view: view, x: x, y: y, className: className) == part)
+    }
+
+    @Test func hostilePositionsAreUnknownOrClamped() {
+        #expect(CarPart.locate(view: .front, x: .nan, y: 0.5, className: "dent") == .unknown)
+        #expect(CarPart.locate(view: .left, x: -4, y: 9, className: "dent") == .frontWingLeft)
+    }
+
+    @Test func aDamageNamesItsPart() {
+        let damages = DamageComparator().damages(of: [sighting("dent", .rear, x: 0.5, y: 0.8)], prefix: "D")
+        #expect(damages.first?.part == .rearBumper)
+    }
+}

@@ -116,8 +116,13 @@ struct ReportAPITests {
             #expect(page.text.contains("data:image/jpeg;base64,"))
             #expect(page.text.components(separatedBy: "<figure>").count == 2, "one annotated photo: the one new damage")
 
-            // Counted once the provider chain has answered (the report was readable before that).
-            #expect(try await eventually(.seconds(120)) { try await app.operations("/metrics").text.contains("walkaround_reports_total") })
+            // The prose jobs end once the provider chain has answered (the reports were readable
+            // before that); waiting for them also keeps the shared local LLM from piling up work.
+            let proseDone = try await eventually(.seconds(240)) {
+                try await app.database.execute("SELECT status FROM jobs WHERE kind = 'write_report'").allSatisfy { try $0.string("status") == "done" }
+            }
+            #expect(proseDone)
+            #expect(try await app.operations("/metrics").text.contains("walkaround_reports_total"))
         }
     }
 
