@@ -34,11 +34,16 @@ public struct DamageComparator: Sendable {
     public var mergeIoU = 0.5
     /// …or when at least this share of the smaller box lies inside the larger one.
     public var mergeContainment = 0.8
+    /// False gives the rule before detections of different classes were merged and matched by
+    /// place (each class its own damage, an unrelated class on a check-out damage's spot `new`):
+    /// kept only so that tools/eval-pairs can measure the two side by side.
+    public var mergesAcrossClasses = true
 
     public init() {}
 
     /// The comparator with the merge thresholds given (each clamped to 0.05–1; nil keeps the default).
-    public init(mergeIoU: Double?, mergeContainment: Double?) {
+    public init(mergeIoU: Double?, mergeContainment: Double?, mergesAcrossClasses: Bool = true) {
+        self.mergesAcrossClasses = mergesAcrossClasses
         func clamp(_ value: Double?, _ fallback: Double) -> Double {
             guard let value, value.isFinite else { return fallback }
             return min(max(value, 0.05), 1)
@@ -73,7 +78,7 @@ public struct DamageComparator: Sendable {
                 let a = sightings[i], b = sightings[j]
                 guard a.view == b.view else { continue }
                 let sameDamage =
-                    sameSpot(a.region, b.region)
+                    (mergesAcrossClasses && sameSpot(a.region, b.region))
                     || (a.photoID != b.photoID && Self.compatible(a.className, b.className) && samePlace(a, b, shift: .zero))
                 if sameDamage { groups.union(i, j) }
             }
@@ -108,7 +113,7 @@ public struct DamageComparator: Sendable {
                 found[index].matchedDamage = before[match].id
                 before[match].status = .preExisting
                 before[match].matchedDamage = before[match].matchedDamage ?? found[index].id
-            } else if let spot = before.firstIndex(where: { atThePlace(of: $0, found[index], shifts: shifts) }) {
+            } else if mergesAcrossClasses, let spot = before.firstIndex(where: { atThePlace(of: $0, found[index], shifts: shifts) }) {
                 found[index].status = .needsReview
                 found[index].matchedDamage = before[spot].id
                 found[index].reason =

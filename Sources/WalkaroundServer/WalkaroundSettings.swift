@@ -85,7 +85,8 @@ public struct WalkaroundSettings: Sendable {
         let comparison = DamageComparator()
         comparator = DamageComparator(
             mergeIoU: reader.double(forKey: "walkaround.comparison.mergeIoU", default: comparison.mergeIoU),
-            mergeContainment: reader.double(forKey: "walkaround.comparison.mergeContainment", default: comparison.mergeContainment)
+            mergeContainment: reader.double(forKey: "walkaround.comparison.mergeContainment", default: comparison.mergeContainment),
+            mergesAcrossClasses: reader.bool(forKey: "walkaround.comparison.mergeAcrossClasses", default: true)
         )
         let defaults = QualityThresholds()
         quality = QualityThresholds(

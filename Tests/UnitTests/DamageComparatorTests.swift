@@ -71,9 +71,14 @@ import WalkaroundCore
         #expect(rear.sightings.count == 2)
         #expect(damages.first { $0.view == .left }?.alternatives == nil)
 
+        // The rule before the merge (kept only to measure against) made it two damages.
+        var before = comparator
+        before.mergesAcrossClasses = false
+        #expect(before.damages(of: after, prefix: "D").count == 3)
+
         // Against a check-out that saw the dent: pre-existing, not new.
-        let before = [sighting("dent", .rear, x: 0.61, y: 0.55, w: 0.12, h: 0.1)]
-        let result = comparator.compare(returned: after, checkout: checkout(before))
+        let recorded = [sighting("dent", .rear, x: 0.61, y: 0.55, w: 0.12, h: 0.1)]
+        let result = comparator.compare(returned: after, checkout: checkout(recorded))
         #expect(result.damages.first { $0.view == .rear }?.status == .preExisting)
         #expect(result.count(.new) == 1, "only the scratch on the left is new")
 
