@@ -5,7 +5,7 @@ import WalkaroundCore
 /// that is not there, and no `new` damage left out. An LLM answer with any problem is discarded.
 ///
 /// The check reads words, not meaning, and errs towards rejecting: a sentence it cannot place
-/// (a door, a bumper: the data knows views, not panels) fails, and the template is used instead.
+/// (a door, a bumper the report's parts do not name) fails, and the template is used instead.
 public struct GroundingChecker: Sendable {
     public init() {}
 
@@ -47,7 +47,7 @@ public struct GroundingChecker: Sendable {
             problems.append("mentions \(ReportWording.damageName(named)), which the report does not contain")
         }
         for word in words {
-            if let part = Self.parts[word], !facts.classes.contains(part ?? "") {
+            if let part = Self.parts[word], !facts.classes.contains(part ?? ""), !facts.partWords.contains(Self.singular(word)) {
                 problems.append("mentions the \(word), a part the report does not name")
             }
             if let direction = Self.directions[word], !facts.directions.contains(direction) {
@@ -102,6 +102,8 @@ public struct GroundingChecker: Sendable {
         var damages: [String: Damage] = [:]
         var classes: Set<String> = []
         var directions: Set<String> = []
+        /// Words of the parts the report names ("front", "door", "left", …): prose may use them.
+        var partWords: Set<String> = []
         var knownCodes: Set<String> = []
         var numbers: Set<Int> = []
         var classCounts: [String: Set<Int>] = [:]
@@ -113,7 +115,9 @@ public struct GroundingChecker: Sendable {
             damages = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             classes = Set(all.map(\.className))
             let views = all.map(\.view) + report.photos.map(\.view)
+            partWords = Set(all.compactMap(\.part).filter { $0 != .unknown }.flatMap { $0.rawValue.split(separator: "_").map(String.init) })
             directions = Set(views.flatMap { ReportWording.place($0).split(whereSeparator: { !$0.isLetter }).map(String.init) })
+                .union(partWords)
                 .intersection(GroundingChecker.directions.values)
             knownCodes = Set([report.vehicle.plate, report.plate.plate, report.inspection.station, report.inspection.reference, report.comparedWith?.station]
                 .compactMap { $0.map(VehicleRef.normalisedPlate) }.filter { !$0.isEmpty })
@@ -199,6 +203,11 @@ public struct GroundingChecker: Sendable {
             if !found.contains(named) { found.append(named) }
         }
         return found
+    }
+
+    /// A part word as the vocabulary writes it ("doors" → "door", "wings" → "wing").
+    static func singular(_ word: String) -> String {
+        word.hasSuffix("s") && word.count > 3 ? String(word.dropLast()) : word
     }
 
     static func number(_ word: String) -> Int? {

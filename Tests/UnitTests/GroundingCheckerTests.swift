@@ -26,6 +26,17 @@ import WalkaroundCore
         #expect(checker.problems(in: answer, for: report) == [])
     }
 
+    /// Parts the report names may be used (the scratch is on the left front door, the dent on
+    /// the boot lid, the crack not seen again on the front bumper); any other part may not.
+    @Test func onlyThePartsTheReportNamesMayBeUsed() {
+        #expect(report.damages.map { $0.part } == [.frontDoorLeft, .bootLid])
+        #expect(report.notSeen.map { $0.part } == [.frontBumper])
+        let named = prose("One new scratch on the front door; 1 pre-existing dent on the boot lid.", faithfulNotes)
+        #expect(checker.problems(in: named, for: report) == [])
+        let other = prose("One new scratch near the roof.", faithfulNotes)
+        #expect(checker.problems(in: other, for: report).contains { $0.contains("roof") })
+    }
+
     @Test func anExtraDamageFails() {
         let extraNote = prose("One new scratch.", faithfulNotes + [("D3", "A new dent on the roof.")])
         #expect(checker.problems(in: extraNote, for: report).contains { $0.contains("D3") })
@@ -33,8 +44,8 @@ import WalkaroundCore
         #expect(checker.problems(in: extraKind, for: report).contains { $0.contains("shattered glass") })
         let newDent = prose("A new dent at the rear.", faithfulNotes)
         #expect(checker.problems(in: newDent, for: report).contains { $0.contains("new dent") })
-        let panel = prose("One new scratch on the left door.", faithfulNotes)
-        #expect(checker.problems(in: panel, for: report).contains { $0.contains("door") })
+        let panel = prose("One new scratch on the left mirror.", faithfulNotes)
+        #expect(checker.problems(in: panel, for: report).contains { $0.contains("mirror") })
     }
 
     @Test func aWrongCountFails() {
