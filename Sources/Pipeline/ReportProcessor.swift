@@ -15,6 +15,8 @@ public struct ReportProcessor: Sendable {
     public let queue: JobQueue
     public let writer: ReportWriter
     public var comparator = DamageComparator()
+    /// Prices the new damages of returns compared with a check-out; nil: no estimates.
+    public var costs: CostMatrix?
     /// How long a report job waits before looking again at photos still being processed.
     public var recheck: Duration = .milliseconds(500)
 
@@ -42,7 +44,9 @@ public struct ReportProcessor: Sendable {
             }
             checkout = found
         }
-        let report = InspectionReport(findings: findings, checkout: checkout, comparator: comparator, at: Date().truncatedToMicroseconds)
+        var compared = InspectionReport(findings: findings, checkout: checkout, comparator: comparator, at: Date().truncatedToMicroseconds)
+        if let costs, compared.comparedWith != nil { compared.costs = costs.estimate(compared.damages) }
+        let report = compared
         let asksProviders = !writer.chain(for: report).isEmpty
         let writtenAt = Date().truncatedToMicroseconds
         let checkoutID = checkout?.inspection.id

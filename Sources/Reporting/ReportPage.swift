@@ -35,7 +35,14 @@ public struct ReportPage: Sendable {
             html += "<p>\(esc(note)).</p>\n"
         }
         for edge in report.edgeCases { html += "<p><strong>Attention:</strong> \(esc(edge)).</p>\n" }
-        html += "<h2>Summary</h2>\n<p>\(esc(prose.summary))</p>\n<h2>Damages</h2>\n"
+        html += "<h2>Summary</h2>\n<p>\(esc(prose.summary))</p>\n"
+        if let costs = report.costs {
+            html += "<p>Estimated repair of the new damages: \(esc(ReportWording.money(costs.totalMinor, costs.currency)))"
+            let missing = costs.lines.compactMap(\.noEstimate)
+            if !missing.isEmpty { html += " (without \(esc(missing.joined(separator: "; "))))" }
+            html += "</p>\n"
+        }
+        html += "<h2>Damages</h2>\n"
         if report.allDamages.isEmpty {
             html += "<p>No damage found.</p>\n"
         } else {

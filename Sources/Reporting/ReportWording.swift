@@ -20,6 +20,14 @@ enum ReportWording {
         return words.dropLast().joined(separator: " ") + " (\(last))"
     }
 
+    /// Minor units as "1 234.50 EUR" (integer arithmetic only).
+    static func money(_ minor: Int, _ currency: String) -> String {
+        let sign = minor < 0 ? "-" : ""
+        let magnitude = minor.magnitude
+        let cents = magnitude % 100
+        return "\(sign)\(magnitude / 100).\(cents < 10 ? "0" : "")\(cents) \(currency)"
+    }
+
     static func place(_ view: Photo.View) -> String {
         switch view {
         case .front: "front"

@@ -19,6 +19,8 @@ public struct InspectionReport: Sendable, Equatable, Codable {
     /// Why the case needs a closer look (many damages to review, a plate mismatch); empty when routine.
     public var edgeCases: [String]
     public var generatedAt: Date
+    /// What the new damages would cost to repair, when a cost matrix is configured (returns compared with a check-out).
+    public var costs: CostEstimate?
 
     public init(
         inspection: InspectionSummary, vehicle: VehicleRef, vehicleID: UUID?, plate: PlateVerdict, comparedWith: InspectionSummary?,

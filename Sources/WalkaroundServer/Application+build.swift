@@ -8,6 +8,7 @@ import Reporting
 import ServiceLifecycle
 import Storage
 import UseCases
+import WalkaroundCore
 
 /// The parts of a running Walkaround process, wired once and shared by the routes and workers.
 public struct WalkaroundComponents: Sendable {
@@ -23,6 +24,8 @@ public struct WalkaroundComponents: Sendable {
     public let plates: PlateReader?
     /// Why the plate reader could not start (missing Tesseract data); the process then reports not ready.
     public let platesFailure: String?
+    /// The repair cost matrix, validated at start (a bad file stops the process with its problems).
+    public let costs: CostMatrix?
 
     /// Opens the database named by the settings (PostgreSQL for `DATABASE_URL`, else SQLite in the data folder).
     public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
@@ -45,6 +48,12 @@ public struct WalkaroundComponents: Sendable {
                 logger.error("plate reader unavailable", metadata: ["error": "\(error)"])
             }
         }
+        var costs: CostMatrix?
+        if let path = settings.costsPath {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CostMatrix.Invalid(problems: ["\(path) cannot be read"]) }
+            costs = try CostMatrix.load(data)
+            logger.info("cost matrix loaded", metadata: ["path": "\(path)", "currency": "\(costs!.currency)", "cells": "\(costs!.prices.count)"])
+        }
         return WalkaroundComponents(
             settings: settings,
             database: database,
@@ -55,7 +64,8 @@ public struct WalkaroundComponents: Sendable {
             inference: settings.role.runsWorkers
                 ? settings.inference.map { InferenceService(settings: $0, logger: logger, metrics: metrics.factory) } : nil,
             plates: plates,
-            platesFailure: platesFailure
+            platesFailure: platesFailure,
+            costs: costs
         )
     }
 
@@ -75,6 +85,7 @@ public struct WalkaroundComponents: Sendable {
             writer: ReportWriter(providers: settings.llmProviders, metrics: metrics.factory, logger: logger)
         )
         reports.comparator = settings.comparator
+        reports.costs = costs
         return JobWorker(queue: queue, processor: processor, reports: reports, settings: settings.worker, signal: signal, logger: logger, metrics: metrics.factory)
     }
 

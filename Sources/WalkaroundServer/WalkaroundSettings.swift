@@ -50,6 +50,8 @@ public struct WalkaroundSettings: Sendable {
     public var quality: QualityThresholds
     /// How detections become damages and are matched with the check-out's (the merge thresholds).
     public var comparator: DamageComparator
+    /// The repair cost matrix file (JSON, `CostMatrix`); nil: reports carry no estimates.
+    public var costsPath: String?
     /// Detection models and how they run; nil when no model is configured (quality gate only).
     public var inference: InferenceSettings?
     /// The plate reader (runs on the models' `plate` boxes); nil when switched off.
@@ -88,6 +90,7 @@ public struct WalkaroundSettings: Sendable {
             mergeContainment: reader.double(forKey: "walkaround.comparison.mergeContainment", default: comparison.mergeContainment),
             mergesAcrossClasses: reader.bool(forKey: "walkaround.comparison.mergeAcrossClasses", default: true)
         )
+        costsPath = reader.string(forKey: "walkaround.costs.path").flatMap { $0.isEmpty ? nil : $0 }
         let defaults = QualityThresholds()
         quality = QualityThresholds(
             minSharpness: reader.double(forKey: "walkaround.quality.minSharpness", default: defaults.minSharpness),

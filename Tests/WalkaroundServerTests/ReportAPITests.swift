@@ -205,6 +205,37 @@ struct ReportAPITests {
         }
     }
 
+    /// With a cost matrix configured, a return's new damages carry an estimate in exact minor
+    /// units and the report its total; a damage whose cell is missing is named, not guessed.
+    @Test(arguments: Backend.available)
+    func newDamagesAreEstimatedByTheCostMatrix(_ backend: Backend) async throws {
+        let file = NSTemporaryDirectory() + "walkaround-costs-\(UUID().uuidString).json"
+        try Data(#"{"currency": "EUR", "entries": [{"part": "*", "class": "scratch", "severity": "minor", "amount": "95.50"}, {"part": "*", "class": "scratch", "severity": "moderate", "amount": "240"}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let costs: [AbsoluteConfigKey: ConfigValue] = ["walkaround.costs.path": ConfigValue(.string(file), isSecret: false)]
+        try await TestApp.run(backend, costs) { app in
+            let checkout = try await app.createInspection(kind: "checkout", plate: "M-CO 5")
+            try await Self.inspect(app, checkout, views: ["front"], seed: 60, damages: [])
+            #expect(try await app.request(.post, "/v1/inspections/\(checkout)/complete", key: app.keys.station).status == .ok)
+            #expect(try await Self.waitForReport(app, checkout).status == .ok)
+            let back = try await app.createInspection(kind: "return", plate: "M-CO 5")
+            try await Self.inspect(app, back, views: ["front"], seed: 61, damages: [
+                ("front", "scratch", Box(x1: 100, y1: 100, x2: 160, y2: 130), 0.9), ("front", "crack", Box(x1: 600, y1: 500, x2: 700, y2: 600), 0.9),
+            ])
+            #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
+            let report = try #require(try await Self.waitForReport(app, back).object["report"] as? [String: Any])
+            let estimate = try #require(report["costs"] as? [String: Any], "\(report)")
+            #expect(estimate["currency"] as? String == "EUR")
+            let lines = try #require(estimate["lines"] as? [[String: Any]])
+            #expect(lines.count == 2, "both new damages: \(lines)")
+            let priced = lines.compactMap { $0["amount_minor"] as? Int }
+            #expect(priced.count == 1 && [9_550, 24_000].contains(priced[0]), "\(lines)")
+            #expect(estimate["total_minor"] as? Int == priced.first)
+            #expect(lines.contains { ($0["no_estimate"] as? String)?.contains("crack") == true }, "\(lines)")
+        }
+    }
+
     @Test(arguments: Backend.available)
     func aReturnWithoutCheckoutIsUnverified(_ backend: Backend) async throws {
         try await TestApp.run(backend) { app in
