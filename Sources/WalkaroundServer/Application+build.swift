@@ -29,6 +29,15 @@ public struct WalkaroundComponents: Sendable {
 
     /// Opens the database named by the settings (PostgreSQL for `DATABASE_URL`, else SQLite in the data folder).
     public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
+        // Everything that can refuse to start comes before the database is opened: an open SQLite
+        // connection must be closed before it is released.
+        var costs: CostMatrix?
+        if let path = settings.costsPath {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CostMatrix.Invalid(problems: ["\(path) cannot be read"]) }
+            costs = try CostMatrix.load(data)
+            logger.info("cost matrix loaded", metadata: ["path": "\(path)", "currency": "\(costs!.currency)", "cells": "\(costs!.prices.count)"])
+        }
+        let blobs = try PhotoBlobStore(root: settings.photoDir)
         let database: any SQLDatabase
         if let url = settings.databaseURL {
             database = try PostgresDatabase(
@@ -48,16 +57,10 @@ public struct WalkaroundComponents: Sendable {
                 logger.error("plate reader unavailable", metadata: ["error": "\(error)"])
             }
         }
-        var costs: CostMatrix?
-        if let path = settings.costsPath {
-            guard let data = FileManager.default.contents(atPath: path) else { throw CostMatrix.Invalid(problems: ["\(path) cannot be read"]) }
-            costs = try CostMatrix.load(data)
-            logger.info("cost matrix loaded", metadata: ["path": "\(path)", "currency": "\(costs!.currency)", "cells": "\(costs!.prices.count)"])
-        }
         return WalkaroundComponents(
             settings: settings,
             database: database,
-            blobs: try PhotoBlobStore(root: settings.photoDir),
+            blobs: blobs,
             queue: JobQueue(database: database, retryPolicy: settings.retry),
             signal: WakeSignal(),
             metrics: metrics,
