@@ -21,22 +21,12 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 work=$(mktemp -d /tmp/walkaround-st.XXXXXX)
-pid=
-stop() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap stop EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-metrics=$(free_port)
-
+. tools/lib/serve.sh
+trap 'serve_stop; rm -rf "$work"' EXIT
 key=$("$bin" keys create --role admin --name schemathesis --data-dir "$work/data" 2>/dev/null)
-WALKAROUND_MODEL_PATH="" WALKAROUND_PLATES_ENABLED=false LOG_LEVEL=warning \
-  "$bin" serve --host 127.0.0.1 --port "$port" --metrics-port "$metrics" --data-dir "$work/data" >"$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 200); do curl -sf "127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
-curl -sf "127.0.0.1:$port/ready" >/dev/null || { cat "$work/server.log"; exit 1; }
+serve_start "$bin" "$work/data" "$work/server.log" WALKAROUND_MODEL_PATH= WALKAROUND_PLATES_ENABLED=false LOG_LEVEL=warning
+port=$SERVE_PORT
+pid=$SERVE_PID
 
 status=0
 run() {

@@ -280,8 +280,9 @@ public struct JobWorker: Service {
             if ContinuousClock.now >= deadline { return true }
             guard renewing else { continue }
             do {
-                // Bounded, so a renewal stuck on a lost connection cannot hold off the deadline.
-                switch try await Self.bounded(settings.heartbeat, { try await queue.renew(job, lease: settings.lease) }) {
+                // Bounded (by the lease: a renewal slower than that is of no use), so one stuck on
+                // a lost connection cannot hold off the deadline for ever.
+                switch try await Self.bounded(settings.lease, { try await queue.renew(job, lease: settings.lease) }) {
                 case false?:
                     logger.warning("job lease lost: another worker holds it now", metadata: metadata)
                     renewing = false

@@ -182,8 +182,10 @@ struct HardeningTests {
             #expect(retried, "\(job.columns)")
             #expect(try job.string("last_error").contains("time limit"), "\(job.columns)")
             #expect(try job.int("reclaims") == 0, "not left to a lease expiry: \(job.columns)")
+            // At least this attempt (on a loaded machine the retry may have overrun too by now).
             let metrics = try await app.operations("/metrics").text
-            #expect(metrics.contains(#"walkaround_jobs_total{kind="process_photo",outcome="overran"} 1"#), "\(metrics.prefix(400))")
+            let overran = metrics.split(separator: "\n").first { $0.hasPrefix(#"walkaround_jobs_total{kind="process_photo",outcome="overran"} "#) }
+            #expect((overran?.split(separator: " ").last.flatMap { Int($0) } ?? 0) >= 1, "\(metrics.prefix(400))")
         }
     }
 }

@@ -5,45 +5,20 @@ overlaps a damage the return added (same view, IoU >= 0.2 or its centre inside t
 each added damage counted once; any other reported new damage is false (an invented charge).
 Usage: evaluate.py BASE_URL KEY PAIRS_DIR LABEL"""
 import json
+import os
 import sys
-import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from walkaround_client import Client  # noqa: E402
 
 base, key, folder, label = sys.argv[1:5]
 truth = json.load(open(f"{folder}/truth.json"))
 width, height = truth["size"]
-
-
-def call(method, path, body=None, content_type="application/json"):
-    request = urllib.request.Request(base + path, data=body, method=method)
-    request.add_header("Authorization", "Bearer " + key)
-    if body is not None:
-        request.add_header("Content-Type", content_type)
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
+client = Client(base, key)
 
 
 def inspect(kind, plate, photos):
-    status, body = call("POST", "/v1/inspections", json.dumps({"kind": kind, "station": "EVAL-1", "vehicle": {"plate": plate}}).encode())
-    assert status == 201, (status, body)
-    inspection = json.loads(body)["id"]
-    for view, name in photos.items():
-        with open(f"{folder}/{name}", "rb") as photo:
-            status, body = call("POST", f"/v1/inspections/{inspection}/photos?view={view}", photo.read(), "image/jpeg")
-        assert status == 202, (status, body)
-    status, body = call("POST", f"/v1/inspections/{inspection}/complete")
-    assert status == 200, (status, body)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        status, body = call("GET", f"/v1/inspections/{inspection}/report")
-        if status == 200:
-            return json.loads(body)["report"]
-        time.sleep(0.05)
-    raise SystemExit(f"no report for {plate} {kind}")
+    return client.inspect(kind, "EVAL-1", plate, {view: f"{folder}/{name}" for view, name in photos.items()})[1]["report"]
 
 
 def iou(a, b):

@@ -17,25 +17,15 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import numpy, PIL' 2>
   "$venv/bin/pip" install -q numpy==2.2.6 pillow==12.1.1
 fi
 work=$(mktemp -d /tmp/walkaround-pairs.XXXXXX)
-pid=
-stop_server() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi; }
-trap 'stop_server; rm -rf "$work"' EXIT
+. tools/lib/serve.sh
+trap 'serve_stop; rm -rf "$work"' EXIT
 "$venv/bin/python" tools/eval-pairs/render_pairs.py "$work/pairs" "$pairs"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 for rule in merged before; do
   across=true
   [ "$rule" = before ] && across=false
-  data="$work/data-$rule"
-  port=$(free_port)
-  metrics=$(free_port)
-  key=$("$bin" keys create --role station --station EVAL-1 --name eval --data-dir "$data" 2>/dev/null)
-  WALKAROUND_MODEL_PATH=models/walkaround-demo.onnx ORT_LIBRARY_PATH=.ort/lib/libonnxruntime.so WALKAROUND_PLATES_ENABLED=false \
-    WALKAROUND_COMPARISON_MERGE_ACROSS_CLASSES=$across LOG_LEVEL=warning \
-    "$bin" serve --host 127.0.0.1 --port "$port" --metrics-port "$metrics" --data-dir "$data" >"$work/server-$rule.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 600); do curl -sf "127.0.0.1:$metrics/ready" >/dev/null && break; sleep 0.1; done
-  curl -sf "127.0.0.1:$metrics/ready" >/dev/null || { cat "$work/server-$rule.log"; exit 1; }
-  python3 tools/eval-pairs/evaluate.py "http://127.0.0.1:$port" "$key" "$work/pairs" "$rule"
-  stop_server
+  key=$("$bin" keys create --role station --station EVAL-1 --name eval --data-dir "$work/data-$rule" 2>/dev/null)
+  serve_start "$bin" "$work/data-$rule" "$work/server-$rule.log" WALKAROUND_MODEL_PATH=models/walkaround-demo.onnx \
+    ORT_LIBRARY_PATH=.ort/lib/libonnxruntime.so WALKAROUND_PLATES_ENABLED=false WALKAROUND_COMPARISON_MERGE_ACROSS_CLASSES=$across LOG_LEVEL=warning
+  python3 tools/eval-pairs/evaluate.py "http://127.0.0.1:$SERVE_PORT" "$key" "$work/pairs" "$rule"
+  serve_stop
 done
