@@ -38,13 +38,18 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await lock.withLock {
-            _ = try await Self.run("BEGIN IMMEDIATE", on: connection)
+            // BEGIN, COMMIT and ROLLBACK run in tasks of their own, which a cancellation of the
+            // caller does not reach: a cancelled caller (a drained or bounded job) must never leave
+            // the one connection inside a transaction ("cannot start a transaction within a
+            // transaction" for everyone after it).
+            let connection = self.connection
+            _ = try await Task { try await Self.run("BEGIN IMMEDIATE", on: connection) }.value
             do {
                 let result = try await body(Transaction(connection: connection))
-                _ = try await Self.run("COMMIT", on: connection)
+                _ = try await Task { try await Self.run("COMMIT", on: connection) }.value
                 return result
             } catch {
-                _ = try? await Self.run("ROLLBACK", on: connection)
+                _ = try? await Task { try await Self.run("ROLLBACK", on: connection) }.value
                 throw error
             }
         }
