@@ -200,8 +200,9 @@ public struct JobWorker: Service {
     static let abandonWait: Duration = .seconds(5)
 
     /// Runs `body` in a task of its own and waits at most `limit` for it: nil when the limit came
-    /// first (the task is then cancelled and left to end on its own). Works in a cancelled task,
-    /// and bounds calls that may never return (a query on a connection lost mid-flight).
+    /// first (the task is left to end on its own, not cancelled: cancelling database work midway is
+    /// what must not happen). Works in a cancelled task, and bounds calls that may never return (a
+    /// query on a connection lost mid-flight).
     static func bounded<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         let work = Task { try await body() }
         let resumed = Mutex(false)
@@ -214,7 +215,6 @@ public struct JobWorker: Service {
             }
             Task {
                 try? await Task.sleep(for: limit)
-                work.cancel()
                 finish(.success(nil))
             }
         }
@@ -280,15 +280,9 @@ public struct JobWorker: Service {
             if ContinuousClock.now >= deadline { return true }
             guard renewing else { continue }
             do {
-                // Bounded (by the lease: a renewal slower than that is of no use), so one stuck on
-                // a lost connection cannot hold off the deadline for ever.
-                switch try await Self.bounded(settings.lease, { try await queue.renew(job, lease: settings.lease) }) {
-                case false?:
+                if try await !queue.renew(job, lease: settings.lease) {
                     logger.warning("job lease lost: another worker holds it now", metadata: metadata)
                     renewing = false
-                case nil:
-                    logger.warning("renewing the job's lease did not answer in time", metadata: metadata)
-                case true?: break
                 }
             } catch is CancellationError {
                 return false
