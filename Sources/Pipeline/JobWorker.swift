@@ -117,10 +117,11 @@ public struct JobWorker: Service {
                 if free > 0 {
                     do {
                         // Bounded: a claim stuck on a lost connection must not stop the worker for good.
-                        if let jobs = try await Self.bounded(settings.lease, { try await queue.claim(limit: free, worker: name, lease: settings.lease) }) {
+                        let limit = max(settings.lease, .seconds(30))
+                        if let jobs = try await Self.bounded(limit, { try await queue.claim(limit: free, worker: name, lease: settings.lease) }) {
                             claimed = jobs
                         } else {
-                            logger.error("claiming jobs did not answer in time; trying again", metadata: ["limit_s": "\(settings.lease.seconds)"])
+                            logger.error("claiming jobs did not answer in time; trying again", metadata: ["limit_s": "\(limit.seconds)"])
                         }
                     } catch {
                         logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
@@ -200,9 +201,9 @@ public struct JobWorker: Service {
     static let abandonWait: Duration = .seconds(5)
 
     /// Runs `body` in a task of its own and waits at most `limit` for it: nil when the limit came
-    /// first (the task is left to end on its own, not cancelled: cancelling database work midway is
-    /// what must not happen). Works in a cancelled task, and bounds calls that may never return (a
-    /// query on a connection lost mid-flight).
+    /// first (the task is then cancelled, so a claim rolls back rather than taking jobs no one
+    /// runs; transactions end cleanly when cancelled). Works in a cancelled task, and bounds calls
+    /// that may never return (a query on a connection lost mid-flight).
     static func bounded<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         let work = Task { try await body() }
         let resumed = Mutex(false)
@@ -215,6 +216,7 @@ public struct JobWorker: Service {
             }
             Task {
                 try? await Task.sleep(for: limit)
+                work.cancel()
                 finish(.success(nil))
             }
         }
