@@ -12,11 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:-release}
 rounds=${2:-10}
-bin=.build/$config/walkaround
-[ -x "$bin" ] || { echo "build it first: swift build -c $config --product walkaround" >&2; exit 1; }
+. tools/lib/serve.sh
+bin=$(serve_binary "$config")
 [ -f models/walkaround-demo.onnx ] && [ -f .ort/lib/libonnxruntime.so ] || { echo "run make build first (model and ONNX Runtime)" >&2; exit 1; }
 work=$(mktemp -d /tmp/walkaround-latency.XXXXXX)
-. tools/lib/serve.sh
 trap 'serve_stop; rm -rf "$work"' EXIT
 key=$("$bin" keys create --role station --station BENCH-1 --name bench --data-dir "$work/data" 2>/dev/null)
 serve_start "$bin" "$work/data" "$work/server.log" WALKAROUND_MODEL_PATH=models/walkaround-demo.onnx \

@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:-debug}
 examples=${2:-25}
-bin=.build/$config/walkaround
-[ -x "$bin" ] || { echo "build it first: swift build -c $config --product walkaround" >&2; exit 1; }
+. tools/lib/serve.sh
+bin=$(serve_binary "$config")
 
 version=4.32.5
 venv=${XDG_CACHE_HOME:-$HOME/.cache}/walkaround/schemathesis-$version
@@ -21,7 +21,6 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 work=$(mktemp -d /tmp/walkaround-st.XXXXXX)
-. tools/lib/serve.sh
 trap 'serve_stop; rm -rf "$work"' EXIT
 key=$("$bin" keys create --role admin --name schemathesis --data-dir "$work/data" 2>/dev/null)
 serve_start "$bin" "$work/data" "$work/server.log" WALKAROUND_MODEL_PATH= WALKAROUND_PLATES_ENABLED=false LOG_LEVEL=warning

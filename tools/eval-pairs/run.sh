@@ -9,15 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 config=${1:-release}
 pairs=${2:-20}
-bin=.build/$config/walkaround
-[ -x "$bin" ] || { echo "build it first: swift build -c $config --product walkaround" >&2; exit 1; }
+. tools/lib/serve.sh
+bin=$(serve_binary "$config")
 venv=${XDG_CACHE_HOME:-$HOME/.cache}/walkaround/eval-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import numpy, PIL' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q numpy==2.2.6 pillow==12.1.1
 fi
 work=$(mktemp -d /tmp/walkaround-pairs.XXXXXX)
-. tools/lib/serve.sh
 trap 'serve_stop; rm -rf "$work"' EXIT
 "$venv/bin/python" tools/eval-pairs/render_pairs.py "$work/pairs" "$pairs"
 for rule in merged before; do

@@ -3,6 +3,13 @@
 # SERVE_PID and waits until the metrics port's /ready answers (exits 1 with the log if it never does);
 # serve_stop stops it by PID. free_port prints a free loopback port.
 
+# serve_binary CONFIG prints .build/CONFIG/walkaround, or says how to build it and fails.
+serve_binary() {
+  local bin=.build/$1/walkaround
+  [ -x "$bin" ] || { echo "build it first: swift build -c $1 --product walkaround" >&2; return 1; }
+  echo "$bin"
+}
+
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 SERVE_PID=
