@@ -21,8 +21,9 @@ build: setup
 	swift build --build-tests
 
 test: build
-	# A hung test fails the run after 40 minutes instead of holding CI (the suite takes about 4).
-	tools/with-postgres.sh tools/with-llm.sh timeout -k 30 2400 swift test --skip-build
+	# A hung test fails the run after 25 minutes instead of holding CI (the suite takes about 4);
+	# line-buffered, so that what a killed run printed last is not lost in a pipe's buffer.
+	tools/with-postgres.sh tools/with-llm.sh timeout -k 30 1500 stdbuf -oL -eL swift test --skip-build
 	tools/schemathesis.sh debug 50
 	$(MAKE) k8s-check
 

@@ -60,7 +60,10 @@ public struct PhotoProcessor: Sendable {
         guard let bytes = try await blobs.read(sha256: photo.sha256) else {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
         }
-        let analysis = analyzer.analyze(bytes)
+        // Decoding and measuring take a core for tens of milliseconds: off the cooperative pool,
+        // whose few threads also run the lease heartbeats and the request handlers.
+        let analyzer = self.analyzer
+        let analysis = try await CPUWork.pool.runIfActive { analyzer.analyze(bytes) }
         let (detections, plateBoxes) = try await detect(analysis, photo: photo)
         // The declared plate steers the country guess and is what the vote is checked against.
         let declared = plateBoxes.isEmpty ? nil : try await InspectionRepository(database: database).get(photo.inspectionID)?.vehicle.plate

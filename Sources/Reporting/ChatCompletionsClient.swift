@@ -8,9 +8,17 @@ import WalkaroundCore
 public struct ChatCompletionsClient: Sendable {
     let http: HTTPClient
 
-    public init(http: HTTPClient = .shared) {
+    public init(http: HTTPClient = Self.sharedClient) {
         self.http = http
     }
+
+    /// The process's client for model servers. `HTTPClient.shared` reads with a fixed 90 s
+    /// timeout, which silently cut every provider's own `timeout` above 90 s short; here the
+    /// provider's timeout (the request deadline) is the only read limit.
+    public static let sharedClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: .init(timeout: .init(connect: .seconds(10), read: nil))
+    )
 
     /// A chat request: messages and the JSON schema the answer must follow.
     public struct Request: Sendable {

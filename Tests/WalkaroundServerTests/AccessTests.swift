@@ -126,31 +126,23 @@ struct AccessTests {
     @Test func theKeysCommandListsAndRevokes() async throws {
         let environment = try await TestEnvironment.make(.sqlite)
         defer { environment.remove() }
-        func run(_ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: walkaroundExecutable)
-            process.arguments = arguments + ["--data-dir", environment.dataDir]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
+        func run(_ arguments: [String]) async throws -> (Int32, String) {
+            let result = try await ChildProcess.run(walkaroundExecutable, arguments + ["--data-dir", environment.dataDir])
+            return (result.status, result.output)
         }
-        let (created, secret) = try run(["keys", "create", "--role", "station", "--station", "HAM-03", "--name", "leaked"])
+        let (created, secret) = try await run(["keys", "create", "--role", "station", "--station", "HAM-03", "--name", "leaked"])
         #expect(created == 0)
         #expect(secret.hasPrefix("wk_"))
-        let (listed, table) = try run(["keys", "list"])
+        let (listed, table) = try await run(["keys", "list"])
         #expect(listed == 0)
         let row = try #require(table.split(separator: "\n").first { $0.contains("HAM-03") })
         #expect(row.hasSuffix("\t-"), "not revoked yet: \(row)")
         let id = String(row.split(separator: "\t")[0])
-        let (revoked, said) = try run(["keys", "revoke", id])
+        let (revoked, said) = try await run(["keys", "revoke", id])
         #expect(revoked == 0)
         #expect(said.contains("revoked station key \(id)"))
-        let (_, after) = try run(["keys", "list"])
+        let (_, after) = try await run(["keys", "list"])
         #expect(after.split(separator: "\n").first { $0.contains("HAM-03") }?.hasSuffix("\t-") == false)
-        #expect(try run(["keys", "revoke", id]).0 != 0, "a second revocation is an error")
+        #expect(try await run(["keys", "revoke", id]).0 != 0, "a second revocation is an error")
     }
 }

@@ -8,41 +8,31 @@ import Testing
 
 /// A `walkaround serve --role worker` process, run from the built executable.
 private struct WorkerProcess {
-    let process: Process
-    let output: String
+    let child: ChildProcess
 
     static func start(_ environment: TestEnvironment, stageDelayMs: Int, leaseMs: Int, drainMs: Int) throws -> WorkerProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: walkaroundExecutable)
-        process.arguments = ["serve", "--role", "worker", "--host", "127.0.0.1", "--port", "0", "--data-dir", environment.dataDir]
+        let arguments = ["serve", "--role", "worker", "--host", "127.0.0.1", "--port", "0", "--data-dir", environment.dataDir]
             + (environment.databaseURL.map { ["--database-url", $0] } ?? [])
-        var env = ProcessInfo.processInfo.environment
-        env["WALKAROUND_DEBUG_STAGE_DELAY_MS"] = "\(stageDelayMs)"
-        env["WALKAROUND_JOB_LEASE_MS"] = "\(leaseMs)"
-        env["WALKAROUND_WORKER_DRAIN_MS"] = "\(drainMs)"
-        env["WALKAROUND_WORKER_POLL_MS"] = "50"
-        env["WALKAROUND_METRICS_PORT"] = "0"
-        env["WALKAROUND_MODEL_PATH"] = ""  // the quality gate only: these tests are about the queue
-        process.environment = env
-        let output = environment.dataDir + "/worker-\(UUID().uuidString.prefix(6)).log"
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return WorkerProcess(process: process, output: output)
+        let settings = [
+            "WALKAROUND_DEBUG_STAGE_DELAY_MS": "\(stageDelayMs)",
+            "WALKAROUND_JOB_LEASE_MS": "\(leaseMs)",
+            "WALKAROUND_WORKER_DRAIN_MS": "\(drainMs)",
+            "WALKAROUND_WORKER_POLL_MS": "50",
+            "WALKAROUND_METRICS_PORT": "0",
+            "WALKAROUND_MODEL_PATH": "",  // the quality gate only: these tests are about the queue
+        ]
+        return WorkerProcess(child: try ChildProcess(walkaroundExecutable, arguments, environment: settings))
     }
 
+    /// The exit status, or nil while it still runs after `timeout`.
     func waitForExit(timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { return nil }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        try await child.waitForExit(timeout: timeout)?.status
     }
 
-    var log: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+    func signal(_ signal: Int32) { child.signal(signal) }
+    var wasKilled: Bool { child.exit?.signalled == true }
+    var isRunning: Bool { child.isRunning }
+    var log: String { child.output + child.errors }
 }
 
 @Suite("Crash recovery and graceful shutdown", .serialized)
@@ -63,9 +53,9 @@ struct CrashRecoveryTests {
             let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 1_500, drainMs: 1_000)
             let started = try await eventually { try await runningJobs(app.database).count == 3 }
             #expect(started, "the worker process claimed the jobs: \(worker.log)")
-            kill(worker.process.processIdentifier, SIGKILL)
+            worker.signal(SIGKILL)
             _ = try await worker.waitForExit(timeout: .seconds(5))
-            #expect(worker.process.terminationReason == .uncaughtSignal)
+            #expect(worker.wasKilled)
 
             // A fresh worker in this process finds the jobs once their leases run out.
             let replacement = app.components.makeWorker(logger: TestEnvironment.logger)
@@ -104,7 +94,7 @@ struct CrashRecoveryTests {
     @Test(arguments: Backend.available)
     func sigtermLetsInFlightJobsFinish(_ backend: Backend) async throws {
         try await withClaimedJob(backend, stageDelayMs: 1_500, leaseMs: 60_000, drainMs: 20_000) { app, id, worker in
-            kill(worker.process.processIdentifier, SIGTERM)
+            worker.signal(SIGTERM)
             let status = try await worker.waitForExit(timeout: .seconds(20))
             #expect(status == 0, "clean exit after the drain: \(worker.log)")
             let photos = try await app.inspection(id)["photos"] as? [[String: Any]]
@@ -115,7 +105,7 @@ struct CrashRecoveryTests {
     @Test(arguments: Backend.available)
     func sigtermReleasesJobsThatOutlastTheDrain(_ backend: Backend) async throws {
         try await withClaimedJob(backend, stageDelayMs: 60_000, leaseMs: 600_000, drainMs: 300) { app, _, worker in
-            kill(worker.process.processIdentifier, SIGTERM)
+            worker.signal(SIGTERM)
             let status = try await worker.waitForExit(timeout: .seconds(15))
             #expect(status == 0, "clean exit: \(worker.log)")
             let job = try #require(try await app.database.first("SELECT * FROM jobs"))
@@ -142,17 +132,18 @@ struct CrashRecoveryTests {
                     try await app.database.first("SELECT * FROM jobs WHERE status = 'running' AND reclaims = \(reclaims)") != nil
                 }
                 #expect(claimed, "worker \(reclaims + 1) claimed the job: \(worker.log)")
-                kill(worker.process.processIdentifier, SIGKILL)
+                worker.signal(SIGKILL)
                 _ = try await worker.waitForExit(timeout: .seconds(5))
                 restarts += 1
             }
             let survivor = try WorkerProcess.start(environment, stageDelayMs: 0, leaseMs: 1_000, drainMs: 1_000)
-            defer { kill(survivor.process.processIdentifier, SIGKILL) }
+            defer { survivor.signal(SIGKILL) }
             let quarantined = try await eventually { try await app.database.first("SELECT * FROM jobs WHERE status = 'quarantined'") != nil }
             #expect(quarantined, "the third claim quarantined the job: \(survivor.log)")
             #expect(restarts == 2)
-            #expect(survivor.process.isRunning, "the worker that met the poison job is alive")
-            #expect(survivor.log.contains("job quarantined"))
+            #expect(survivor.isRunning, "the worker that met the poison job is alive")
+            // The quarantine is written before it is logged.
+            #expect(try await eventually(.seconds(10)) { survivor.log.contains("job quarantined") }, "\(survivor.log)")
             let photos = try await app.inspection(id)["photos"] as? [[String: Any]]
             #expect(photos?.first?["status"] as? String == "failed")
             #expect((photos?.first?["error"] as? String)?.contains("quarantined") == true)
@@ -178,13 +169,13 @@ struct CrashRecoveryTests {
                 if index == 8 {
                     // Mid-stream, with jobs in flight: the worker dies without a word.
                     _ = try await eventually { try await runningJobs(app.database).count > 0 }
-                    kill(first.process.processIdentifier, SIGKILL)
+                    first.signal(SIGKILL)
                     _ = try await first.waitForExit(timeout: .seconds(5))
                 }
             }
-            #expect(first.process.terminationReason == .uncaughtSignal)
+            #expect(first.wasKilled)
             let second = try WorkerProcess.start(environment, stageDelayMs: 0, leaseMs: 1_500, drainMs: 1_000)
-            defer { kill(second.process.processIdentifier, SIGKILL) }
+            defer { second.signal(SIGKILL) }
             let photos = try await app.waitUntilSettled(id)
             #expect(accepted == uploads)
             #expect(photos.count == accepted)

@@ -6,21 +6,12 @@ import Testing
 @Suite("walkaround inspect")
 struct InspectCommandTests {
     /// Runs the executable and returns its standard output and exit status.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (output: String, status: Int32) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: walkaroundExecutable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (output: String, status: Int32) {
+        let result = try await ChildProcess.run(walkaroundExecutable, arguments, environment: environment)
+        return (result.output, result.status)
     }
 
-    @Test func printsSizeOrientationQualityAndVerdictPerPhoto() throws {
+    @Test func printsSizeOrientationQualityAndVerdictPerPhoto() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inspect-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -36,7 +27,7 @@ struct InspectCommandTests {
         let reference = try #require(try DemoModel.reference().first { !$0.detections.isEmpty })
         try FileManager.default.copyItem(atPath: DemoModel.fixtures + "/reference/" + reference.image, toPath: "\(folder)/scene.png")
         let model = ["WALKAROUND_MODEL_PATH": DemoModel.path, "ORT_LIBRARY_PATH": DemoModel.library]
-        let (output, status) = try Self.run(["inspect", "--json"] + files.map { "\(folder)/\($0.0)" } + ["\(folder)/scene.png"], environment: model)
+        let (output, status) = try await Self.run(["inspect", "--json"] + files.map { "\(folder)/\($0.0)" } + ["\(folder)/scene.png"], environment: model)
         #expect(status == 0)
         let printed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
         let results = try #require(printed["photos"] as? [[String: Any]])
@@ -57,13 +48,13 @@ struct InspectCommandTests {
         #expect((results[3]["advice"] as? String)?.contains("damaged or incomplete") == true)
 
         // Thresholds come from the same configuration as the service.
-        let strict = try Self.run(
+        let strict = try await Self.run(
             ["inspect", "\(folder)/side.jpg"], environment: ["WALKAROUND_QUALITY_MIN_SHORT_SIDE": "2000", "WALKAROUND_MODEL_PATH": ""]
         )
         #expect(strict.output.contains("rejected") && strict.output.contains("too small"), "\(strict.output)")
     }
 
-    @Test func readsThePlatesAndVotesAgainstTheDeclaredOne() throws {
+    @Test func readsThePlatesAndVotesAgainstTheDeclaredOne() async throws {
         let folder = DemoModel.fixtures + "/plates"
         let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/plates.json"))
         let cases = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
@@ -72,7 +63,7 @@ struct InspectCommandTests {
         let truth = (scene["text"] as? String ?? "").uppercased().filter { $0.isLetter || $0.isNumber }
         let model = ["WALKAROUND_MODEL_PATH": DemoModel.path, "ORT_LIBRARY_PATH": DemoModel.library]
 
-        let (output, status) = try Self.run(["inspect", "--json", "--plate", "XX-999-XX", file], environment: model)
+        let (output, status) = try await Self.run(["inspect", "--json", "--plate", "XX-999-XX", file], environment: model)
         #expect(status == 0)
         let printed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
         let photo = try #require((printed["photos"] as? [[String: Any]])?.first)
@@ -82,7 +73,7 @@ struct InspectCommandTests {
         #expect(vote["plate"] as? String == truth)
         #expect(vote["check"] as? String == "mismatch", "declared XX-999-XX, the car shows \(truth)")
 
-        let text = try Self.run(["inspect", "--plate", truth, file], environment: model)
+        let text = try await Self.run(["inspect", "--plate", truth, file], environment: model)
         #expect(text.output.contains("check: match"), "\(text.output)")
     }
 }
