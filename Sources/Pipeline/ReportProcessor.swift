@@ -63,7 +63,12 @@ public struct ReportProcessor: Sendable {
                 try await queue.complete(job, at: Date(), in: db)
                 return false
             }
-            try await reports.store(report, prose: writer.templateProse(for: report), at: writtenAt, in: db)
+            // A report people have reviewed already (this job runs again after its worker died)
+            // stays as they reviewed it.
+            guard try await reports.store(report, prose: writer.templateProse(for: report), at: writtenAt, in: db) else {
+                try await queue.complete(job, at: Date(), in: db)
+                return false
+            }
             if !asksProviders { try await queue.complete(job, at: Date(), in: db) }
             return true
         }

@@ -221,6 +221,29 @@ public struct Migrations: Sendable {
             name: "the role that placed a hold (only it or an admin releases it)",
             sql: "ALTER TABLE inspections ADD COLUMN held_by_role TEXT"
         ),
+        Migration(
+            version: 9,
+            name: "human review of reports: the review beside the machine's report, its version, and the audit trail",
+            sql: """
+                ALTER TABLE reports ADD COLUMN review_state TEXT NOT NULL DEFAULT 'draft';
+                ALTER TABLE reports ADD COLUMN review_version INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE reports ADD COLUMN review TEXT;
+                CREATE TABLE review_audit (
+                    id {uuid} PRIMARY KEY,
+                    inspection_id {uuid} NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+                    changed_at {time} NOT NULL,
+                    action TEXT NOT NULL,
+                    key_id {uuid},
+                    key_name TEXT,
+                    role TEXT NOT NULL,
+                    damage TEXT,
+                    before_values TEXT NOT NULL,
+                    after_values TEXT NOT NULL,
+                    note TEXT
+                );
+                CREATE INDEX review_audit_inspection ON review_audit (inspection_id, changed_at)
+                """
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

@@ -11,6 +11,10 @@ public struct StoredReport: Sendable, Equatable {
     /// Present once written.
     public var report: InspectionReport?
     public var prose: ReportProse?
+    /// The people's review (state `draft` and no damage reviewed until someone reviews it).
+    public var review: ReportReview = ReportReview()
+    /// Counts every change (prose, review): the report's ETag, what `If-Match` names.
+    public var version: Int = 1
 
     /// `queued` until the report job has written it.
     public enum Status: String, Sendable, Codable {
@@ -29,6 +33,21 @@ public struct ReportRepository: Sendable {
 
     /// Records that a report is wanted (again, when the inspection is re-completed), in the caller's transaction.
     public func request(_ inspectionID: UUID, at date: Date, in db: any SQLExecutor) async throws {
+        // A report written again (its check-out erased) is another report: its review no longer
+        // applies, and the audit trail says so.
+        if let old = try await db.execute("SELECT review_state, review FROM reports WHERE inspection_id = \(inspectionID)").first,
+            try old.optionalString("review") != nil
+        {
+            let state = try old.string("review_state")
+            try await appendAudit(
+                ReviewAuditRecord(
+                    inspectionID: inspectionID, at: date, action: .reviewDiscarded, keyID: nil, keyName: nil, role: "system", damage: nil,
+                    before: ["state": state], after: ["state": ReportReview.State.draft.rawValue],
+                    note: "the report is written again (the check-out it was compared with was erased); its review was discarded"
+                ),
+                in: db
+            )
+        }
         try await db.execute("DELETE FROM reports WHERE inspection_id = \(inspectionID)")
         try await db.execute(
             """
@@ -38,21 +57,28 @@ public struct ReportRepository: Sendable {
     }
 
     /// Stores the written report, and each of the inspection's detections' comparison status.
-    public func store(_ report: InspectionReport, prose: ReportProse, at date: Date, in db: any SQLExecutor) async throws {
+    /// Stores the written report, and each of the inspection's detections' comparison status;
+    /// false (nothing stored) when people have reviewed the report already (a report job that
+    /// runs again after its worker died must not replace what they reviewed).
+    @discardableResult
+    public func store(_ report: InspectionReport, prose: ReportProse, at date: Date, in db: any SQLExecutor) async throws -> Bool {
         let data = String(decoding: try Self.encoder.encode(report), as: UTF8.self)
         let text = String(decoding: try Self.encoder.encode(prose), as: UTF8.self)
-        try await db.execute(
+        let updated = try await db.execute(
             """
             UPDATE reports SET status = \(StoredReport.Status.written.rawValue), compared_with = \(report.comparedWith?.id),
-                provider = \(prose.provider), data = \(data), prose = \(text), written_at = \(date)
-            WHERE inspection_id = \(report.inspection.id)
+                provider = \(prose.provider), data = \(data), prose = \(text), written_at = \(date), review_version = review_version + 1
+            WHERE inspection_id = \(report.inspection.id) AND review IS NULL
+            RETURNING inspection_id
             """
         )
+        guard !updated.isEmpty else { return false }
         for damage in report.damages {
             for sighting in damage.sightings {
                 try await db.execute("UPDATE detections SET status = \(damage.status?.sqlValue) WHERE id = \(sighting.detectionID)")
             }
         }
+        return true
     }
 
     /// Replaces the prose of the report stored at `writtenAt` (and only that one: a report written
@@ -61,23 +87,75 @@ public struct ReportRepository: Sendable {
         let text = String(decoding: try Self.encoder.encode(prose), as: UTF8.self)
         return try await !db.execute(
             """
-            UPDATE reports SET provider = \(prose.provider), prose = \(text)
+            UPDATE reports SET provider = \(prose.provider), prose = \(text), review_version = review_version + 1
             WHERE inspection_id = \(inspectionID) AND status = \(StoredReport.Status.written.rawValue) AND written_at = \(writtenAt)
+              AND review_state <> \(ReportReview.State.final.rawValue)
             RETURNING inspection_id
             """
         ).isEmpty
     }
 
     public func get(_ inspectionID: UUID) async throws -> StoredReport? {
-        guard let row = try await database.first("SELECT * FROM reports WHERE inspection_id = \(inspectionID)") else { return nil }
+        try await get(inspectionID, in: database)
+    }
+
+    /// The report as `db` (a transaction) sees it.
+    public func get(_ inspectionID: UUID, in db: any SQLExecutor) async throws -> StoredReport? {
+        guard let row = try await db.execute("SELECT * FROM reports WHERE inspection_id = \(inspectionID)").first else { return nil }
         return StoredReport(
             inspectionID: try row.uuid("inspection_id"),
             status: try row.value("status"),
             requestedAt: try row.date("requested_at"),
             writtenAt: try row.optionalDate("written_at"),
             report: try row.optionalString("data").map { try Self.decoder.decode(InspectionReport.self, from: Data($0.utf8)) },
-            prose: try row.optionalString("prose").map { try Self.decoder.decode(ReportProse.self, from: Data($0.utf8)) }
+            prose: try row.optionalString("prose").map { try Self.decoder.decode(ReportProse.self, from: Data($0.utf8)) },
+            review: try row.optionalString("review").map { try Self.decoder.decode(ReportReview.self, from: Data($0.utf8)) } ?? ReportReview(),
+            version: try row.int("review_version")
         )
+    }
+
+    /// Stores `review` if the report is still at `version` (nobody changed it meanwhile), with
+    /// the audit records of the change, in the caller's transaction; the new version, or nil when
+    /// the report moved on.
+    public func saveReview(_ review: ReportReview, of inspectionID: UUID, ifVersion version: Int, audit: [ReviewAuditRecord], in db: any SQLExecutor) async throws -> Int? {
+        let text = String(decoding: try Self.encoder.encode(review), as: UTF8.self)
+        guard
+            let row = try await db.execute(
+                """
+                UPDATE reports SET review = \(text), review_state = \(review.state.rawValue), review_version = review_version + 1
+                WHERE inspection_id = \(inspectionID) AND status = \(StoredReport.Status.written.rawValue) AND review_version = \(version)
+                RETURNING review_version
+                """
+            ).first
+        else { return nil }
+        for record in audit { try await appendAudit(record, in: db) }
+        return try row.int("review_version")
+    }
+
+    func appendAudit(_ record: ReviewAuditRecord, in db: any SQLExecutor) async throws {
+        let before = String(decoding: try Self.encoder.encode(record.before), as: UTF8.self)
+        let after = String(decoding: try Self.encoder.encode(record.after), as: UTF8.self)
+        try await db.execute(
+            """
+            INSERT INTO review_audit (id, inspection_id, changed_at, action, key_id, key_name, role, damage, before_values, after_values, note)
+            VALUES (\(record.id), \(record.inspectionID), \(record.at), \(record.action.rawValue), \(record.keyID), \(record.keyName),
+                    \(record.role), \(record.damage), \(before), \(after), \(record.note))
+            """
+        )
+    }
+
+    /// The review's audit trail of an inspection, oldest first.
+    public func audit(of inspectionID: UUID) async throws -> [ReviewAuditRecord] {
+        try await database.execute("SELECT * FROM review_audit WHERE inspection_id = \(inspectionID) ORDER BY changed_at, id").map { row in
+            ReviewAuditRecord(
+                id: try row.uuid("id"), inspectionID: try row.uuid("inspection_id"), at: try row.date("changed_at"),
+                action: try row.value("action"), keyID: try row.optionalUUID("key_id"), keyName: try row.optionalString("key_name"),
+                role: try row.string("role"), damage: try row.optionalString("damage"),
+                before: try Self.decoder.decode([String: String].self, from: Data(try row.string("before_values").utf8)),
+                after: try Self.decoder.decode([String: String].self, from: Data(try row.string("after_values").utf8)),
+                note: try row.optionalString("note")
+            )
+        }
     }
 
     static let encoder: JSONEncoder = {

@@ -11,15 +11,21 @@ public struct ReportEvidence: Sendable {
     public var shown: [(damage: String, detection: UUID)]
 }
 
-/// Reports: read the report of a completed inspection and the evidence of its new damages.
+/// Reports: read the report of a completed inspection and the evidence of its new damages;
+/// review it (decide and correct each damage, move it to `reviewed` and `final`) with its audit trail.
 public struct ReportUseCases: Sendable {
     let inspections: InspectionRepository
     let reports: ReportRepository
     let photos: PhotoRepository
     let detections: DetectionRepository
     let blobs: PhotoBlobStore
+    let database: any SQLDatabase
+    /// Prices the reviewed charges; nil: reports carry no estimates.
+    let costs: CostMatrix?
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore) {
+    public init(database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostMatrix? = nil) {
+        self.database = database
+        self.costs = costs
         inspections = InspectionRepository(database: database)
         reports = ReportRepository(database: database)
         photos = PhotoRepository(database: database)
@@ -55,5 +61,105 @@ public struct ReportUseCases: Sendable {
             evidence.append(ReportEvidence(photo: photo, bytes: bytes, detections: try await detections.detections(of: photo.id), shown: shown))
         }
         return evidence
+    }
+
+    /// What the review's confirmed charges cost: frozen once the report is final, else at the
+    /// current review (nil without a cost matrix, or before the report is written).
+    public func chargeableEstimate(of stored: StoredReport) -> CostEstimate? {
+        if stored.review.state == .final { return stored.review.chargeable }
+        guard let costs, let report = stored.report else { return nil }
+        return stored.review.estimate(of: report, costs: costs)
+    }
+
+    /// Applies a reviewer's decision or corrections to one damage of a `draft` report that is
+    /// still at `version`; returns the report as stored after it.
+    public func reviewDamage(_ inspectionID: UUID, damage id: String, change: DamageReviewChange, ifVersion version: Int, by key: APIKey) async throws -> StoredReport {
+        try await changeReview(inspectionID, ifVersion: version, by: key) { stored, report, now in
+            guard let damage = report.damages.first(where: { $0.id == id }) else { throw UseCaseError.notFound("damage \(id)") }
+            guard stored.review.state == .draft else {
+                throw UseCaseError.conflict("report_reviewed", "the report is reviewed: move it back to draft to change a damage")
+            }
+            let current = stored.review.damages[id]
+            let problems = change.problems(current: current)
+            guard problems.isEmpty else { throw UseCaseError.invalid("invalid_review", problems.joined(separator: "; ")) }
+            let candidate = ReportReview.isChargeCandidate(damage, in: report)
+            let reviewed = change.applied(to: current, by: key.id, at: now)
+            var review = stored.review
+            review.damages[id] = reviewed
+            let record = ReviewAuditRecord(
+                inspectionID: inspectionID, at: now, action: .damageReviewed, keyID: key.id, keyName: key.name, role: key.role.rawValue, damage: id,
+                before: ReviewedDamage(damage: damage, review: current, candidate: candidate).auditValues,
+                after: ReviewedDamage(damage: damage, review: reviewed, candidate: candidate).auditValues, note: change.note
+            )
+            return (review, [record])
+        }
+    }
+
+    /// Moves a report still at `version` to `state`: `reviewed` once every charge candidate is
+    /// decided, `final` from `reviewed` (freezing the chargeable total), or back to `draft` from `reviewed`.
+    public func changeState(_ inspectionID: UUID, to state: ReportReview.State, note: String?, ifVersion version: Int, by key: APIKey) async throws -> StoredReport {
+        if let note, let problem = DamageReviewChange(note: note).problems(current: nil).first(where: { $0.hasPrefix("note") }) {
+            throw UseCaseError.invalid("invalid_review", problem)
+        }
+        let costs = self.costs
+        return try await changeReview(inspectionID, ifVersion: version, by: key) { stored, report, now in
+            var review = stored.review
+            guard ReportReview.allows(review.state, to: state) else {
+                throw UseCaseError.conflict("invalid_transition", "a \(review.state.rawValue) report cannot become \(state.rawValue)")
+            }
+            if state == .reviewed {
+                let undecided = review.undecided(in: report)
+                guard undecided.isEmpty else {
+                    throw UseCaseError.conflict("review_incomplete", "confirm or reject every damage that could be charged first: \(undecided.joined(separator: ", "))")
+                }
+            }
+            if state == .final {
+                review.chargeable = costs.map { review.estimate(of: report, costs: $0) }
+                review.finalizedAt = now
+            }
+            let record = ReviewAuditRecord(
+                inspectionID: inspectionID, at: now, action: .stateChanged, keyID: key.id, keyName: key.name, role: key.role.rawValue, damage: nil,
+                before: ["state": review.state.rawValue], after: ["state": state.rawValue], note: note
+            )
+            review.state = state
+            return (review, [record])
+        }
+    }
+
+    /// The review's audit trail of an inspection whose report the key may read, oldest first.
+    public func audit(of inspectionID: UUID, by key: APIKey) async throws -> [ReviewAuditRecord] {
+        let inspection = try await inspections.authorized(inspectionID, for: key, .read, .report)
+        return try await reports.audit(of: inspection.id)
+    }
+
+    /// The one path of every review change: access (`change report`), a written report not yet
+    /// final and still at `version`, then `body`'s new review and its audit records stored
+    /// together, under the inspection's lock (taken first, as everywhere).
+    private func changeReview(
+        _ inspectionID: UUID, ifVersion version: Int, by key: APIKey,
+        _ body: @escaping @Sendable (StoredReport, InspectionReport, Date) throws -> (ReportReview, [ReviewAuditRecord])
+    ) async throws -> StoredReport {
+        let inspection = try await inspections.authorized(inspectionID, for: key, .change, .report)
+        guard inspection.status == .completed else {
+            throw UseCaseError.conflict("inspection_open", "the report is written when the inspection is completed")
+        }
+        let (inspections, reports) = (self.inspections, self.reports)
+        let now = Date().truncatedToMicroseconds
+        return try await database.transaction { db in
+            guard try await inspections.getForUpdate(inspectionID, in: db) != nil else { throw UseCaseError.notFound("inspection") }
+            guard var stored = try await reports.get(inspectionID, in: db) else { throw UseCaseError.notFound("report") }
+            guard stored.status == .written, let report = stored.report else {
+                throw UseCaseError.conflict("report_pending", "the report is not written yet")
+            }
+            guard stored.version == version else { throw UseCaseError.changedMeanwhile(stored.version) }
+            guard stored.review.state != .final else { throw UseCaseError.conflict("report_final", "a final report cannot be changed") }
+            let (review, audit) = try body(stored, report, now)
+            guard let next = try await reports.saveReview(review, of: inspectionID, ifVersion: version, audit: audit, in: db) else {
+                throw UseCaseError.changedMeanwhile(nil)
+            }
+            stored.review = review
+            stored.version = next
+            return stored
+        }
     }
 }

@@ -10,6 +10,8 @@ public struct UseCaseError: Error, Equatable, CustomStringConvertible {
         case conflict
         /// Well-formed input with values the rules do not accept.
         case invalid
+        /// The caller's version (`If-Match`) is not the current one: someone changed it meanwhile.
+        case preconditionFailed
     }
 
     public var kind: Kind
@@ -29,4 +31,11 @@ public struct UseCaseError: Error, Equatable, CustomStringConvertible {
     public static func forbidden(_ message: String, code: String = "forbidden") -> UseCaseError { UseCaseError(.forbidden, code: code, message: message) }
     public static func conflict(_ code: String, _ message: String) -> UseCaseError { UseCaseError(.conflict, code: code, message: message) }
     public static func invalid(_ code: String, _ message: String) -> UseCaseError { UseCaseError(.invalid, code: code, message: message) }
+    /// Someone changed the thing since the caller read it (`current`: its version now, when known).
+    public static func changedMeanwhile(_ current: Int?) -> UseCaseError {
+        UseCaseError(
+            .preconditionFailed, code: "version_mismatch",
+            message: "the report was changed since you read it\(current.map { " (it is at version \($0) now)" } ?? ""): read it again and reapply your change"
+        )
+    }
 }

@@ -1,5 +1,6 @@
 import Pipeline
 import Storage
+import WalkaroundCore
 
 /// The use-case layer: every rule about who may do what, in which state, and what a change
 /// commits with. The JSON API's controllers call it (and the web app and webhooks will); they
@@ -10,13 +11,13 @@ public struct UseCases: Sendable {
     public let reports: ReportUseCases
     public let keys: KeyUseCases
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int) {
+    public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostMatrix? = nil) {
         inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
         photos = PhotoUseCases(
             database: database, blobs: blobs,
             intake: PhotoIntake(database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal)
         )
-        reports = ReportUseCases(database: database, blobs: blobs)
+        reports = ReportUseCases(database: database, blobs: blobs, costs: costs)
         keys = KeyUseCases(database: database)
     }
 }

@@ -35,13 +35,14 @@ public enum Access {
     }
 
     /// The table. Stations create and read their own evidence but never erase it; reviewers read
-    /// everything and change nothing but holds; admins do everything, including keys and erasure.
+    /// everything and change nothing but holds and reports (their review); admins do everything, including keys and erasure.
     public static func rule(_ role: Role, _ action: Action, _ resource: Resource) -> Rule {
         switch (role, action, resource) {
         case (.admin, _, _): .allow
         case (.reviewer, .read, .inspection), (.reviewer, .read, .photo), (.reviewer, .read, .report), (.reviewer, .read, .vehicle): .allow
-        // Reviewers place and release holds while a charge is disputed.
-        case (.reviewer, .change, .hold): .allow
+        // Reviewers place and release holds while a charge is disputed, and review reports
+        // (decide and correct damages, move a report to reviewed and final).
+        case (.reviewer, .change, .hold), (.reviewer, .change, .report): .allow
         case (.station, .read, .inspection), (.station, .create, .inspection), (.station, .change, .inspection): .ownStation
         case (.station, .read, .photo), (.station, .create, .photo): .ownStation
         case (.station, .read, .report): .ownStation

@@ -169,7 +169,7 @@ extension WalkaroundComponents {
     public var useCases: UseCases {
         UseCases(
             database: database, blobs: blobs, erasure: erasure, queue: queue, signal: signal,
-            maxPhotosPerInspection: settings.maxPhotosPerInspection
+            maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs
         )
     }
 

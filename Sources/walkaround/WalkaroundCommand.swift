@@ -157,7 +157,7 @@ struct Keys: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key and print it once; only its hash is stored.")
 
-        @Option(help: "station (its own station's inspections), reviewer (read all) or admin")
+        @Option(help: "station (its own station's inspections), reviewer (read all, review reports, holds) or admin")
         var role: String
 
         @Option(help: "The station a station key acts for (required for --role station)")

@@ -14,7 +14,7 @@ struct AccessTableTests {
             .vehicle: [.read: .ownStation],
         ],
         .reviewer: [
-            .inspection: [.read: .allow], .photo: [.read: .allow], .report: [.read: .allow], .vehicle: [.read: .allow], .hold: [.change: .allow],
+            .inspection: [.read: .allow], .photo: [.read: .allow], .report: [.read: .allow, .change: .allow], .vehicle: [.read: .allow], .hold: [.change: .allow],
         ],
         .admin: Dictionary(uniqueKeysWithValues: Access.Resource.allCases.map { resource in
             (resource, Dictionary(uniqueKeysWithValues: Access.Action.allCases.map { ($0, Access.Rule.allow) }))

@@ -155,10 +155,20 @@ struct ErasureTests {
             let compared = try await ReportAPITests.waitForReport(app, back)
             #expect(((compared.object["report"] as? [String: Any])?["compared_with"] as? [String: Any])?["id"] as? String == checkout)
             #expect(compared.text.contains(#""matched_damage":"C1""#), "the return's dent is matched with the check-out's")
+            // A reviewer has already reviewed the dent.
+            let reviewed = try await ReviewTests.patch(
+                app, back, "D1", key: app.keys.reviewer, ifMatch: compared.headers[.eTag], ["decision": "rejected", "rejection_reason": "pre_existing"]
+            )
+            #expect(reviewed.status == .ok, "\(reviewed.text)")
 
             #expect(try await app.request(.delete, "/v1/inspections/\(checkout)", key: app.keys.admin).status == .noContent)
             let rewritten = try await ReportAPITests.waitForReport(app, back)
             #expect(rewritten.status == .ok)
+            // The review was of the old report: it is discarded, and the trail says so.
+            #expect(ReviewTests.review(rewritten)["state"] as? String == "draft")
+            #expect((ReviewTests.review(rewritten)["damages"] as? [[String: Any]])?.allSatisfy { $0["decision"] == nil } == true)
+            let trail = try await app.request(.get, "/v1/inspections/\(back)/report/audit", key: app.keys.reviewer)
+            #expect((trail.object["items"] as? [[String: Any]])?.map { $0["action"] as? String } == ["damage_reviewed", "review_discarded"])
             let report = try #require(rewritten.object["report"] as? [String: Any])
             #expect(report["compared_with"] == nil, "nothing is left to compare with")
             #expect((report["damages"] as? [[String: Any]])?.map { $0["status"] as? String } == ["unverified"])

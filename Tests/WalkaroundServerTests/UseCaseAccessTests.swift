@@ -50,6 +50,10 @@ struct UseCaseAccessTests {
         Operation(resource: .photo, action: .create) { f, key in _ = try await f.useCases.photos.mayUpload(to: f.inspection, by: key) },
         // The inspection is open: past access, the report is refused as a conflict.
         Operation(resource: .report, action: .read) { f, key in _ = try await f.useCases.reports.report(of: f.inspection, by: key) },
+        // Reviewing a damage: past access, the open inspection's report is refused as a conflict.
+        Operation(resource: .report, action: .change) { f, key in
+            _ = try await f.useCases.reports.reviewDamage(f.inspection, damage: "D1", change: DamageReviewChange(decision: .confirmed), ifVersion: 1, by: key)
+        },
         Operation(resource: .vehicle, action: .read) { f, key in
             _ = try await f.useCases.inspections.vehicleHistory(plate: f.plate, limit: 10, after: nil, by: key)
         },

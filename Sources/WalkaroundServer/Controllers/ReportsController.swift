@@ -18,6 +18,9 @@ struct ReportsController {
 
     func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
         group.get("inspections/:id/report", use: get)
+        group.patch("inspections/:id/report/damages/:damage", use: reviewDamage)
+        group.post("inspections/:id/report/state", use: changeState)
+        group.get("inspections/:id/report/audit", use: audit)
     }
 
     @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> Response {
@@ -39,8 +42,73 @@ struct ReportsController {
             let page = ReportPage().html(report: report, prose: prose, images: try await images(of: report))
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
         }
-        let body = try Self.lowercasingIDs(APIJSON.encoder.encode(ReportResource(report: report, prose: prose, writtenAt: stored.writtenAt)))
+        return try rendered(stored)
+    }
+
+    /// The written report as JSON, with its version as the ETag that review changes send in `If-Match`.
+    private func rendered(_ stored: StoredReport) throws -> Response {
+        guard let report = stored.report, let prose = stored.prose else { throw APIError.conflict("report_pending", "the report is not written yet") }
+        let resource = ReportResource(
+            report: report, prose: prose, writtenAt: stored.writtenAt,
+            review: ReviewResource(stored.review, report: report, version: stored.version, estimate: useCases.chargeableEstimate(of: stored))
+        )
+        let body = try Self.lowercasingIDs(APIJSON.encoder.encode(resource))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .eTag: Self.eTag(stored.version), .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+
+    /// `PATCH /v1/inspections/{id}/report/damages/{damage}` (reviewers, admins; `If-Match`
+    /// required): confirm or reject a damage, or correct its class, part or severity.
+    @Sendable func reviewDamage(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let id = try InspectionsController.id(context)
+        let key = try context.requireKey()
+        let damage = try context.parameters.require("damage")
+        guard damage.count <= 16, damage.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw APIError.badRequest("invalid_id", "damage ids look like D1")
+        }
+        let version = try Self.requiredVersion(request)
+        let body = try await request.decodeJSON(as: DamageReviewRequest.self, context: context)
+        let change = try body.change()
+        return try rendered(try await useCases.reviewDamage(id, damage: damage, change: change, ifVersion: version, by: key))
+    }
+
+    /// `POST /v1/inspections/{id}/report/state` (reviewers, admins; `If-Match` required):
+    /// `{"state": "reviewed" | "final" | "draft", "note": "…"}`.
+    @Sendable func changeState(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let id = try InspectionsController.id(context)
+        let key = try context.requireKey()
+        let version = try Self.requiredVersion(request)
+        let body = try await request.decodeJSON(as: ReportStateRequest.self, context: context)
+        guard let state = ReportReview.State(rawValue: body.state) else {
+            throw APIError.unprocessable("invalid_field", "state must be one of \(ReportReview.State.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return try rendered(try await useCases.changeState(id, to: state, note: body.note, ifVersion: version, by: key))
+    }
+
+    /// `GET /v1/inspections/{id}/report/audit`: every review change, oldest first.
+    @Sendable func audit(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let records = try await useCases.audit(of: InspectionsController.id(context), by: context.requireKey())
+        let body = try APIJSON.encoder.encode(AuditResource(items: records.map(AuditRecordResource.init)))
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func eTag(_ version: Int) -> String { "\"\(version)\"" }
+
+    /// The version `If-Match` names: 428 without one, 400 for anything but one strong ETag this server issues.
+    static func requiredVersion(_ request: Request) throws -> Int {
+        guard let header = request.headers[.ifMatch] else {
+            throw APIError(
+                .preconditionRequired, code: "precondition_required",
+                message: "send If-Match with the report's ETag (from GET …/report), so that a concurrent review is not overwritten"
+            )
+        }
+        let tag = header.trimmingCharacters(in: .whitespaces)
+        guard tag.count >= 3, tag.count <= 22, tag.hasPrefix("\""), tag.hasSuffix("\""), let version = Int(tag.dropFirst().dropLast()), version >= 0 else {
+            throw APIError.badRequest("invalid_if_match", "If-Match must be the report's ETag, one strong entity tag such as \"3\"")
+        }
+        return version
     }
 
     /// The report's domain types encode UUIDs in Foundation's upper case; the API writes ids in lower case everywhere.
@@ -83,14 +151,15 @@ struct ReportPendingResource: Encodable {
     var requestedAt: Date
 }
 
-/// The written report: the structured data, the prose and who wrote it.
+/// The written report: the structured data, the prose and who wrote it, and the people's review.
 struct ReportResource: Encodable {
     var report: InspectionReport
     var prose: ReportProse
     var writtenAt: Date?
+    var review: ReviewResource
 
     enum CodingKeys: String, CodingKey {
-        case status, provider, report, prose, writtenAt, counts
+        case status, provider, report, prose, writtenAt, counts, review
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -102,5 +171,91 @@ struct ReportResource: Encodable {
         try container.encodeIfPresent(writtenAt, forKey: .writtenAt)
         let counts = Dictionary(uniqueKeysWithValues: DamageStatus.allCases.map { ($0.rawValue, report.damages($0).count) })
         try container.encode(counts, forKey: .counts)
+        try container.encode(review, forKey: .review)
+    }
+}
+
+/// The review of a report: its state and version, each damage at its reviewed values, and what
+/// would be charged (frozen once final).
+struct ReviewResource: Encodable {
+    var state: String
+    var version: Int
+    var damages: [ReviewedDamage]
+    /// The damages charged once the report is final (confirmed charge candidates).
+    var chargeable: [String]
+    /// The charge candidates still without a decision.
+    var undecided: [String]
+    var estimate: CostEstimate?
+    var finalizedAt: Date?
+
+    init(_ review: ReportReview, report: InspectionReport, version: Int, estimate: CostEstimate?) {
+        state = review.state.rawValue
+        self.version = version
+        damages = review.damages(of: report)
+        chargeable = damages.filter(\.chargeable).map(\.id)
+        undecided = review.undecided(in: report)
+        self.estimate = estimate
+        finalizedAt = review.finalizedAt
+    }
+}
+
+/// `PATCH …/report/damages/{damage}`: the fields to change; absent ones stay.
+struct DamageReviewRequest: Decodable {
+    var decision: String?
+    var className: String?
+    var part: String?
+    var severity: String?
+    var rejectionReason: String?
+    var note: String?
+
+    /// The change, with each value checked against its vocabulary (422 naming the field).
+    func change() throws -> DamageReviewChange {
+        func parse<T: RawRepresentable & CaseIterable>(_ text: String?, _ field: String, as type: T.Type) throws -> T? where T.RawValue == String {
+            guard let text else { return nil }
+            guard let value = T(rawValue: text) else {
+                throw APIError.unprocessable("invalid_field", "\(field) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return value
+        }
+        return DamageReviewChange(
+            decision: try parse(decision, "decision", as: DamageReview.Decision.self), className: className,
+            part: try parse(part, "part", as: CarPart.self), severity: try parse(severity, "severity", as: Severity.self),
+            rejectionReason: try parse(rejectionReason, "rejection_reason", as: DamageReview.RejectionReason.self), note: note
+        )
+    }
+}
+
+struct ReportStateRequest: Decodable {
+    var state: String
+    var note: String?
+}
+
+struct AuditResource: Encodable {
+    var items: [AuditRecordResource]
+}
+
+struct AuditRecordResource: Encodable {
+    var id: String
+    var at: Date
+    var action: String
+    var keyId: String?
+    var keyName: String?
+    var role: String
+    var damage: String?
+    var before: [String: String]
+    var after: [String: String]
+    var note: String?
+
+    init(_ record: ReviewAuditRecord) {
+        id = record.id.uuidString.lowercased()
+        at = record.at
+        action = record.action.rawValue
+        keyId = record.keyID?.uuidString.lowercased()
+        keyName = record.keyName
+        role = record.role
+        damage = record.damage
+        before = record.before
+        after = record.after
+        note = record.note
     }
 }

@@ -57,6 +57,7 @@ extension APIError {
             case .forbidden: .forbidden
             case .conflict: .conflict
             case .invalid: .unprocessableContent
+            case .preconditionFailed: .preconditionFailed
             }
         self.init(status, code: error.code, message: error.message)
     }

@@ -1,0 +1,181 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+import WalkaroundCore
+
+@testable import WalkaroundServer
+
+/// Human review of a return's report through the API, on both databases: decisions and
+/// corrections per damage, optimistic concurrency with `If-Match`, the draft → reviewed → final
+/// states, the chargeable total at reviewed values, and the audit trail.
+@Suite("Human review of reports")
+struct ReviewTests {
+    /// A return with two new damages (a scratch and a crack on the front) against a clean
+    /// check-out, with a cost matrix for scratches: the return's id and its written report.
+    static func returnWithTwoNewDamages(_ app: TestApp, plate: String) async throws -> (String, TestResponse) {
+        let checkout = try await app.createInspection(kind: "checkout", plate: plate)
+        try await ReportAPITests.inspect(app, checkout, views: ["front"], seed: 130, damages: [])
+        #expect(try await app.request(.post, "/v1/inspections/\(checkout)/complete", key: app.keys.station).status == .ok)
+        #expect(try await ReportAPITests.waitForReport(app, checkout).status == .ok)
+        let back = try await app.createInspection(kind: "return", plate: plate)
+        try await ReportAPITests.inspect(app, back, views: ["front"], seed: 131, damages: [
+            ("front", "scratch", Box(x1: 100, y1: 100, x2: 160, y2: 130), 0.9), ("front", "crack", Box(x1: 600, y1: 500, x2: 700, y2: 600), 0.9),
+        ])
+        #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
+        let report = try await ReportAPITests.waitForReport(app, back)
+        #expect(report.status == .ok)
+        return (back, report)
+    }
+
+    static func withCosts(_ body: @Sendable ([AbsoluteConfigKey: ConfigValue]) async throws -> Void) async throws {
+        let file = NSTemporaryDirectory() + "walkaround-review-costs-\(UUID().uuidString).json"
+        try Data(
+            #"{"currency": "EUR", "entries": [{"part": "*", "class": "scratch", "severity": "minor", "amount": "95.50"}, {"part": "*", "class": "scratch", "severity": "severe", "amount": "410"}]}"#
+                .utf8
+        ).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try await body(["walkaround.costs.path": ConfigValue(.string(file), isSecret: false)])
+    }
+
+    static func review(_ response: TestResponse) -> [String: Any] { response.object["review"] as? [String: Any] ?? [:] }
+
+    static func damage(_ response: TestResponse, _ className: String) throws -> [String: Any] {
+        let damages = try #require(review(response)["damages"] as? [[String: Any]])
+        return try #require(damages.first { $0["class_name"] as? String == className }, "\(damages)")
+    }
+
+    static func patch(_ app: TestApp, _ id: String, _ damage: String, key: String, ifMatch: String?, _ body: [String: Any]) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let ifMatch { headers[.ifMatch] = ifMatch }
+        return try await app.request(
+            .patch, "/v1/inspections/\(id)/report/damages/\(damage)", key: key, headers: headers, body: Array(try JSONSerialization.data(withJSONObject: body))
+        )
+    }
+
+    static func state(_ app: TestApp, _ id: String, _ state: String, key: String, ifMatch: String?, note: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let ifMatch { headers[.ifMatch] = ifMatch }
+        var body: [String: Any] = ["state": state]
+        if let note { body["note"] = note }
+        return try await app.request(
+            .post, "/v1/inspections/\(id)/report/state", key: key, headers: headers, body: Array(try JSONSerialization.data(withJSONObject: body))
+        )
+    }
+
+    static func code(_ response: TestResponse) -> String? { (response.object["error"] as? [String: Any])?["code"] as? String }
+
+    @Test(arguments: Backend.available)
+    func aReviewedFinalReportChargesOnlyConfirmedDamagesAtReviewedValues(_ backend: Backend) async throws {
+        try await Self.withCosts { costs in
+            try await TestApp.run(backend, costs) { app in
+                let (id, written) = try await Self.returnWithTwoNewDamages(app, plate: "M-RV 1")
+                #expect(Self.review(written)["state"] as? String == "draft")
+                let etag = try #require(written.headers[.eTag])
+                let scratch = try #require(try Self.damage(written, "scratch")["id"] as? String)
+                let crack = try #require(try Self.damage(written, "crack")["id"] as? String)
+                #expect(try Self.damage(written, "scratch")["severity"] as? String == "minor")
+                #expect(Set(Self.review(written)["undecided"] as? [String] ?? []) == [scratch, crack])
+                #expect(Self.review(written)["chargeable"] as? [String] == [])
+
+                // Stations cannot review; every change names the version it was made on.
+                #expect(try await Self.patch(app, id, scratch, key: app.keys.station, ifMatch: etag, ["decision": "confirmed"]).status == .forbidden)
+                let bare = try await Self.patch(app, id, scratch, key: app.keys.reviewer, ifMatch: nil, ["decision": "confirmed"])
+                #expect(bare.status == .preconditionRequired && Self.code(bare) == "precondition_required")
+                let stale = try await Self.patch(app, id, scratch, key: app.keys.reviewer, ifMatch: "\"0\"", ["decision": "confirmed"])
+                #expect(stale.status == .preconditionFailed && Self.code(stale) == "version_mismatch")
+                #expect(Self.code(try await Self.patch(app, id, scratch, key: app.keys.reviewer, ifMatch: "W/\"1\"", ["decision": "confirmed"])) == "invalid_if_match")
+                // Bad values are named, and change nothing.
+                let noReason = try await Self.patch(app, id, crack, key: app.keys.reviewer, ifMatch: etag, ["decision": "rejected"])
+                #expect(noReason.status == .unprocessableContent && Self.code(noReason) == "invalid_review")
+                #expect(Self.code(try await Self.patch(app, id, crack, key: app.keys.reviewer, ifMatch: etag, ["part": "spoiler"])) == "invalid_field")
+                #expect(Self.code(try await Self.patch(app, id, crack, key: app.keys.reviewer, ifMatch: etag, ["class_name": "rust"])) == "invalid_review")
+                #expect(try await Self.patch(app, id, "D99", key: app.keys.reviewer, ifMatch: etag, ["decision": "confirmed"]).status == .notFound)
+
+                // The scratch is real and worse than the model graded it.
+                let confirmed = try await Self.patch(app, id, scratch, key: app.keys.reviewer, ifMatch: etag, [
+                    "decision": "confirmed", "severity": "severe", "part": "bonnet", "note": "deep, down to the primer",
+                ])
+                #expect(confirmed.status == .ok, "\(confirmed.text)")
+                let etag2 = try #require(confirmed.headers[.eTag])
+                #expect(etag2 != etag)
+                #expect(try Self.damage(confirmed, "scratch")["severity"] as? String == "severe")
+                #expect(try Self.damage(confirmed, "scratch")["part"] as? String == "bonnet")
+                #expect(Self.review(confirmed)["chargeable"] as? [String] == [scratch])
+                // A second reviewer who read the report before that change cannot overwrite it.
+                let late = try await Self.patch(app, id, scratch, key: app.keys.admin, ifMatch: etag, ["decision": "rejected", "rejection_reason": "not_damage"])
+                #expect(late.status == .preconditionFailed)
+                // The crack is still undecided: the report cannot be reviewed yet, nor finalised from draft.
+                let incomplete = try await Self.state(app, id, "reviewed", key: app.keys.reviewer, ifMatch: etag2)
+                #expect(incomplete.status == .conflict && Self.code(incomplete) == "review_incomplete")
+                #expect(incomplete.text.contains(crack))
+                #expect(Self.code(try await Self.state(app, id, "final", key: app.keys.reviewer, ifMatch: etag2)) == "invalid_transition")
+
+                let rejected = try await Self.patch(app, id, crack, key: app.keys.reviewer, ifMatch: etag2, [
+                    "decision": "rejected", "rejection_reason": "not_damage", "note": "a reflection of the kerb",
+                ])
+                #expect(rejected.status == .ok, "\(rejected.text)")
+                #expect(Self.review(rejected)["undecided"] as? [String] == [])
+                let reviewed = try await Self.state(app, id, "reviewed", key: app.keys.reviewer, ifMatch: try #require(rejected.headers[.eTag]))
+                #expect(reviewed.status == .ok, "\(reviewed.text)")
+                let etag4 = try #require(reviewed.headers[.eTag])
+                #expect(Self.code(try await Self.patch(app, id, crack, key: app.keys.reviewer, ifMatch: etag4, ["decision": "confirmed"])) == "report_reviewed")
+                let final = try await Self.state(app, id, "final", key: app.keys.admin, ifMatch: etag4, note: "charged to the renter")
+                #expect(final.status == .ok, "\(final.text)")
+                let review = Self.review(final)
+                #expect(review["state"] as? String == "final")
+                #expect(review["chargeable"] as? [String] == [scratch])
+                let estimate = try #require(review["estimate"] as? [String: Any], "\(review)")
+                #expect(estimate["total_minor"] as? Int == 41_000, "the reviewed severity's price, not the model's 95.50: \(estimate)")
+                #expect((estimate["lines"] as? [[String: Any]])?.count == 1)
+                // The machine's report underneath is unchanged.
+                #expect(((final.object["report"] as? [String: Any])?["damages"] as? [[String: Any]])?.first { $0["id"] as? String == scratch }?["severity"] as? String == "minor")
+
+                // A final report is frozen.
+                let etag5 = try #require(final.headers[.eTag])
+                #expect(Self.code(try await Self.patch(app, id, scratch, key: app.keys.admin, ifMatch: etag5, ["severity": "minor"])) == "report_final")
+                #expect(Self.code(try await Self.state(app, id, "draft", key: app.keys.admin, ifMatch: etag5)) == "report_final")
+                let again = try await app.request(.get, "/v1/inspections/\(id)/report", key: app.keys.station)
+                #expect(again.headers[.eTag] == etag5)
+                #expect(Self.review(again)["state"] as? String == "final")
+
+                // The audit trail: who changed what, from what to what, and why; the station reads its own.
+                let audit = try await app.request(.get, "/v1/inspections/\(id)/report/audit", key: app.keys.station)
+                #expect(audit.status == .ok)
+                let items = try #require(audit.object["items"] as? [[String: Any]])
+                #expect(items.map { $0["action"] as? String } == ["damage_reviewed", "damage_reviewed", "state_changed", "state_changed"], "\(items)")
+                let first = items[0]
+                #expect(first["damage"] as? String == scratch)
+                #expect(first["key_name"] as? String == "reviewer")
+                #expect(first["role"] as? String == "reviewer")
+                #expect((first["before"] as? [String: String])?["severity"] == "minor")
+                #expect((first["after"] as? [String: String])?["severity"] == "severe")
+                #expect((first["after"] as? [String: String])?["decision"] == "confirmed")
+                #expect(first["note"] as? String == "deep, down to the primer")
+                #expect((items[1]["after"] as? [String: String])?["rejection_reason"] == "not_damage")
+                #expect((items[3]["after"] as? [String: String])?["state"] == "final")
+                #expect(items[3]["key_name"] as? String == "admin")
+                #expect(try await app.request(.get, "/v1/inspections/\(id)/report/audit", key: app.keys.otherStation).status == .forbidden)
+            }
+        }
+    }
+
+    /// Two reviewers sending a change on the same version at the same moment: exactly one wins,
+    /// the other gets 412, and the trail has exactly one record.
+    @Test(arguments: Backend.available)
+    func concurrentReviewersCannotOverwriteEachOther(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            let (id, written) = try await Self.returnWithTwoNewDamages(app, plate: "M-RV 2")
+            let etag = try #require(written.headers[.eTag])
+            let scratch = try #require(try Self.damage(written, "scratch")["id"] as? String)
+            async let one = Self.patch(app, id, scratch, key: app.keys.reviewer, ifMatch: etag, ["decision": "confirmed"])
+            async let two = Self.patch(app, id, scratch, key: app.keys.admin, ifMatch: etag, ["decision": "rejected", "rejection_reason": "duplicate"])
+            let statuses = [try await one.status, try await two.status]
+            #expect(statuses.filter { $0 == .ok }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0 == .preconditionFailed }.count == 1, "\(statuses)")
+            let audit = try await app.request(.get, "/v1/inspections/\(id)/report/audit", key: app.keys.reviewer)
+            #expect((audit.object["items"] as? [[String: Any]])?.count == 1)
+        }
+    }
+}
