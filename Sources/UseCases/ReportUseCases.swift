@@ -75,7 +75,7 @@ public struct ReportUseCases: Sendable {
     /// still at `version`; returns the report as stored after it.
     public func reviewDamage(_ inspectionID: UUID, damage id: String, change: DamageReviewChange, ifVersion version: Int, by key: APIKey) async throws -> StoredReport {
         try await changeReview(inspectionID, ifVersion: version, by: key) { stored, report, now in
-            guard let damage = report.damages.first(where: { $0.id == id }) else { throw UseCaseError.notFound("damage \(id)") }
+            guard let damage = stored.review.reviewable(in: report).first(where: { $0.id == id }) else { throw UseCaseError.notFound("damage \(id)") }
             guard stored.review.state == .draft else {
                 throw UseCaseError.conflict("report_reviewed", "the report is reviewed: move it back to draft to change a damage")
             }
@@ -93,6 +93,52 @@ public struct ReportUseCases: Sendable {
             )
             return (review, [record])
         }
+    }
+
+    /// Adds a damage the model missed, drawn by a reviewer on one of the inspection's photos, to a
+    /// `draft` report still at `version`; it is confirmed by being drawn (another reviewer may
+    /// reject it). Returns the report and the new damage's id.
+    public func addDamage(_ inspectionID: UUID, _ draft: AddedDamageDraft, ifVersion version: Int, by key: APIKey) async throws -> (StoredReport, String) {
+        _ = try await inspections.authorized(inspectionID, for: key, .change, .report)
+        if let note = draft.note, let problem = DamageReviewChange(note: note).problems(current: nil).first(where: { $0.hasPrefix("note") }) {
+            throw UseCaseError.invalid("invalid_review", problem)
+        }
+        // A photo keeps its inspection and size for life; erased with its inspection, the change
+        // below then finds no inspection.
+        guard let photo = try await photos.get(draft.photoID), photo.inspectionID == inspectionID else {
+            throw UseCaseError.invalid("invalid_photo", "photo \(draft.photoID.uuidString.lowercased()) is not a photo of this inspection")
+        }
+        let stored = try await changeReview(inspectionID, ifVersion: version, by: key) { stored, report, now in
+            guard stored.review.state == .draft else {
+                throw UseCaseError.conflict("report_reviewed", "the report is reviewed: move it back to draft to add a damage")
+            }
+            var review = stored.review
+            guard review.added.count < ReportReview.maxAdded else {
+                throw UseCaseError.invalid("too_many_damages", "at most \(ReportReview.maxAdded) damages may be added to one report")
+            }
+            let damage: AddedDamage
+            switch AddedDamage.make(id: "R\(review.added.count + 1)", draft: draft, on: photo) {
+            case .success(let made): damage = made
+            case .failure(let problem): throw UseCaseError.invalid(problem.code, problem.message)
+            }
+            var decided = DamageReview()
+            decided.decision = .confirmed
+            decided.note = draft.note
+            decided.reviewedBy = key.id
+            decided.reviewedAt = now
+            review.added.append(damage)
+            review.damages[damage.id] = decided
+            let asDamage = damage.damage(in: report)
+            var after = ReviewedDamage(damage: asDamage, review: decided, candidate: ReportReview.isChargeCandidate(asDamage, in: report)).auditValues
+            after["photo"] = photo.id.uuidString.lowercased()
+            after["box"] = "\(damage.box.x1),\(damage.box.y1),\(damage.box.x2),\(damage.box.y2)"
+            let record = ReviewAuditRecord(
+                inspectionID: inspectionID, at: now, action: .damageAdded, keyID: key.id, keyName: key.name, role: key.role.rawValue,
+                damage: damage.id, before: [:], after: after, note: draft.note
+            )
+            return (review, [record])
+        }
+        return (stored, "R\(stored.review.added.count)")
     }
 
     /// Moves a report still at `version` to `state`: `reviewed` once every charge candidate is

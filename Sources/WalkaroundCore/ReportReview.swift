@@ -18,6 +18,8 @@ public struct ReportReview: Sendable, Equatable, Codable {
     public var state: State
     /// The review of each damage a reviewer touched, by damage id.
     public var damages: [String: DamageReview]
+    /// Damages the model missed, drawn by reviewers (`R1`, `R2`, …).
+    public var added: [AddedDamage] = []
     /// What the confirmed new damages cost at their reviewed values, frozen when the report became final.
     public var chargeable: CostEstimate?
     public var finalizedAt: Date?
@@ -27,6 +29,27 @@ public struct ReportReview: Sendable, Equatable, Codable {
         self.damages = damages
         self.chargeable = chargeable
         self.finalizedAt = finalizedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state, damages, added, chargeable, finalizedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        state = try container.decode(State.self, forKey: .state)
+        damages = try container.decode([String: DamageReview].self, forKey: .damages)
+        added = try container.decodeIfPresent([AddedDamage].self, forKey: .added) ?? []
+        chargeable = try container.decodeIfPresent(CostEstimate.self, forKey: .chargeable)
+        finalizedAt = try container.decodeIfPresent(Date.self, forKey: .finalizedAt)
+    }
+
+    /// The most damages reviewers may add to one report.
+    public static let maxAdded = 100
+
+    /// The damages a review covers: the report's own, then those reviewers added.
+    public func reviewable(in report: InspectionReport) -> [Damage] {
+        report.damages + added.map { $0.damage(in: report) }
     }
 
     /// Whether the transition from `state` to `next` is allowed.
@@ -39,7 +62,12 @@ public struct ReportReview: Sendable, Equatable, Codable {
 
     /// The report's own damages with this review laid over them, in the report's order.
     public func damages(of report: InspectionReport) -> [ReviewedDamage] {
-        report.damages.map { ReviewedDamage(damage: $0, review: damages[$0.id], candidate: Self.isChargeCandidate($0, in: report)) }
+        let addedIDs = Set(added.map(\.id))
+        return reviewable(in: report).map {
+            var reviewed = ReviewedDamage(damage: $0, review: damages[$0.id], candidate: Self.isChargeCandidate($0, in: report))
+            reviewed.addedByReviewer = addedIDs.contains($0.id)
+            return reviewed
+        }
     }
 
     /// A damage a customer could be charged for once confirmed: on a return compared with a
@@ -56,7 +84,7 @@ public struct ReportReview: Sendable, Equatable, Codable {
 
     /// The estimate of the confirmed charge candidates at their reviewed class, part and severity.
     public func estimate(of report: InspectionReport, costs: CostMatrix) -> CostEstimate {
-        let charged = zip(report.damages, damages(of: report)).compactMap { damage, reviewed -> Damage? in
+        let charged = zip(reviewable(in: report), damages(of: report)).compactMap { damage, reviewed -> Damage? in
             guard reviewed.chargeable else { return nil }
             var priced = damage
             priced.className = reviewed.className
@@ -66,6 +94,73 @@ public struct ReportReview: Sendable, Equatable, Codable {
             return priced
         }
         return costs.estimate(charged)
+    }
+}
+
+/// A damage the model missed, drawn by a reviewer as a box on one of the inspection's photos.
+public struct AddedDamage: Sendable, Equatable, Codable {
+    public var id: String
+    public var photoID: UUID
+    public var view: Photo.View
+    /// In pixels of the upright photo.
+    public var box: Box
+    /// The box in 0–1 coordinates of the upright photo.
+    public var region: Box
+    public var className: String
+    public var part: CarPart
+    public var severity: Severity
+
+    /// The damage of `draft` on `photo` (nil with the reason when the box or values do not fit).
+    public static func make(id: String, draft: AddedDamageDraft, on photo: Photo) -> Result<AddedDamage, AddedDamageDraft.Problem> {
+        guard let width = photo.width, let height = photo.height, width > 0, height > 0 else {
+            return .failure(.init(code: "invalid_photo", message: "the photo has not been processed (its size is unknown)"))
+        }
+        let box = draft.box, w = Double(width), h = Double(height)
+        guard box.isFinite, box.x1 >= 0, box.y1 >= 0, box.x2 <= w, box.y2 <= h, box.x2 - box.x1 >= 2, box.y2 - box.y1 >= 2 else {
+            return .failure(.init(code: "invalid_box", message: "box must lie inside the upright photo (\(width) × \(height) px), x1 < x2 and y1 < y2, at least 2 px each way"))
+        }
+        guard CostMatrix.classes.contains(draft.className) else {
+            return .failure(.init(code: "invalid_review", message: "class_name must be one of \(CostMatrix.classes.sorted().joined(separator: ", "))"))
+        }
+        if draft.part == .unknown { return .failure(.init(code: "invalid_review", message: "part must name a part of the car")) }
+        let region = Box(x1: box.x1 / w, y1: box.y1 / h, x2: box.x2 / w, y2: box.y2 / h)
+        let part = draft.part ?? CarPart.locate(view: photo.view, x: (region.x1 + region.x2) / 2, y: (region.y1 + region.y2) / 2, className: draft.className)
+        let severity = draft.severity ?? Severity.grade(className: draft.className, areaShare: region.area, confidence: 1)
+        return .success(AddedDamage(id: id, photoID: photo.id, view: photo.view, box: box, region: region, className: draft.className, part: part, severity: severity))
+    }
+
+    /// As a damage of `report`: `new` on a return compared with a check-out (a reviewer saw it
+    /// there), else as the report's own damages would be.
+    public func damage(in report: InspectionReport) -> Damage {
+        let status: DamageStatus? = report.comparedWith != nil ? .new : (report.inspection.kind == .return ? .unverified : nil)
+        var damage = Damage(id: id, className: className, view: view, severity: severity, confidence: 1, status: status, sightings: [])
+        damage.part = part
+        return damage
+    }
+}
+
+/// What a reviewer draws: a box on a photo, its class, and optionally part and severity (else
+/// found by the same rules as the model's damages).
+public struct AddedDamageDraft: Sendable, Equatable {
+    public var photoID: UUID
+    public var box: Box
+    public var className: String
+    public var part: CarPart?
+    public var severity: Severity?
+    public var note: String?
+
+    public init(photoID: UUID, box: Box, className: String, part: CarPart? = nil, severity: Severity? = nil, note: String? = nil) {
+        self.photoID = photoID
+        self.box = box
+        self.className = className
+        self.part = part
+        self.severity = severity
+        self.note = note
+    }
+
+    public struct Problem: Error, Equatable {
+        public var code: String
+        public var message: String
     }
 }
 
@@ -190,6 +285,8 @@ public struct ReviewedDamage: Sendable, Equatable, Codable {
     public var note: String?
     public var reviewedBy: UUID?
     public var reviewedAt: Date?
+    /// Drawn by a reviewer, not found by the model.
+    public var addedByReviewer = false
     /// Whether a confirmation would make it chargeable (`ReportReview.isChargeCandidate`).
     public var chargeCandidate: Bool
     /// A confirmed charge candidate: charged once the report is final.
@@ -224,6 +321,8 @@ public struct ReviewAuditRecord: Sendable, Equatable, Codable {
     public enum Action: String, Sendable, Codable {
         /// A damage's decision or values changed.
         case damageReviewed = "damage_reviewed"
+        /// A reviewer drew a damage the model missed.
+        case damageAdded = "damage_added"
         /// The report's state changed.
         case stateChanged = "state_changed"
         /// The report was written again (its check-out erased): the review was discarded.

@@ -178,4 +178,70 @@ struct ReviewTests {
             #expect((audit.object["items"] as? [[String: Any]])?.count == 1)
         }
     }
+
+    /// A reviewer draws a damage the model missed: it is checked against the photo, confirmed,
+    /// chargeable on a compared return, priced, and in the trail; another reviewer may reject it.
+    @Test(arguments: Backend.available)
+    func aReviewerAddsADamageTheModelMissed(_ backend: Backend) async throws {
+        try await Self.withCosts { costs in
+            try await TestApp.run(backend, costs) { app in
+                let (id, written) = try await Self.returnWithTwoNewDamages(app, plate: "M-RV 3")
+                let etag = try #require(written.headers[.eTag])
+                let photos = try #require((written.object["report"] as? [String: Any])?["photos"] as? [[String: Any]])
+                let photo = try #require(photos.first?["id"] as? String)
+                let elsewhere = try await app.createInspection(kind: "checkout", plate: "M-RV 4")
+                try await ReportAPITests.inspect(app, elsewhere, views: ["rear"], seed: 140, damages: [])
+                let foreign = try #require(try await app.waitUntilSettled(elsewhere).first?["id"] as? String)
+                func add(_ body: [String: Any], key: String? = nil, ifMatch: String? = etag) async throws -> TestResponse {
+                    var headers: HTTPFields = [.contentType: "application/json"]
+                    if let ifMatch { headers[.ifMatch] = ifMatch }
+                    return try await app.request(
+                        .post, "/v1/inspections/\(id)/report/damages", key: key ?? app.keys.reviewer, headers: headers,
+                        body: Array(try JSONSerialization.data(withJSONObject: body))
+                    )
+                }
+                let box: [String: Any] = ["x1": 300, "y1": 200, "x2": 360, "y2": 230]
+                #expect(try await add(["photo_id": photo, "box": box, "class_name": "scratch"], key: app.keys.station).status == .forbidden)
+                #expect(try await add(["photo_id": photo, "box": box, "class_name": "scratch"], ifMatch: nil).status == .preconditionRequired)
+                // The photos are 1024 × 768: a box past the edge, a flipped or tiny box, another
+                // inspection's photo and an unknown class are refused by name.
+                for bad in [["x1": 1000, "y1": 10, "x2": 1030, "y2": 40], ["x1": 50, "y1": 50, "x2": 40, "y2": 60], ["x1": 5, "y1": 5, "x2": 6, "y2": 6]] {
+                    let refused = try await add(["photo_id": photo, "box": bad, "class_name": "scratch"])
+                    #expect(refused.status == .unprocessableContent && Self.code(refused) == "invalid_box", "\(bad): \(refused.text)")
+                }
+                #expect(Self.code(try await add(["photo_id": foreign, "box": box, "class_name": "scratch"])) == "invalid_photo")
+                #expect(Self.code(try await add(["photo_id": photo, "box": box, "class_name": "rust"])) == "invalid_review")
+                #expect(Self.code(try await add(["photo_id": photo, "box": box, "class_name": "scratch", "part": "fin"])) == "invalid_field")
+
+                let added = try await add(["photo_id": photo, "box": box, "class_name": "scratch", "severity": "minor", "note": "under the badge"])
+                #expect(added.status == .created, "\(added.text)")
+                let damages = try #require(Self.review(added)["damages"] as? [[String: Any]])
+                let drawn = try #require(damages.first { $0["id"] as? String == "R1" }, "\(damages)")
+                #expect(drawn["added_by_reviewer"] as? Bool == true)
+                #expect(drawn["status"] as? String == "new")
+                #expect(drawn["decision"] as? String == "confirmed")
+                #expect(drawn["part"] as? String != nil && drawn["part"] as? String != "unknown")
+                #expect(Self.review(added)["chargeable"] as? [String] == ["R1"])
+                #expect((Self.review(added)["estimate"] as? [String: Any])?["total_minor"] as? Int == 9_550)
+                // The machine's report does not list it; the trail does.
+                #expect(!(((added.object["report"] as? [String: Any])?["damages"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == "R1" })
+                let trail = try #require(try await app.request(.get, "/v1/inspections/\(id)/report/audit", key: app.keys.admin).object["items"] as? [[String: Any]])
+                #expect(trail.map { $0["action"] as? String } == ["damage_added"])
+                #expect((trail.first?["after"] as? [String: String])?["box"] == "300.0,200.0,360.0,230.0")
+                #expect((trail.first?["after"] as? [String: String])?["photo"] == photo)
+
+                // Another reviewer disagrees: a drawn damage is rejected like any other.
+                let rejected = try await Self.patch(
+                    app, id, "R1", key: app.keys.admin, ifMatch: try #require(added.headers[.eTag]),
+                    ["decision": "rejected", "rejection_reason": "pre_existing", "note": "on the check-out's front photo too"]
+                )
+                #expect(rejected.status == .ok, "\(rejected.text)")
+                #expect(Self.review(rejected)["chargeable"] as? [String] == [])
+                // A second drawing gets the next id.
+                let second = try await add(["photo_id": photo, "box": box, "class_name": "dent"], ifMatch: try #require(rejected.headers[.eTag]))
+                #expect(second.status == .created)
+                #expect((Self.review(second)["damages"] as? [[String: Any]])?.contains { $0["id"] as? String == "R2" } == true)
+            }
+        }
+    }
 }

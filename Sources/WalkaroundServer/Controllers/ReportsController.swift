@@ -18,6 +18,7 @@ struct ReportsController {
 
     func addRoutes(to group: RouterGroup<WalkaroundRequestContext>) {
         group.get("inspections/:id/report", use: get)
+        group.post("inspections/:id/report/damages", use: addDamage)
         group.patch("inspections/:id/report/damages/:damage", use: reviewDamage)
         group.post("inspections/:id/report/state", use: changeState)
         group.get("inspections/:id/report/audit", use: audit)
@@ -72,6 +73,24 @@ struct ReportsController {
         let body = try await request.decodeJSON(as: DamageReviewRequest.self, context: context)
         let change = try body.change()
         return try rendered(try await useCases.reviewDamage(id, damage: damage, change: change, ifVersion: version, by: key))
+    }
+
+    /// `POST /v1/inspections/{id}/report/damages` (reviewers, admins; `If-Match` required): a
+    /// damage the model missed, drawn as a box in pixels of one of the inspection's upright photos.
+    @Sendable func addDamage(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let id = try InspectionsController.id(context)
+        let key = try context.requireKey()
+        let version = try Self.requiredVersion(request)
+        let body = try await request.decodeJSON(as: AddDamageRequest.self, context: context)
+        let draft = AddedDamageDraft(
+            photoID: try InspectionsController.parseID(body.photoId), box: Box(x1: body.box.x1, y1: body.box.y1, x2: body.box.x2, y2: body.box.y2),
+            className: body.className, part: try DamageReviewRequest.parse(body.part, "part", as: CarPart.self),
+            severity: try DamageReviewRequest.parse(body.severity, "severity", as: Severity.self), note: body.note
+        )
+        let (stored, _) = try await useCases.addDamage(id, draft, ifVersion: version, by: key)
+        var response = try rendered(stored)
+        response.status = .created
+        return response
     }
 
     /// `POST /v1/inspections/{id}/report/state` (reviewers, admins; `If-Match` required):
@@ -208,21 +227,40 @@ struct DamageReviewRequest: Decodable {
     var rejectionReason: String?
     var note: String?
 
+    /// `text` as a value of its vocabulary (422 naming the field); nil stays nil.
+    static func parse<T: RawRepresentable & CaseIterable>(_ text: String?, _ field: String, as type: T.Type) throws -> T? where T.RawValue == String {
+        guard let text else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw APIError.unprocessable("invalid_field", "\(field) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
     /// The change, with each value checked against its vocabulary (422 naming the field).
     func change() throws -> DamageReviewChange {
-        func parse<T: RawRepresentable & CaseIterable>(_ text: String?, _ field: String, as type: T.Type) throws -> T? where T.RawValue == String {
-            guard let text else { return nil }
-            guard let value = T(rawValue: text) else {
-                throw APIError.unprocessable("invalid_field", "\(field) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return value
-        }
         return DamageReviewChange(
-            decision: try parse(decision, "decision", as: DamageReview.Decision.self), className: className,
-            part: try parse(part, "part", as: CarPart.self), severity: try parse(severity, "severity", as: Severity.self),
-            rejectionReason: try parse(rejectionReason, "rejection_reason", as: DamageReview.RejectionReason.self), note: note
+            decision: try Self.parse(decision, "decision", as: DamageReview.Decision.self), className: className,
+            part: try Self.parse(part, "part", as: CarPart.self), severity: try Self.parse(severity, "severity", as: Severity.self),
+            rejectionReason: try Self.parse(rejectionReason, "rejection_reason", as: DamageReview.RejectionReason.self), note: note
         )
     }
+}
+
+/// `POST …/report/damages`: a box in pixels of the upright photo and what it shows.
+struct AddDamageRequest: Decodable {
+    struct Corners: Decodable {
+        var x1: Double
+        var y1: Double
+        var x2: Double
+        var y2: Double
+    }
+
+    var photoId: String
+    var box: Corners
+    var className: String
+    var part: String?
+    var severity: String?
+    var note: String?
 }
 
 struct ReportStateRequest: Decodable {
