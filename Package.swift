@@ -152,6 +152,7 @@ let package = Package(
                 "WalkaroundServer",
                 "Imaging",
                 "Storage",
+                "UseCases",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],

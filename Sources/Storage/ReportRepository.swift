@@ -102,7 +102,22 @@ public struct ReportRepository: Sendable {
     /// The report as `db` (a transaction) sees it.
     public func get(_ inspectionID: UUID, in db: any SQLExecutor) async throws -> StoredReport? {
         guard let row = try await db.execute("SELECT * FROM reports WHERE inspection_id = \(inspectionID)").first else { return nil }
-        return StoredReport(
+        return try Self.stored(row)
+    }
+
+    /// Every report people have reviewed (`reviewed` or `final`), by inspection id.
+    public func reviewedReports() async throws -> [StoredReport] {
+        try await database.execute(
+            """
+            SELECT * FROM reports WHERE status = \(StoredReport.Status.written.rawValue)
+              AND review_state IN (\(ReportReview.State.reviewed.rawValue), \(ReportReview.State.final.rawValue))
+            ORDER BY inspection_id
+            """
+        ).map(Self.stored)
+    }
+
+    static func stored(_ row: SQLRow) throws -> StoredReport {
+        StoredReport(
             inspectionID: try row.uuid("inspection_id"),
             status: try row.value("status"),
             requestedAt: try row.date("requested_at"),

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import Storage
+import UseCases
 import WalkaroundCore
 import WalkaroundServer
 
@@ -12,7 +13,7 @@ struct WalkaroundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "walkaround",
         abstract: "Vehicle inspection service: photo intake, processing, damage reports.",
-        subcommands: [Serve.self, Migrate.self, Keys.self, Inspect.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, Inspect.self, Dataset.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -98,6 +99,34 @@ struct Migrate: AsyncParsableCommand {
         let components = try await WalkaroundComponents.open(settings: settings, metrics: WalkaroundMetrics(), logger: logger)
         let applied = try await components.withDatabase { try await Migrations(database: $0).apply() }
         print(applied.isEmpty ? "database is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+    }
+}
+
+struct Dataset: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Datasets from what people reviewed.", subcommands: [Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the reviewed and final reports' photos and corrected boxes as a YOLO dataset (images/, labels/, data.yaml)."
+        )
+
+        @Argument(help: "The folder to write (created if missing)")
+        var folder: String
+
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let settings = WalkaroundSettings(reader: common.reader())
+            let logger = common.bootstrap(settings)
+            let components = try await WalkaroundComponents.open(settings: settings, metrics: WalkaroundMetrics(), logger: logger)
+            let folder = URL(fileURLWithPath: folder)
+            let blobs = components.blobs
+            let summary = try await components.withDatabase { database in
+                _ = try await Migrations(database: database).apply()
+                return try await DatasetExport(database: database, blobs: blobs).export(to: folder)
+            }
+            print("\(summary.images) images, \(summary.boxes) boxes from \(summary.reports) reviewed reports\(summary.missing > 0 ? "; \(summary.missing) photos gone" : "") → \(folder.path)")
+        }
     }
 }
 

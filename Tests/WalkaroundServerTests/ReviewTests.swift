@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+import UseCases
 import WalkaroundCore
 
 @testable import WalkaroundServer
@@ -242,6 +243,44 @@ struct ReviewTests {
                 #expect(second.status == .created)
                 #expect((Self.review(second)["damages"] as? [[String: Any]])?.contains { $0["id"] as? String == "R2" } == true)
             }
+        }
+    }
+
+    /// What people corrected becomes training data: the reviewed report's photo with the boxes at
+    /// their reviewed classes, without the rejected one, with the drawn one; draft reports stay out.
+    @Test(arguments: Backend.available)
+    func reviewedCorrectionsExportAsAYOLODataset(_ backend: Backend) async throws {
+        try await TestApp.run(backend) { app in
+            let (id, written) = try await Self.returnWithTwoNewDamages(app, plate: "M-RV 5")
+            let scratch = try #require(try Self.damage(written, "scratch")["id"] as? String)
+            let crack = try #require(try Self.damage(written, "crack")["id"] as? String)
+            let photo = try #require(((written.object["report"] as? [String: Any])?["photos"] as? [[String: Any]])?.first?["id"] as? String)
+            // The model's scratch is a dent; its crack a reflection; it missed a scratch.
+            var response = try await Self.patch(app, id, scratch, key: app.keys.reviewer, ifMatch: written.headers[.eTag], ["decision": "confirmed", "class_name": "dent"])
+            response = try await Self.patch(app, id, crack, key: app.keys.reviewer, ifMatch: response.headers[.eTag], ["decision": "rejected", "rejection_reason": "not_damage"])
+            response = try await app.request(
+                .post, "/v1/inspections/\(id)/report/damages", key: app.keys.reviewer,
+                headers: [.contentType: "application/json", .ifMatch: try #require(response.headers[.eTag])],
+                body: Array(try JSONSerialization.data(withJSONObject: ["photo_id": photo, "class_name": "scratch", "box": ["x1": 512, "y1": 384, "x2": 612, "y2": 434]]))
+            )
+            #expect(response.status == .created, "\(response.text)")
+            #expect(try await Self.state(app, id, "reviewed", key: app.keys.reviewer, ifMatch: response.headers[.eTag]).status == .ok)
+
+            let folder = URL(fileURLWithPath: NSTemporaryDirectory() + "walkaround-dataset-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let summary = try await DatasetExport(database: app.database, blobs: app.components.blobs).export(to: folder)
+            #expect(summary.reports == 1, "only the reviewed report; the check-out's is a draft")
+            #expect(summary.images == 1 && summary.boxes == 2 && summary.missing == 0, "\(summary)")
+            let image = try Data(contentsOf: folder.appendingPathComponent("images/\(photo).jpg"))
+            #expect(image.prefix(2) == Data([0xFF, 0xD8]))
+            let labels = try String(contentsOf: folder.appendingPathComponent("labels/\(photo).txt"), encoding: .utf8)
+            func line(_ index: Int, _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double) -> String {
+                let f = { (value: Double) in String(format: "%.6f", value) }
+                return "\(index) \(f((x1 + x2) / 2 / 1024)) \(f((y1 + y2) / 2 / 768)) \(f((x2 - x1) / 1024)) \(f((y2 - y1) / 768))"
+            }
+            #expect(labels.split(separator: "\n").map(String.init).sorted() == [line(0, 100, 100, 160, 130), line(1, 512, 384, 612, 434)].sorted(), "\(labels)")
+            let yaml = try String(contentsOf: folder.appendingPathComponent("data.yaml"), encoding: .utf8)
+            #expect(yaml.contains("  0: dent\n") && yaml.contains("  2: crack\n") && yaml.contains("  6: license_plate\n"))
         }
     }
 }
