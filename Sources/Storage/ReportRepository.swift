@@ -33,25 +33,35 @@ public struct ReportRepository: Sendable {
 
     /// Records that a report is wanted (again, when the inspection is re-completed), in the caller's transaction.
     public func request(_ inspectionID: UUID, at date: Date, in db: any SQLExecutor) async throws {
-        // A report written again (its check-out erased) is another report: its review no longer
-        // applies, and the audit trail says so.
-        if let old = try await db.execute("SELECT review_state, review FROM reports WHERE inspection_id = \(inspectionID)").first,
-            try old.optionalString("review") != nil
-        {
-            let state = try old.string("review_state")
-            try await appendAudit(
-                ReviewAuditRecord(
-                    inspectionID: inspectionID, at: date, action: .reviewDiscarded, keyID: nil, keyName: nil, role: "system", damage: nil,
-                    before: ["state": state], after: ["state": ReportReview.State.draft.rawValue],
-                    note: "the report is written again (the check-out it was compared with was erased); its review was discarded"
-                ),
-                in: db
-            )
+        // The version keeps counting across a rewrite, so an ETag of the old report never
+        // matches the new one.
+        var version = 1
+        if let old = try await db.execute("SELECT review_version, review FROM reports WHERE inspection_id = \(inspectionID)").first {
+            version = min(try old.int("review_version"), Int(Int32.max) - 1) + 1
+            // A report written again (its check-out erased) is another report: its review no
+            // longer applies, and the audit trail says so, with what a final report charged.
+            if let text = try old.optionalString("review") {
+                let review = try Self.decoder.decode(ReportReview.self, from: Data(text.utf8))
+                var before = ["state": review.state.rawValue]
+                if let charged = review.chargeable {
+                    before["chargeable_total_minor"] = String(charged.totalMinor)
+                    before["currency"] = charged.currency
+                }
+                try await appendAudit(
+                    ReviewAuditRecord(
+                        inspectionID: inspectionID, at: date, action: .reviewDiscarded, keyID: nil, keyName: nil, role: "system", damage: nil,
+                        before: before, after: ["state": ReportReview.State.draft.rawValue],
+                        note: "the report is written again (the check-out it was compared with was erased); its review was discarded"
+                    ),
+                    in: db
+                )
+            }
         }
         try await db.execute("DELETE FROM reports WHERE inspection_id = \(inspectionID)")
         try await db.execute(
             """
-            INSERT INTO reports (inspection_id, status, requested_at) VALUES (\(inspectionID), \(StoredReport.Status.queued.rawValue), \(date))
+            INSERT INTO reports (inspection_id, status, requested_at, review_version)
+            VALUES (\(inspectionID), \(StoredReport.Status.queued.rawValue), \(date), \(version))
             """
         )
     }

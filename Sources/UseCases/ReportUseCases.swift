@@ -163,9 +163,17 @@ public struct ReportUseCases: Sendable {
                 review.chargeable = costs.map { review.estimate(of: report, costs: $0) }
                 review.finalizedAt = now
             }
+            var after = ["state": state.rawValue]
+            if state == .final {
+                after["chargeable"] = review.damages(of: report).filter(\.chargeable).map(\.id).joined(separator: ",")
+                if let charged = review.chargeable {
+                    after["chargeable_total_minor"] = String(charged.totalMinor)
+                    after["currency"] = charged.currency
+                }
+            }
             let record = ReviewAuditRecord(
                 inspectionID: inspectionID, at: now, action: .stateChanged, keyID: key.id, keyName: key.name, role: key.role.rawValue, damage: nil,
-                before: ["state": review.state.rawValue], after: ["state": state.rawValue], note: note
+                before: ["state": review.state.rawValue], after: after, note: note
             )
             review.state = state
             return (review, [record])

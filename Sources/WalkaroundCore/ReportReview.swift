@@ -264,7 +264,8 @@ public struct DamageReviewChange: Sendable, Equatable {
         } else {
             review.rejectionReason = nil
         }
-        review.note = note
+        // A change without a note keeps the last one (a rejection for `other` keeps its explanation).
+        if let note { review.note = note }
         review.reviewedBy = key
         review.reviewedAt = date
         return review

@@ -167,6 +167,11 @@ struct ErasureTests {
             // The review was of the old report: it is discarded, and the trail says so.
             #expect(ReviewTests.review(rewritten)["state"] as? String == "draft")
             #expect((ReviewTests.review(rewritten)["damages"] as? [[String: Any]])?.allSatisfy { $0["decision"] == nil } == true)
+            // The old report's ETag does not match the new report: a change meant for it is refused.
+            #expect(rewritten.headers[.eTag] != reviewed.headers[.eTag] && rewritten.headers[.eTag] != compared.headers[.eTag])
+            // (Versions restarting at 1 gave the rewritten report the ETag the first read had seen.)
+            let stale = try await ReviewTests.patch(app, back, "D1", key: app.keys.reviewer, ifMatch: compared.headers[.eTag], ["decision": "confirmed"])
+            #expect(stale.status == .preconditionFailed, "\(stale.text)")
             let trail = try await app.request(.get, "/v1/inspections/\(back)/report/audit", key: app.keys.reviewer)
             #expect((trail.object["items"] as? [[String: Any]])?.map { $0["action"] as? String } == ["damage_reviewed", "review_discarded"])
             let report = try #require(rewritten.object["report"] as? [String: Any])

@@ -118,7 +118,15 @@ struct ReviewTests {
                 ])
                 #expect(rejected.status == .ok, "\(rejected.text)")
                 #expect(Self.review(rejected)["undecided"] as? [String] == [])
-                let reviewed = try await Self.state(app, id, "reviewed", key: app.keys.reviewer, ifMatch: try #require(rejected.headers[.eTag]))
+                // A later change without a note keeps the rejection's explanation.
+                let kept = try await Self.patch(app, id, crack, key: app.keys.reviewer, ifMatch: rejected.headers[.eTag], ["severity": "minor"])
+                #expect(kept.status == .ok, "\(kept.text)")
+                #expect(try Self.damage(kept, "crack")["note"] as? String == "a reflection of the kerb")
+                #expect(try Self.damage(kept, "crack")["decision"] as? String == "rejected")
+                // Entity tags compare exactly.
+                let padded = "\"0" + String(try #require(kept.headers[.eTag]).dropFirst())
+                #expect(Self.code(try await Self.state(app, id, "reviewed", key: app.keys.reviewer, ifMatch: padded)) == "invalid_if_match")
+                let reviewed = try await Self.state(app, id, "reviewed", key: app.keys.reviewer, ifMatch: try #require(kept.headers[.eTag]))
                 #expect(reviewed.status == .ok, "\(reviewed.text)")
                 let etag4 = try #require(reviewed.headers[.eTag])
                 #expect(Self.code(try await Self.patch(app, id, crack, key: app.keys.reviewer, ifMatch: etag4, ["decision": "confirmed"])) == "report_reviewed")
@@ -145,7 +153,7 @@ struct ReviewTests {
                 let audit = try await app.request(.get, "/v1/inspections/\(id)/report/audit", key: app.keys.station)
                 #expect(audit.status == .ok)
                 let items = try #require(audit.object["items"] as? [[String: Any]])
-                #expect(items.map { $0["action"] as? String } == ["damage_reviewed", "damage_reviewed", "state_changed", "state_changed"], "\(items)")
+                #expect(items.map { $0["action"] as? String } == ["damage_reviewed", "damage_reviewed", "damage_reviewed", "state_changed", "state_changed"], "\(items)")
                 let first = items[0]
                 #expect(first["damage"] as? String == scratch)
                 #expect(first["key_name"] as? String == "reviewer")
@@ -155,8 +163,10 @@ struct ReviewTests {
                 #expect((first["after"] as? [String: String])?["decision"] == "confirmed")
                 #expect(first["note"] as? String == "deep, down to the primer")
                 #expect((items[1]["after"] as? [String: String])?["rejection_reason"] == "not_damage")
-                #expect((items[3]["after"] as? [String: String])?["state"] == "final")
-                #expect(items[3]["key_name"] as? String == "admin")
+                #expect((items[4]["after"] as? [String: String])?["state"] == "final")
+                #expect((items[4]["after"] as? [String: String])?["chargeable"] == scratch)
+                #expect((items[4]["after"] as? [String: String])?["chargeable_total_minor"] == "41000", "what was charged is in the trail")
+                #expect(items[4]["key_name"] as? String == "admin")
                 #expect(try await app.request(.get, "/v1/inspections/\(id)/report/audit", key: app.keys.otherStation).status == .forbidden)
             }
         }

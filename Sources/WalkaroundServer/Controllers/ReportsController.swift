@@ -124,7 +124,11 @@ struct ReportsController {
             )
         }
         let tag = header.trimmingCharacters(in: .whitespaces)
-        guard tag.count >= 3, tag.count <= 22, tag.hasPrefix("\""), tag.hasSuffix("\""), let version = Int(tag.dropFirst().dropLast()), version >= 0 else {
+        let digits = tag.dropFirst().dropLast()
+        // Entity tags compare exactly: "02" or "+2" is not "2".
+        guard tag.count >= 3, tag.count <= 22, tag.hasPrefix("\""), tag.hasSuffix("\""), digits.allSatisfy({ ("0"..."9").contains($0) }),
+            let version = Int(digits), String(version) == digits
+        else {
             throw APIError.badRequest("invalid_if_match", "If-Match must be the report's ETag, one strong entity tag such as \"3\"")
         }
         return version
