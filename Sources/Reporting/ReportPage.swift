@@ -7,8 +7,11 @@ import WalkaroundCore
 public struct ReportPage: Sendable {
     public init() {}
 
-    /// `images` maps a damage id to its annotated photo as JPEG bytes.
-    public func html(report: InspectionReport, prose: ReportProse, images: [String: [UInt8]]) -> String {
+    /// `images` maps a damage id to its annotated photo as JPEG bytes; `review` and `charged` are
+    /// the people's review and what it charges (the page shows them after the machine's findings).
+    public func html(
+        report: InspectionReport, prose: ReportProse, images: [String: [UInt8]], review: ReportReview = ReportReview(), charged: CostEstimate? = nil
+    ) -> String {
         let w = ReportWording.self
         let kind = report.inspection.kind == .checkout ? "Check-out" : "Return"
         let notes = Dictionary(prose.damageNotes.map { ($0.id, $0.text) }, uniquingKeysWith: { a, _ in a })
@@ -62,6 +65,7 @@ public struct ReportPage: Sendable {
             html += "<figure><img alt=\"\(esc(damage.id))\" src=\"data:image/jpeg;base64,\(Data(images[damage.id]!).base64EncodedString())\">"
             html += "<figcaption>\(esc(damage.id)): \(esc(w.status(damage.status))) \(esc(w.damageName(damage.className))) at the \(esc(w.place(damage.view)))</figcaption></figure>\n"
         }
+        html += reviewSection(report: report, review: review, charged: charged)
         html += "<h2>Photos</h2>\n<table><tr><th>View</th><th>Used</th><th>Reason</th></tr>\n"
         for photo in report.photos {
             html += "<tr><td>\(esc(w.place(photo.view)))</td><td>\(photo.used ? "yes" : "no")</td><td>\(esc(photo.reason ?? ""))</td></tr>\n"
@@ -69,6 +73,32 @@ public struct ReportPage: Sendable {
         html += "</table>\n<footer>Written by \(esc(prose.provider)). Severity rules: scratches and dents by their share of the photo, "
         html += "cracks and broken lamps moderate unless large, shattered glass and flat tyres severe; one step lower under 50 % confidence.</footer>\n"
         return html + "</body></html>\n"
+    }
+
+    /// The review: its state, each damage at its reviewed values with the decision, and what is charged.
+    private func reviewSection(report: InspectionReport, review: ReportReview, charged: CostEstimate?) -> String {
+        let w = ReportWording.self
+        var html = "<h2>Review</h2>\n<p>State: <strong>\(review.state.rawValue)</strong>"
+        if let at = review.finalizedAt { html += ", final since \(esc(w.day(at)))" }
+        html += ".</p>\n"
+        let damages = review.damages(of: report)
+        if !damages.isEmpty {
+            html += "<table><tr><th>Id</th><th>Decision</th><th>Damage</th><th>Part</th><th>Severity</th><th>Why</th><th>Charged</th></tr>\n"
+            for damage in damages {
+                let decision = damage.decision?.rawValue ?? (damage.chargeCandidate ? "to decide" : "")
+                let why = [damage.rejectionReason?.rawValue.replacingOccurrences(of: "_", with: " "), damage.note].compactMap { $0 }.joined(separator: ": ")
+                html += "<tr><td>\(esc(damage.id))\(damage.addedByReviewer ? " (drawn by a reviewer)" : "")</td><td>\(esc(decision))</td>"
+                html += "<td>\(esc(w.damageName(damage.className)))</td><td>\(esc(damage.part.map(w.partName) ?? ""))</td><td>\(damage.severity.rawValue)</td>"
+                html += "<td>\(esc(why))</td><td>\(damage.chargeable ? (review.state == .final ? "yes" : "once final") : "no")</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
+        if review.state == .final {
+            html += "<p>Charged: \(charged.map { esc(w.money($0.totalMinor, $0.currency)) } ?? "the confirmed new damages above (no cost matrix)").</p>\n"
+        } else {
+            html += "<p>Nothing is charged until a reviewer makes the report final.</p>\n"
+        }
+        return html
     }
 
     private func esc(_ text: String) -> String {

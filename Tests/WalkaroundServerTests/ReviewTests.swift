@@ -149,6 +149,13 @@ struct ReviewTests {
                 #expect(again.headers[.eTag] == etag5)
                 #expect(Self.review(again)["state"] as? String == "final")
 
+                // The printable page shows the review and the charge.
+                let page = try await app.request(.get, "/v1/inspections/\(id)/report?format=html", key: app.keys.station)
+                #expect(page.status == .ok)
+                #expect(page.text.contains("State: <strong>final</strong>"))
+                #expect(page.text.contains("Charged: 410.00 EUR"), "\(page.text)")
+                #expect(page.text.contains("not damage: a reflection of the kerb"))
+
                 // The audit trail: who changed what, from what to what, and why; the station reads its own.
                 let audit = try await app.request(.get, "/v1/inspections/\(id)/report/audit", key: app.keys.station)
                 #expect(audit.status == .ok)

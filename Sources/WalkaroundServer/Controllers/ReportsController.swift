@@ -40,7 +40,9 @@ struct ReportsController {
             )
         }
         if format == "html" {
-            let page = ReportPage().html(report: report, prose: prose, images: try await images(of: report))
+            let page = ReportPage().html(
+                report: report, prose: prose, images: try await images(of: report), review: stored.review, charged: useCases.chargeableEstimate(of: stored)
+            )
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         return try rendered(stored)
