@@ -120,6 +120,7 @@ let package = Package(
                 "WalkaroundCore",
                 "Storage",
                 "Pipeline",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

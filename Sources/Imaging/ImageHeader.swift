@@ -11,8 +11,15 @@ public struct ImageHeader: Sendable, Equatable {
     public var orientation: Orientation
     /// A JPEG with an Adobe APP14 marker: its CMYK values are stored inverted, as Photoshop writes them.
     public var adobeMarker: Bool
+    /// When the camera says it took the photo (EXIF DateTimeOriginal, ISO 8601, with the
+    /// camera's UTC offset when it wrote one); nil when the file does not say.
+    public var capturedAt: String?
 
-    public init(format: ImageFormat, width: Int, height: Int, components: Int, orientation: Orientation = .up, adobeMarker: Bool = false) {
+    public init(
+        format: ImageFormat, width: Int, height: Int, components: Int, orientation: Orientation = .up, adobeMarker: Bool = false,
+        capturedAt: String? = nil
+    ) {
+        self.capturedAt = capturedAt
         self.format = format
         self.width = width
         self.height = height
@@ -60,11 +67,14 @@ public struct ImageHeader: Sendable, Equatable {
         }
         guard width > 0, height > 0 else { throw .corrupt("PNG declares a zero dimension") }
         guard width <= maxPNGSide, height <= maxPNGSide else { throw .corrupt("PNG declares \(width)×\(height), beyond the format's limit") }
-        return ImageHeader(format: .png, width: width, height: height, components: components, orientation: pngOrientation(bytes))
+        let exif = pngEXIF(bytes)
+        return ImageHeader(
+            format: .png, width: width, height: height, components: components, orientation: exif.orientation ?? .up, capturedAt: exif.capturedAt
+        )
     }
 
-    /// The orientation from an eXIf chunk before the image data, if any.
-    private static func pngOrientation(_ bytes: [UInt8]) -> Orientation {
+    /// What an eXIf chunk before the image data says, if there is one.
+    private static func pngEXIF(_ bytes: [UInt8]) -> EXIF {
         var offset = 8
         while offset + 8 <= bytes.count {
             let length = Int(bigEndian32(bytes, at: offset))
@@ -74,15 +84,16 @@ public struct ImageHeader: Sendable, Equatable {
             guard length <= bytes.count - offset - 8 else { break }
             let end = offset + 8 + length
             if type.elementsEqual("eXIf".utf8) {
-                return EXIF.orientation(tiff: bytes[offset + 8..<end]) ?? .up
+                return EXIF(tiff: bytes[offset + 8..<end])
             }
             offset = end + 4  // the CRC
         }
-        return .up
+        return EXIF()
     }
 
     private static func readJPEG(_ bytes: [UInt8]) throws(ImageHeaderError) -> ImageHeader {
         var orientation = Orientation.up
+        var capturedAt: String?
         var adobe = false
         var offset = 2
         while offset + 4 <= bytes.count {
@@ -103,7 +114,9 @@ public struct ImageHeader: Sendable, Equatable {
             guard length >= 2 else { throw .corrupt("JPEG segment length \(length) is not valid") }
             let payload = bytes[min(offset + 4, bytes.count)..<min(offset + 2 + length, bytes.count)]
             if marker == 0xE1, payload.starts(with: exifSignature) {
-                orientation = EXIF.orientation(tiff: payload.dropFirst(exifSignature.count)) ?? orientation
+                let exif = EXIF(tiff: payload.dropFirst(exifSignature.count))
+                orientation = exif.orientation ?? orientation
+                capturedAt = exif.capturedAt ?? capturedAt
             } else if marker == 0xEE, payload.starts(with: "Adobe".utf8) {
                 adobe = true
             }
@@ -114,7 +127,8 @@ public struct ImageHeader: Sendable, Equatable {
                 let components = Int(bytes[offset + 9])
                 guard width > 0, height > 0 else { throw .corrupt("JPEG declares a zero dimension") }
                 return ImageHeader(
-                    format: .jpeg, width: width, height: height, components: components, orientation: orientation, adobeMarker: adobe
+                    format: .jpeg, width: width, height: height, components: components, orientation: orientation, adobeMarker: adobe,
+                    capturedAt: capturedAt
                 )
             }
             offset += 2 + length

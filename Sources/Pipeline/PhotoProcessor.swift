@@ -87,6 +87,7 @@ public struct PhotoProcessor: Sendable {
             }
             try await photos.recordAnalysis(
                 photo.id, width: size?.width, height: size?.height, orientation: analysis.header?.orientation.rawValue,
+                capturedAt: analysis.header?.capturedAt,
                 quality: report, at: finished, in: db
             )
             try await DetectionRepository(database: database).replace(detections, of: photo.id, in: db)

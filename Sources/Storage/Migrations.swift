@@ -244,6 +244,14 @@ public struct Migrations: Sendable {
                 CREATE INDEX review_audit_inspection ON review_audit (inspection_id, changed_at)
                 """
         ),
+        Migration(
+            version: 10,
+            name: "evidence: each photo's capture time from its EXIF, and the signed final report",
+            sql: """
+                ALTER TABLE photos ADD COLUMN captured_at TEXT;
+                ALTER TABLE reports ADD COLUMN signed TEXT
+                """
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

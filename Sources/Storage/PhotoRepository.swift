@@ -25,8 +25,8 @@ public struct PhotoRepository: Sendable {
     }
 
     /// The photos of an inspection in upload order.
-    public func photos(of inspectionID: UUID) async throws -> [Photo] {
-        try await database.execute("SELECT * FROM photos WHERE inspection_id = \(inspectionID) ORDER BY created_at, id")
+    public func photos(of inspectionID: UUID, in db: (any SQLExecutor)? = nil) async throws -> [Photo] {
+        try await (db ?? database).execute("SELECT * FROM photos WHERE inspection_id = \(inspectionID) ORDER BY created_at, id")
             .map(Photo.init(row:))
     }
 
@@ -43,12 +43,13 @@ public struct PhotoRepository: Sendable {
     /// Records what the quality gate found: `processed` when the photo passed, `rejected` when not.
     /// `width`/`height`/`orientation` are nil for a photo that could not be decoded.
     public func recordAnalysis(
-        _ id: UUID, width: Int?, height: Int?, orientation: Int?, quality: QualityReport, at date: Date, in db: any SQLExecutor
+        _ id: UUID, width: Int?, height: Int?, orientation: Int?, capturedAt: String? = nil, quality: QualityReport, at date: Date, in db: any SQLExecutor
     ) async throws {
         let status: Photo.Status = quality.accepted ? .processed : .rejected
         try await db.execute(
             """
             UPDATE photos SET status = \(status.sqlValue), width = \(width), height = \(height), orientation = \(orientation),
+                captured_at = \(capturedAt),
                 quality = \(try Self.encode(quality)), phash = \(quality.measures?.perceptualHash), error = NULL, processed_at = \(date)
             WHERE id = \(id)
             """
@@ -100,6 +101,7 @@ extension Photo {
             width: try row.optionalInt("width"),
             height: try row.optionalInt("height"),
             orientation: try row.optionalInt("orientation"),
+            capturedAt: try row.optionalString("captured_at"),
             quality: try row.optionalString("quality").flatMap { try? JSONDecoder().decode(QualityReport.self, from: Data($0.utf8)) },
             error: try row.optionalString("error"),
             createdAt: try row.date("created_at"),

@@ -15,6 +15,8 @@ public struct StoredReport: Sendable, Equatable {
     public var review: ReportReview = ReportReview()
     /// Counts every change (prose, review): the report's ETag, what `If-Match` names.
     public var version: Int = 1
+    /// The signed document of a final report (`SignedReport`), stored as it was signed.
+    public var signed: Data?
 
     /// `queued` until the report job has written it.
     public enum Status: String, Sendable, Codable {
@@ -135,19 +137,24 @@ public struct ReportRepository: Sendable {
             report: try row.optionalString("data").map { try Self.decoder.decode(InspectionReport.self, from: Data($0.utf8)) },
             prose: try row.optionalString("prose").map { try Self.decoder.decode(ReportProse.self, from: Data($0.utf8)) },
             review: try row.optionalString("review").map { try Self.decoder.decode(ReportReview.self, from: Data($0.utf8)) } ?? ReportReview(),
-            version: try row.int("review_version")
+            version: try row.int("review_version"),
+            signed: try row.optionalString("signed").map { Data($0.utf8) }
         )
     }
 
-    /// Stores `review` if the report is still at `version` (nobody changed it meanwhile), with
-    /// the audit records of the change, in the caller's transaction; the new version, or nil when
-    /// the report moved on.
-    public func saveReview(_ review: ReportReview, of inspectionID: UUID, ifVersion version: Int, audit: [ReviewAuditRecord], in db: any SQLExecutor) async throws -> Int? {
+    /// Stores `review` (and the signed document of a final one) if the report is still at
+    /// `version` (nobody changed it meanwhile), with the audit records of the change, in the
+    /// caller's transaction; the new version (`version` + 1), or nil when the report moved on.
+    public func saveReview(
+        _ review: ReportReview, of inspectionID: UUID, ifVersion version: Int, audit: [ReviewAuditRecord], signed: Data? = nil, in db: any SQLExecutor
+    ) async throws -> Int? {
         let text = String(decoding: try Self.encoder.encode(review), as: UTF8.self)
+        let document = signed.map { String(decoding: $0, as: UTF8.self) }
         guard
             let row = try await db.execute(
                 """
-                UPDATE reports SET review = \(text), review_state = \(review.state.rawValue), review_version = review_version + 1
+                UPDATE reports SET review = \(text), review_state = \(review.state.rawValue), review_version = review_version + 1,
+                    signed = \(document)
                 WHERE inspection_id = \(inspectionID) AND status = \(StoredReport.Status.written.rawValue) AND review_version = \(version)
                 RETURNING review_version
                 """

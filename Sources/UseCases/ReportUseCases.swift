@@ -22,10 +22,13 @@ public struct ReportUseCases: Sendable {
     let database: any SQLDatabase
     /// Prices the reviewed charges; nil: reports carry no estimates.
     let costs: CostMatrix?
+    /// Signs final reports; nil: they are not signed (and `signedReport` says so).
+    public let signingKey: ReportSigningKey?
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostMatrix? = nil) {
+    public init(database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostMatrix? = nil, signingKey: ReportSigningKey? = nil) {
         self.database = database
         self.costs = costs
+        self.signingKey = signingKey
         inspections = InspectionRepository(database: database)
         reports = ReportRepository(database: database)
         photos = PhotoRepository(database: database)
@@ -61,6 +64,49 @@ public struct ReportUseCases: Sendable {
             evidence.append(ReportEvidence(photo: photo, bytes: bytes, detections: try await detections.detections(of: photo.id), shown: shown))
         }
         return evidence
+    }
+
+    /// The report as the API serves it: the structured report, prose, review and evidence.
+    public func resource(of stored: StoredReport) throws -> ReportResource {
+        guard let report = stored.report, let prose = stored.prose else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
+        return ReportResource(
+            report: report, prose: prose, writtenAt: stored.writtenAt, review: stored.review, version: stored.version,
+            estimate: chargeableEstimate(of: stored)
+        )
+    }
+
+    /// The signed document of a final report the key may read (as it was signed when the report
+    /// became final); `conflict` before that.
+    public func signedReport(of inspectionID: UUID, by key: APIKey) async throws -> Data {
+        let stored = try await report(of: inspectionID, by: key)
+        guard stored.review.state == .final else {
+            throw UseCaseError.conflict("report_not_final", "a report is signed when it becomes final; this one is \(stored.review.state.rawValue)")
+        }
+        guard let signed = stored.signed else {
+            throw UseCaseError.conflict("report_unsigned", "this report became final while no signing key was configured")
+        }
+        return signed
+    }
+
+    /// One side of a damage's evidence in a report the key may read: the crop, the photo's bytes
+    /// and the detections on it. The check-out's photo is part of this report's evidence, so a key
+    /// that may read the report may see that crop, whichever station the check-out was at.
+    public func evidence(
+        of inspectionID: UUID, damage: String, side: DamageEvidence.Side, by key: APIKey
+    ) async throws -> (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]) {
+        let stored = try await report(of: inspectionID, by: key)
+        guard let report = stored.report else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
+        guard let evidence = report.evidence(review: stored.review).first(where: { $0.damage == damage }) else {
+            throw UseCaseError.notFound("evidence of damage \(damage)")
+        }
+        guard let crop = evidence.crop(side) else {
+            throw UseCaseError.notFound("check-out evidence of damage \(damage) (\(evidence.checkoutMissing ?? "none"))")
+        }
+        guard let photo = try await photos.get(crop.photoID), photo.inspectionID == crop.inspectionID,
+            [report.inspection.id, report.comparedWith?.id].contains(photo.inspectionID),
+            let bytes = try await blobs.read(sha256: photo.sha256)
+        else { throw UseCaseError.notFound("photo") }
+        return (crop, bytes, try await detections.detections(of: photo.id))
     }
 
     /// What the review's confirmed charges cost: frozen once the report is final, else at the
@@ -148,7 +194,8 @@ public struct ReportUseCases: Sendable {
             throw UseCaseError.invalid("invalid_review", problem)
         }
         let costs = self.costs
-        return try await changeReview(inspectionID, ifVersion: version, by: key) { stored, report, now in
+        let signer = state == .final ? signingKey.map { key in { @Sendable (stored: StoredReport, db: any SQLExecutor) in try await self.signedDocument(of: stored, with: key, in: db) } } : nil
+        return try await changeReview(inspectionID, ifVersion: version, by: key, sign: signer) { stored, report, now in
             var review = stored.review
             guard ReportReview.allows(review.state, to: state) else {
                 throw UseCaseError.conflict("invalid_transition", "a \(review.state.rawValue) report cannot become \(state.rawValue)")
@@ -186,11 +233,26 @@ public struct ReportUseCases: Sendable {
         return try await reports.audit(of: inspection.id)
     }
 
+    /// The signed document of `stored` (a report becoming final, at its new version): the report
+    /// as the API serves it, and every photo of the inspection and of the check-out it was
+    /// compared with, each with its SHA-256, station and times.
+    func signedDocument(of stored: StoredReport, with key: ReportSigningKey, in db: any SQLExecutor) async throws -> Data {
+        guard let report = stored.report else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
+        var rested: [SignedPhoto] = []
+        for (inspection, role) in [(report.inspection, "return"), report.comparedWith.map { ($0, "checkout") }].compactMap({ $0 }) {
+            rested += try await photos.photos(of: inspection.id, in: db).map { SignedPhoto($0, inspection: inspection, role: role) }
+        }
+        let payload = SignedPayload(
+            inspectionId: stored.inspectionID, finalizedAt: stored.review.finalizedAt, signedWith: key.id, report: try resource(of: stored), photos: rested
+        )
+        return try SignedReport.sign(payload: try APIJSON.lowercasingIDs(APIJSON.encoder.encode(payload)), with: key)
+    }
+
     /// The one path of every review change: access (`change report`), a written report not yet
     /// final and still at `version`, then `body`'s new review and its audit records stored
     /// together, under the inspection's lock (taken first, as everywhere).
     private func changeReview(
-        _ inspectionID: UUID, ifVersion version: Int, by key: APIKey,
+        _ inspectionID: UUID, ifVersion version: Int, by key: APIKey, sign: (@Sendable (StoredReport, any SQLExecutor) async throws -> Data)? = nil,
         _ body: @escaping @Sendable (StoredReport, InspectionReport, Date) throws -> (ReportReview, [ReviewAuditRecord])
     ) async throws -> StoredReport {
         let inspection = try await inspections.authorized(inspectionID, for: key, .change, .report)
@@ -208,12 +270,53 @@ public struct ReportUseCases: Sendable {
             guard stored.version == version else { throw UseCaseError.changedMeanwhile(stored.version) }
             guard stored.review.state != .final else { throw UseCaseError.conflict("report_final", "a final report cannot be changed") }
             let (review, audit) = try body(stored, report, now)
-            guard let next = try await reports.saveReview(review, of: inspectionID, ifVersion: version, audit: audit, in: db) else {
+            var changed = stored
+            changed.review = review
+            changed.version = version + 1
+            changed.signed = try await sign?(changed, db)
+            guard let next = try await reports.saveReview(review, of: inspectionID, ifVersion: version, audit: audit, signed: changed.signed, in: db),
+                next == changed.version
+            else {
                 throw UseCaseError.changedMeanwhile(nil)
             }
-            stored.review = review
-            stored.version = next
-            return stored
+            return changed
         }
+    }
+}
+
+/// What a final report's signature covers.
+struct SignedPayload: Encodable {
+    var inspectionId: UUID
+    var finalizedAt: Date?
+    var signedWith: String
+    var report: ReportResource
+    var photos: [SignedPhoto]
+}
+
+/// A photo a signed report rests on.
+struct SignedPhoto: Encodable {
+    var id: UUID
+    var inspectionId: UUID
+    /// `return` (the inspection reported) or `checkout` (the one it was compared with).
+    var role: String
+    var station: String
+    var view: Photo.View
+    var status: Photo.Status
+    var sha256: String
+    var byteCount: Int
+    var capturedAt: String?
+    var uploadedAt: Date
+
+    init(_ photo: Photo, inspection: InspectionSummary, role: String) {
+        id = photo.id
+        inspectionId = photo.inspectionID
+        self.role = role
+        station = inspection.station
+        view = photo.view
+        status = photo.status
+        sha256 = photo.sha256
+        byteCount = photo.byteCount
+        capturedAt = photo.capturedAt
+        uploadedAt = photo.createdAt
     }
 }

@@ -11,13 +11,15 @@ public struct UseCases: Sendable {
     public let reports: ReportUseCases
     public let keys: KeyUseCases
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostMatrix? = nil) {
+    public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostMatrix? = nil,
+        signingKey: ReportSigningKey? = nil
+    ) {
         inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
         photos = PhotoUseCases(
             database: database, blobs: blobs,
             intake: PhotoIntake(database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal)
         )
-        reports = ReportUseCases(database: database, blobs: blobs, costs: costs)
+        reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey)
         keys = KeyUseCases(database: database)
     }
 }

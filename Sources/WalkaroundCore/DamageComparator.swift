@@ -135,7 +135,8 @@ public struct DamageComparator: Sendable {
             missing.reason = "recorded at check-out, not on the return photos (which may not show it)"
             return missing
         }
-        return DamageComparison(damages: found, notSeen: notSeen)
+        let framing = Photo.View.allCases.compactMap { view in shifts[view].map { FramingShift(view: view, dx: $0.dx, dy: $0.dy) } }
+        return DamageComparison(damages: found, notSeen: notSeen, framing: framing)
     }
 
     /// Why an unmatched return damage cannot be called new, or nil when it can.
@@ -216,6 +217,20 @@ public struct DamageComparator: Sendable {
     }
 }
 
+/// How far the return photos of one view are framed from the check-out's: a point at (x, y) of a
+/// return photo (0–1 coordinates) shows what the check-out photo shows at (x + dx, y + dy).
+public struct FramingShift: Sendable, Equatable, Codable {
+    public var view: Photo.View
+    public var dx: Double
+    public var dy: Double
+
+    public init(view: Photo.View, dx: Double, dy: Double) {
+        self.view = view
+        self.dx = dx
+        self.dy = dy
+    }
+}
+
 /// What the vehicle's last check-out shows: its damage sightings and the views it has usable photos of.
 public struct CheckoutEvidence: Sendable, Equatable {
     public var inspectionID: UUID
@@ -234,10 +249,13 @@ public struct CheckoutEvidence: Sendable, Equatable {
 public struct DamageComparison: Sendable, Equatable, Codable {
     public var damages: [Damage]
     public var notSeen: [Damage]
+    /// Per view photographed at both inspections, the framing shift the comparison applied.
+    public var framing: [FramingShift]
 
-    public init(damages: [Damage], notSeen: [Damage]) {
+    public init(damages: [Damage], notSeen: [Damage], framing: [FramingShift] = []) {
         self.damages = damages
         self.notSeen = notSeen
+        self.framing = framing
     }
 
     public func count(_ status: DamageStatus) -> Int {

@@ -51,12 +51,7 @@ extension InspectionReport {
             )
             note = nil
         }
-        let photos = findings.photos.map { photo in
-            PhotoUse(
-                id: photo.id, view: photo.view, status: photo.status, used: photo.isEvidence,
-                reason: photo.isEvidence ? nil : photo.quality?.issues.map(\.message).joined(separator: "; ") ?? photo.error ?? photo.status.rawValue
-            )
-        }
+        let photos = findings.photos.map(PhotoUse.init)
         var edgeCases: [String] = []
         if inspection.plateVerdict.mismatch {
             edgeCases.append("the photos show plate \(inspection.plateVerdict.formatted ?? inspection.plateVerdict.plate ?? "?"), not the declared one")
@@ -70,5 +65,9 @@ extension InspectionReport {
             comparedWith: inspection.kind == .return ? checkout.map { InspectionSummary($0.inspection) } : nil, comparisonNote: note,
             photos: photos, damages: comparison.damages, notSeen: comparison.notSeen, edgeCases: edgeCases, generatedAt: date
         )
+        if inspection.kind == .return, let checkout {
+            comparedPhotos = checkout.photos.map(PhotoUse.init)
+            framing = comparison.framing
+        }
     }
 }

@@ -21,6 +21,12 @@ public struct InspectionReport: Sendable, Equatable, Codable {
     public var generatedAt: Date
     /// What the new damages would cost to repair, when a cost matrix is configured (returns compared with a check-out).
     public var costs: CostEstimate?
+    /// The photos of the check-out this return was compared with; nil on a check-out, without
+    /// one, and in reports written before evidence was kept.
+    public var comparedPhotos: [PhotoUse]?
+    /// Per view photographed at both inspections, the framing shift the comparison applied (nil
+    /// without a comparison).
+    public var framing: [FramingShift]?
 
     public init(
         inspection: InspectionSummary, vehicle: VehicleRef, vehicleID: UUID?, plate: PlateVerdict, comparedWith: InspectionSummary?,
@@ -76,6 +82,12 @@ public struct PhotoUse: Sendable, Equatable, Codable {
     public var used: Bool
     /// Why it was not used (the quality gate's reasons, or the processing error).
     public var reason: String?
+    /// Hex SHA-256 of the stored file (nil in reports written before evidence was kept).
+    public var sha256: String?
+    /// When the camera says it took the photo (see `Photo.capturedAt`).
+    public var capturedAt: String?
+    /// When the photo was uploaded.
+    public var uploadedAt: Date?
 
     public init(id: UUID, view: Photo.View, status: Photo.Status, used: Bool, reason: String?) {
         self.id = id
@@ -83,6 +95,17 @@ public struct PhotoUse: Sendable, Equatable, Codable {
         self.status = status
         self.used = used
         self.reason = reason
+    }
+
+    /// How the report uses `photo`, with its hash and times.
+    public init(_ photo: Photo) {
+        self.init(
+            id: photo.id, view: photo.view, status: photo.status, used: photo.isEvidence,
+            reason: photo.isEvidence ? nil : photo.quality?.issues.map(\.message).joined(separator: "; ") ?? photo.error ?? photo.status.rawValue
+        )
+        sha256 = photo.sha256
+        capturedAt = photo.capturedAt
+        uploadedAt = photo.createdAt
     }
 }
 

@@ -14,6 +14,9 @@ public struct Photo: Sendable, Equatable, Codable {
     public var height: Int?
     /// The EXIF orientation tag (1–8) the photo was stored with; width and height are upright.
     public var orientation: Int?
+    /// When the camera says it took the photo (EXIF DateTimeOriginal as ISO 8601, with the
+    /// camera's UTC offset when it wrote one); nil when the file does not say. Read at processing.
+    public var capturedAt: String?
     /// The quality gate's measures and verdict, once processed.
     public var quality: QualityReport?
     /// Why processing failed, when it did.
@@ -32,6 +35,7 @@ public struct Photo: Sendable, Equatable, Codable {
         width: Int? = nil,
         height: Int? = nil,
         orientation: Int? = nil,
+        capturedAt: String? = nil,
         quality: QualityReport? = nil,
         error: String? = nil,
         createdAt: Date,
@@ -47,6 +51,7 @@ public struct Photo: Sendable, Equatable, Codable {
         self.width = width
         self.height = height
         self.orientation = orientation
+        self.capturedAt = capturedAt
         self.quality = quality
         self.error = error
         self.createdAt = createdAt

@@ -26,6 +26,8 @@ public struct WalkaroundComponents: Sendable {
     public let platesFailure: String?
     /// The repair cost matrix, validated at start (a bad file stops the process with its problems).
     public let costs: CostMatrix?
+    /// The key that signs final reports.
+    public let signingKey: ReportSigningKey
 
     /// Opens the database named by the settings (PostgreSQL for `DATABASE_URL`, else SQLite in the data folder).
     public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
@@ -38,6 +40,10 @@ public struct WalkaroundComponents: Sendable {
             logger.info("cost matrix loaded", metadata: ["path": "\(path)", "currency": "\(costs!.currency)", "cells": "\(costs!.prices.count)"])
         }
         let blobs = try PhotoBlobStore(root: settings.photoDir)
+        // A configured key must exist; the embedded default makes one in the data folder.
+        let signingKey = try ReportSigningKey.load(
+            path: settings.signingKeyPath ?? settings.signingKeyDefaultPath, create: settings.signingKeyPath == nil
+        )
         let database: any SQLDatabase
         if let url = settings.databaseURL {
             database = try PostgresDatabase(
@@ -68,7 +74,8 @@ public struct WalkaroundComponents: Sendable {
                 ? settings.inference.map { InferenceService(settings: $0, logger: logger, metrics: metrics.factory) } : nil,
             plates: plates,
             platesFailure: platesFailure,
-            costs: costs
+            costs: costs,
+            signingKey: signingKey
         )
     }
 
@@ -143,6 +150,7 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     router.add(middleware: ErrorMiddleware())
     components.operations.addServiceRoutes(to: router)
     guard components.settings.role.servesAPI else { return router }
+    ReportsController.addPublicRoutes(to: router, signingKey: components.signingKey)
 
     let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: components.database)))
     let imageWork = ImageWork(concurrency: components.settings.imageConcurrency, maxWait: components.settings.imageMaxWait)
@@ -169,7 +177,7 @@ extension WalkaroundComponents {
     public var useCases: UseCases {
         UseCases(
             database: database, blobs: blobs, erasure: erasure, queue: queue, signal: signal,
-            maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs
+            maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs, signingKey: signingKey
         )
     }
 

@@ -52,6 +52,9 @@ public struct WalkaroundSettings: Sendable {
     public var comparator: DamageComparator
     /// The repair cost matrix file (JSON, `CostMatrix`); nil: reports carry no estimates.
     public var costsPath: String?
+    /// `WALKAROUND_SIGNING_KEY_FILE`: the Ed25519 key that signs final reports (a mounted
+    /// Secret); nil: `signingKeyDefaultPath`, generated on first start.
+    public var signingKeyPath: String?
     /// Detection models and how they run; nil when no model is configured (quality gate only).
     public var inference: InferenceSettings?
     /// The plate reader (runs on the models' `plate` boxes); nil when switched off.
@@ -91,6 +94,7 @@ public struct WalkaroundSettings: Sendable {
             mergesAcrossClasses: reader.bool(forKey: "walkaround.comparison.mergeAcrossClasses", default: true)
         )
         costsPath = reader.string(forKey: "walkaround.costs.path").flatMap { $0.isEmpty ? nil : $0 }
+        signingKeyPath = reader.string(forKey: "walkaround.signing.keyFile").flatMap { $0.isEmpty ? nil : $0 }
         let defaults = QualityThresholds()
         quality = QualityThresholds(
             minSharpness: reader.double(forKey: "walkaround.quality.minSharpness", default: defaults.minSharpness),
@@ -230,5 +234,7 @@ public struct WalkaroundSettings: Sendable {
 
     /// The SQLite file used when no `DATABASE_URL` is set.
     public var sqlitePath: String { dataDir + "/walkaround.sqlite" }
+    /// Where the embedded default keeps the report signing key it generates.
+    public var signingKeyDefaultPath: String { dataDir + "/report-signing-key.pem" }
     public var photoDir: String { dataDir + "/photos" }
 }

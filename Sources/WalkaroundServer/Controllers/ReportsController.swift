@@ -22,6 +22,81 @@ struct ReportsController {
         group.patch("inspections/:id/report/damages/:damage", use: reviewDamage)
         group.post("inspections/:id/report/state", use: changeState)
         group.get("inspections/:id/report/audit", use: audit)
+        group.get("inspections/:id/report/signed", use: signed)
+        group.get("inspections/:id/report/damages/:damage/evidence/:side", use: evidence)
+    }
+
+    /// `GET /.well-known/walkaround/report-keys` (no key needed): the public keys that verify signed reports.
+    static func addPublicRoutes(to router: Router<WalkaroundRequestContext>, signingKey: ReportSigningKey) {
+        let body = (try? APIJSON.encoder.encode(PublicKeySet(keys: [signingKey.jwk]))) ?? Data()
+        router.get(".well-known/walkaround/report-keys") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/jwk-set+json", .cacheControl: "public, max-age=300"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body))
+            )
+        }
+    }
+
+    /// `GET /v1/inspections/{id}/report/signed`: the final report as it was signed (`walkaround
+    /// report verify` checks it offline against the public keys).
+    @Sendable func signed(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let document = try await useCases.signedReport(of: InspectionsController.id(context), by: context.requireKey())
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .contentDisposition: "attachment; filename=\"walkaround-report-\(try InspectionsController.id(context).apiString).json\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: document))
+        )
+    }
+
+    /// The longer side of an evidence crop.
+    static let cropSize = 640
+
+    /// `GET /v1/inspections/{id}/report/damages/{damage}/evidence/{return|checkout}`: the crop of
+    /// one side of a damage's evidence as JPEG, the damage's box drawn (on the check-out crop:
+    /// where the return's box lies after the framing shift, and the check-out's own detections).
+    @Sendable func evidence(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let id = try InspectionsController.id(context)
+        let damage = try Self.damageID(context)
+        guard let side = DamageEvidence.Side(rawValue: try context.parameters.require("side")) else {
+            throw APIError.notFound("evidence side (return or checkout)")
+        }
+        let (crop, bytes, detections) = try await useCases.evidence(of: id, damage: damage, side: side, by: context.requireKey())
+        let decoder = self.decoder
+        let jpeg = try await imageWork.run { () -> [UInt8]? in
+            guard let decoded = try? decoder.decode(bytes, cover: Self.cropSize * 3) else { return nil }
+            return try? Self.cropJPEG(decoded, crop: crop, side: side, detections: detections)
+        }
+        guard let jpeg else { throw APIError.unprocessable("unreadable_photo", "the photo of this evidence cannot be decoded") }
+        return Response(
+            status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=300"], body: .init(byteBuffer: ByteBuffer(bytes: jpeg))
+        )
+    }
+
+    /// The evidence crop of `decoded`: boxes drawn on the whole photo, then the region cut out and
+    /// scaled to `cropSize`.
+    static func cropJPEG(_ decoded: DecodedPhoto, crop: EvidenceCrop, side: DamageEvidence.Side, detections: [Detection]) throws -> [UInt8]? {
+        let (w, h) = (Double(decoded.uprightWidth), Double(decoded.uprightHeight))
+        func pixels(_ box: Box) -> Box { Box(x1: box.x1 * w, y1: box.y1 * h, x2: box.x2 * w, y2: box.y2 * h) }
+        var annotations: [Annotation] = []
+        if side == .checkout {
+            annotations += detections.filter { $0.className != InspectionReport.plateClass }.map { detection in
+                Annotation(box: detection.box, label: "\(detection.className.replacingOccurrences(of: "_", with: " ")) \(detection.confidence.wholePercent)%", colour: RGB(255, 165, 0))
+            }
+            annotations.append(Annotation(box: pixels(crop.box), label: "same place", colour: RGB(0, 150, 255)))
+        } else {
+            annotations.append(Annotation(box: pixels(crop.box), label: "new", colour: RGB(225, 30, 30)))
+        }
+        let drawn = DecodedPhoto(header: decoded.header, image: Annotator.draw(annotations, on: decoded))
+        guard let region = drawn.crop(pixels(crop.region)) else { return nil }
+        return try JPEGCodec.encode(region.fitted(longSide: cropSize), quality: 82)
+    }
+
+    static func damageID(_ context: WalkaroundRequestContext) throws -> String {
+        let damage = try context.parameters.require("damage")
+        guard damage.count <= 16, damage.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw APIError.badRequest("invalid_id", "damage ids look like D1")
+        }
+        return damage
     }
 
     @Sendable func get(request: Request, context: WalkaroundRequestContext) async throws -> Response {
@@ -50,12 +125,7 @@ struct ReportsController {
 
     /// The written report as JSON, with its version as the ETag that review changes send in `If-Match`.
     private func rendered(_ stored: StoredReport) throws -> Response {
-        guard let report = stored.report, let prose = stored.prose else { throw APIError.conflict("report_pending", "the report is not written yet") }
-        let resource = ReportResource(
-            report: report, prose: prose, writtenAt: stored.writtenAt,
-            review: ReviewResource(stored.review, report: report, version: stored.version, estimate: useCases.chargeableEstimate(of: stored))
-        )
-        let body = try Self.lowercasingIDs(APIJSON.encoder.encode(resource))
+        let body = try useCases.resource(of: stored).json()
         return Response(
             status: .ok, headers: [.contentType: "application/json", .eTag: Self.eTag(stored.version), .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: body))
@@ -67,10 +137,7 @@ struct ReportsController {
     @Sendable func reviewDamage(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let id = try InspectionsController.id(context)
         let key = try context.requireKey()
-        let damage = try context.parameters.require("damage")
-        guard damage.count <= 16, damage.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            throw APIError.badRequest("invalid_id", "damage ids look like D1")
-        }
+        let damage = try Self.damageID(context)
         let version = try Self.requiredVersion(request)
         let body = try await request.decodeJSON(as: DamageReviewRequest.self, context: context)
         let change = try body.change()
@@ -136,19 +203,6 @@ struct ReportsController {
         return version
     }
 
-    /// The report's domain types encode UUIDs in Foundation's upper case; the API writes ids in lower case everywhere.
-    static func lowercasingIDs(_ json: Data) throws -> Data {
-        func walk(_ value: Any) -> Any {
-            switch value {
-            case let text as String: UUID(uuidString: text) != nil ? text.lowercased() : text
-            case let array as [Any]: array.map(walk)
-            case let object as [String: Any]: object.mapValues(walk)
-            default: value
-            }
-        }
-        return try JSONSerialization.data(withJSONObject: walk(try JSONSerialization.jsonObject(with: json)), options: [.sortedKeys])
-    }
-
     /// The annotated photo of each new damage (its best sighting), by damage id; a photo that
     /// cannot be read is left out rather than failing the page. Several new damages may be on one
     /// photo: each photo is decoded once, as image work.
@@ -174,54 +228,6 @@ struct ReportPendingResource: Encodable {
     var inspectionId: UUID
     var status: String
     var requestedAt: Date
-}
-
-/// The written report: the structured data, the prose and who wrote it, and the people's review.
-struct ReportResource: Encodable {
-    var report: InspectionReport
-    var prose: ReportProse
-    var writtenAt: Date?
-    var review: ReviewResource
-
-    enum CodingKeys: String, CodingKey {
-        case status, provider, report, prose, writtenAt, counts, review
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode("written", forKey: .status)
-        try container.encode(prose.provider, forKey: .provider)
-        try container.encode(report, forKey: .report)
-        try container.encode(prose, forKey: .prose)
-        try container.encodeIfPresent(writtenAt, forKey: .writtenAt)
-        let counts = Dictionary(uniqueKeysWithValues: DamageStatus.allCases.map { ($0.rawValue, report.damages($0).count) })
-        try container.encode(counts, forKey: .counts)
-        try container.encode(review, forKey: .review)
-    }
-}
-
-/// The review of a report: its state and version, each damage at its reviewed values, and what
-/// would be charged (frozen once final).
-struct ReviewResource: Encodable {
-    var state: String
-    var version: Int
-    var damages: [ReviewedDamage]
-    /// The damages charged once the report is final (confirmed charge candidates).
-    var chargeable: [String]
-    /// The charge candidates still without a decision.
-    var undecided: [String]
-    var estimate: CostEstimate?
-    var finalizedAt: Date?
-
-    init(_ review: ReportReview, report: InspectionReport, version: Int, estimate: CostEstimate?) {
-        state = review.state.rawValue
-        self.version = version
-        damages = review.damages(of: report)
-        chargeable = damages.filter(\.chargeable).map(\.id)
-        undecided = review.undecided(in: report)
-        self.estimate = estimate
-        finalizedAt = review.finalizedAt
-    }
 }
 
 /// `PATCH …/report/damages/{damage}`: the fields to change; absent ones stay.

@@ -14,6 +14,7 @@ struct PhotoResource: ResponseCodable, Equatable {
     var width: Int?
     var height: Int?
     var orientation: Int?
+    var capturedAt: String?
     var quality: QualityResource?
     var detections: [DetectionResource]?
     var plateReadings: [PlateReadingResource]?
@@ -38,6 +39,7 @@ struct PhotoResource: ResponseCodable, Equatable {
         byteCount = photo.byteCount
         status = photo.status
         width = photo.width
+        capturedAt = photo.capturedAt
         height = photo.height
         orientation = photo.orientation
         quality = photo.quality.map(QualityResource.init)

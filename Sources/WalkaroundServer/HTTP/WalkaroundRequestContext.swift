@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import UseCases
 import WalkaroundCore
 
 /// The request context: Hummingbird's core storage plus the caller's API key once authenticated.
@@ -26,22 +27,4 @@ public struct WalkaroundRequestContext: RequestContext {
     }
 }
 
-/// The API's JSON conventions: snake_case keys and ISO 8601 dates with milliseconds.
-enum APIJSON {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-        }
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
-}
