@@ -185,7 +185,10 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Imaging", "Pipeline", "Reporting", "Storage", "WalkaroundCore", "TestFixtures"],
+            dependencies: [
+                "Imaging", "Pipeline", "Reporting", "Storage", "UseCases", "WalkaroundCore", "TestFixtures",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

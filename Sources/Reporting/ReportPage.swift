@@ -2,15 +2,27 @@ import Foundation
 import WalkaroundCore
 
 /// The report as a printable HTML page: the summary, the damages table, the photos used and
-/// rejected, and for each new damage its annotated photo (embedded, so the page prints and
-/// saves as one file without further authenticated requests).
+/// rejected, and for each damage that could be charged the return crop beside the check-out crop
+/// of the same place with each photo's SHA-256, times and station (embedded, so the page prints
+/// and saves as one file without further authenticated requests).
 public struct ReportPage: Sendable {
     public init() {}
 
-    /// `images` maps a damage id to its annotated photo as JPEG bytes; `review` and `charged` are
-    /// the people's review and what it charges (the page shows them after the machine's findings).
+    /// The JPEG crops of one damage's evidence.
+    public struct EvidenceImages: Sendable {
+        public var returned: [UInt8]?
+        public var checkout: [UInt8]?
+
+        public init(returned: [UInt8]?, checkout: [UInt8]?) {
+            self.returned = returned
+            self.checkout = checkout
+        }
+    }
+
+    /// `images` maps a damage id to its evidence crops; `review` and `charged` are the people's
+    /// review and what it charges (the page shows them after the machine's findings).
     public func html(
-        report: InspectionReport, prose: ReportProse, images: [String: [UInt8]], review: ReportReview = ReportReview(), charged: CostEstimate? = nil
+        report: InspectionReport, prose: ReportProse, images: [String: EvidenceImages], review: ReportReview = ReportReview(), charged: CostEstimate? = nil
     ) -> String {
         let w = ReportWording.self
         let kind = report.inspection.kind == .checkout ? "Check-out" : "Return"
@@ -25,6 +37,8 @@ public struct ReportPage: Sendable {
             th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
             .new { color: #b00; font-weight: bold; } .needs_review { color: #a60; }
             figure { page-break-inside: avoid; margin: 1em 0; } img { max-width: 100%; }
+            .pair { display: flex; gap: 1em; } .pair > div { flex: 1; } .pair p { margin: 0.2em 0; }
+            .hash { font: 11px ui-monospace, monospace; word-break: break-all; }
             footer { color: #666; font-size: 12px; margin-top: 2em; }
             </style></head><body>
             <h1>\(esc(kind)) inspection — \(esc(w.plate(of: report)))</h1>
@@ -61,10 +75,7 @@ public struct ReportPage: Sendable {
             }
             html += "</table>\n"
         }
-        for damage in report.damages where images[damage.id] != nil {
-            html += "<figure><img alt=\"\(esc(damage.id))\" src=\"data:image/jpeg;base64,\(Data(images[damage.id]!).base64EncodedString())\">"
-            html += "<figcaption>\(esc(damage.id)): \(esc(w.status(damage.status))) \(esc(w.damageName(damage.className))) at the \(esc(w.place(damage.view)))</figcaption></figure>\n"
-        }
+        html += evidenceSection(report: report, review: review, images: images)
         html += reviewSection(report: report, review: review, charged: charged)
         html += "<h2>Photos</h2>\n<table><tr><th>View</th><th>Used</th><th>Reason</th></tr>\n"
         for photo in report.photos {
@@ -73,6 +84,38 @@ public struct ReportPage: Sendable {
         html += "</table>\n<footer>Written by \(esc(prose.provider)). Severity rules: scratches and dents by their share of the photo, "
         html += "cracks and broken lamps moderate unless large, shattered glass and flat tyres severe; one step lower under 50 % confidence.</footer>\n"
         return html + "</body></html>\n"
+    }
+
+    /// Each chargeable damage's return crop beside the check-out crop of the same place, with the
+    /// photos' provenance.
+    private func evidenceSection(report: InspectionReport, review: ReportReview, images: [String: EvidenceImages]) -> String {
+        let w = ReportWording.self
+        let evidence = report.evidence(review: review)
+        guard !evidence.isEmpty else { return "" }
+        let reviewed = Dictionary(review.damages(of: report).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var html = "<h2>Evidence</h2>\n"
+        for item in evidence {
+            let damage = reviewed[item.damage]
+            html += "<figure><figcaption>\(esc(item.damage)): \(esc(damage.map { w.damageName($0.className) } ?? ""))"
+            html += "\(damage?.part.map { " on the " + esc(w.partName($0)) } ?? ""), \(esc(w.status(damage?.status)))</figcaption>\n<div class=\"pair\">"
+            for (title, crop, jpeg) in [("Return", item.returned, images[item.damage]?.returned), ("Check-out", item.checkout, images[item.damage]?.checkout)] {
+                html += "<div><p><strong>\(title)</strong></p>"
+                guard let crop else {
+                    html += "<p>\(esc(item.checkoutMissing ?? "no photo"))</p></div>"
+                    continue
+                }
+                if let jpeg {
+                    html += "<img alt=\"\(esc(item.damage)) \(title.lowercased())\" src=\"data:image/jpeg;base64,\(Data(jpeg).base64EncodedString())\">"
+                } else {
+                    html += "<p>The photo cannot be shown (erased or unreadable).</p>"
+                }
+                html += "<p>Station \(esc(crop.station)), \(esc(w.place(crop.view))) photo; taken \(esc(crop.capturedAt ?? "(the camera did not record it)"))"
+                html += "; uploaded \(esc(crop.uploadedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "?"))</p>"
+                html += "<p class=\"hash\">SHA-256 \(esc(crop.sha256 ?? "?"))</p></div>"
+            }
+            html += "</div></figure>\n"
+        }
+        return html
     }
 
     /// The review: its state, each damage at its reviewed values with the decision, and what is charged.

@@ -185,7 +185,17 @@ public enum SignedReport {
 
     /// Checks `document` against `keys`: the signature over the digests, then each digest against
     /// the payload, naming every path whose value was changed, removed or added.
-    public static func verify(_ document: Data, keys: PublicKeySet) -> Verification {
+    public static func verify(_ document: Data, keys: PublicKeySet, photoFiles: [(name: String, bytes: Data)] = []) -> Verification {
+        var result = verifyDocument(document, keys: keys)
+        let listed = Set(result.photos.map(\.sha256))
+        for file in photoFiles {
+            let hash = SHA256.hash(data: file.bytes).map { String(format: "%02x", $0) }.joined()
+            if !listed.contains(hash) { result.problems.append("\(file.name) (SHA-256 \(hash)) is not a photo this report rests on") }
+        }
+        return result
+    }
+
+    static func verifyDocument(_ document: Data, keys: PublicKeySet) -> Verification {
         var result = Verification()
         guard document.count <= 64 << 20, let value = try? JSONValue.parse(document), case .object(let top) = value else {
             result.problems.append("the file is not a JSON object")

@@ -2,15 +2,6 @@ import Foundation
 import Storage
 import WalkaroundCore
 
-/// A photo that shows new damage in a report, with the detections to draw on it.
-public struct ReportEvidence: Sendable {
-    public var photo: Photo
-    public var bytes: [UInt8]
-    public var detections: [Detection]
-    /// The damages this photo is the best sighting of, with the detection that shows each.
-    public var shown: [(damage: String, detection: UUID)]
-}
-
 /// Reports: read the report of a completed inspection and the evidence of its new damages;
 /// review it (decide and correct each damage, move it to `reviewed` and `final`) with its audit trail.
 public struct ReportUseCases: Sendable {
@@ -45,25 +36,6 @@ public struct ReportUseCases: Sendable {
         }
         guard let stored = try await reports.get(inspection.id) else { throw UseCaseError.notFound("report") }
         return stored
-    }
-
-    /// The photo of each new damage's best sighting, each photo once, in a stable order; photos
-    /// or files gone since the report was written are left out. Only for a report the caller
-    /// read through `report(of:by:)`: its photos are the inspection's own.
-    public func evidence(of report: InspectionReport) async throws -> [ReportEvidence] {
-        var shownByPhoto: [UUID: [(damage: String, detection: UUID)]] = [:]
-        for damage in report.damages(.new) {
-            guard let sighting = damage.sightings.first else { continue }
-            shownByPhoto[sighting.photoID, default: []].append((damage.id, sighting.detectionID))
-        }
-        var evidence: [ReportEvidence] = []
-        for (photoID, shown) in shownByPhoto.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
-            guard let photo = try await photos.get(photoID), photo.inspectionID == report.inspection.id,
-                let bytes = try await blobs.read(sha256: photo.sha256)
-            else { continue }
-            evidence.append(ReportEvidence(photo: photo, bytes: bytes, detections: try await detections.detections(of: photo.id), shown: shown))
-        }
-        return evidence
     }
 
     /// The report as the API serves it: the structured report, prose, review and evidence.

@@ -13,7 +13,7 @@ struct WalkaroundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "walkaround",
         abstract: "Vehicle inspection service: photo intake, processing, damage reports.",
-        subcommands: [Serve.self, Migrate.self, Keys.self, Inspect.self, Dataset.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, Inspect.self, Dataset.self, Report.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -126,6 +126,62 @@ struct Dataset: AsyncParsableCommand {
                 return try await DatasetExport(database: database, blobs: blobs).export(to: folder)
             }
             print("\(summary.images) images, \(summary.boxes) boxes from \(summary.reports) reviewed reports\(summary.missing > 0 ? "; \(summary.missing) photos gone" : "") → \(folder.path)")
+        }
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Signed final reports.", subcommands: [Verify.self, PublicKeys.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a downloaded signed report offline: its signature, every value it signed, and optionally the photo files it rests on.",
+            discussion: "Exit status 0 when the report is as signed, 1 (naming each changed value or file) when not."
+        )
+
+        @Argument(help: "The signed report (GET /v1/inspections/{id}/report/signed)")
+        var report: String
+
+        @Option(help: "The public keys (GET /.well-known/walkaround/report-keys, or `walkaround report public-keys`)")
+        var keys: String
+
+        @Option(name: .customLong("photo"), help: "A photo file to check against the report's SHA-256 list (repeatable)")
+        var photos: [String] = []
+
+        func run() async throws {
+            guard let document = FileManager.default.contents(atPath: report) else { throw ValidationError("\(report) cannot be read") }
+            guard let keyData = FileManager.default.contents(atPath: keys), let keySet = try? JSONDecoder().decode(PublicKeySet.self, from: keyData) else {
+                throw ValidationError("\(keys) is not a JSON Web Key Set (GET /.well-known/walkaround/report-keys)")
+            }
+            var files: [(name: String, bytes: Data)] = []
+            for path in photos {
+                guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path) cannot be read") }
+                files.append((path, bytes))
+            }
+            let result = SignedReport.verify(document, keys: keySet, photoFiles: files)
+            if result.valid {
+                print("valid: signed by \(result.keyID ?? "?"); \(result.photos.count) photos listed\(files.isEmpty ? "" : ", \(files.count) files match")")
+            } else {
+                print("NOT VALID\(result.keyID.map { " (signed by \($0))" } ?? ""):")
+                for problem in result.problems { print("- \(problem)") }
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct PublicKeys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "public-keys", abstract: "Print the public keys of the configured signing key (as the well-known route serves them)."
+        )
+
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let settings = WalkaroundSettings(reader: common.reader())
+            let key = try ReportSigningKey.load(path: settings.signingKeyPath ?? settings.signingKeyDefaultPath, create: settings.signingKeyPath == nil)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(PublicKeySet(keys: [key.jwk])), as: UTF8.self))
         }
     }
 }

@@ -126,6 +126,32 @@ public enum SyntheticPhoto {
         return header + entry + next
     }
 
+    /// A TIFF block (little-endian, as phones write it) whose IFD0 points to an Exif directory
+    /// holding DateTimeOriginal (`YYYY:MM:DD HH:MM:SS`) and, when given, OffsetTimeOriginal (`±HH:MM`).
+    public static func exifCaptureTime(_ taken: String, offset: String? = nil) -> [UInt8] {
+        func u16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+        func u32(_ v: Int) -> [UInt8] { u16(v & 0xFFFF) + u16(v >> 16) }
+        let entries = offset == nil ? 1 : 2
+        // Header (8), IFD0 with one entry (2 + 12 + 4), then the Exif IFD, then its values.
+        let exifIFD = 8 + 18
+        let values = exifIFD + 2 + 12 * entries + 4
+        var tiff: [UInt8] = [0x49, 0x49] + u16(42) + u32(8)
+        tiff += u16(1) + u16(0x8769) + u16(4) + u32(1) + u32(exifIFD) + u32(0)
+        tiff += u16(entries) + u16(0x9003) + u16(2) + u32(20) + u32(values)
+        if let offset { tiff += u16(0x9011) + u16(2) + u32(7) + u32(values + 20) }
+        tiff += u32(0)
+        tiff += Array(taken.utf8) + [0]
+        if let offset { tiff += Array(offset.utf8) + [0] }
+        return tiff
+    }
+
+    /// `jpeg` with an APP1 EXIF segment holding `tiff`.
+    public static func withEXIF(_ jpeg: [UInt8], tiff: [UInt8]) -> [UInt8] {
+        let app1 = [UInt8]("Exif".utf8) + [0, 0] + tiff
+        let length = app1.count + 2
+        return Array(jpeg[0..<2]) + [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + app1 + Array(jpeg[2...])
+    }
+
     /// A photo the service accepts: a `width` × `height` scene of `seed` as a JPEG.
     public static func acceptableJPEG(width: Int = 1024, height: Int = 768, seed: UInt64 = 0, orientation: Orientation? = nil) -> [UInt8] {
         let upright = scene(width: width, height: height, seed: seed)

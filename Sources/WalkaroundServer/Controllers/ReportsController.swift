@@ -60,16 +60,20 @@ struct ReportsController {
         guard let side = DamageEvidence.Side(rawValue: try context.parameters.require("side")) else {
             throw APIError.notFound("evidence side (return or checkout)")
         }
-        let (crop, bytes, detections) = try await useCases.evidence(of: id, damage: damage, side: side, by: context.requireKey())
-        let decoder = self.decoder
-        let jpeg = try await imageWork.run { () -> [UInt8]? in
-            guard let decoded = try? decoder.decode(bytes, cover: Self.cropSize * 3) else { return nil }
-            return try? Self.cropJPEG(decoded, crop: crop, side: side, detections: detections)
-        }
-        guard let jpeg else { throw APIError.unprocessable("unreadable_photo", "the photo of this evidence cannot be decoded") }
+        guard let jpeg = try await evidenceJPEG(id, damage: damage, side: side, by: context.requireKey()) else { throw APIError.unprocessable("unreadable_photo", "the photo of this evidence cannot be decoded") }
         return Response(
             status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=300"], body: .init(byteBuffer: ByteBuffer(bytes: jpeg))
         )
+    }
+
+    /// One side of a damage's evidence as a JPEG crop; nil when its photo cannot be decoded.
+    private func evidenceJPEG(_ id: UUID, damage: String, side: DamageEvidence.Side, by key: APIKey) async throws -> [UInt8]? {
+        let (crop, bytes, detections) = try await useCases.evidence(of: id, damage: damage, side: side, by: key)
+        let decoder = self.decoder
+        return try await imageWork.run { () -> [UInt8]? in
+            guard let decoded = try? decoder.decode(bytes, cover: Self.cropSize * 3) else { return nil }
+            return try? Self.cropJPEG(decoded, crop: crop, side: side, detections: detections)
+        }
     }
 
     /// The evidence crop of `decoded`: boxes drawn on the whole photo, then the region cut out and
@@ -116,7 +120,7 @@ struct ReportsController {
         }
         if format == "html" {
             let page = ReportPage().html(
-                report: report, prose: prose, images: try await images(of: report), review: stored.review, charged: useCases.chargeableEstimate(of: stored)
+                report: report, prose: prose, images: try await images(of: stored, key: key), review: stored.review, charged: useCases.chargeableEstimate(of: stored)
             )
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
         }
@@ -203,23 +207,26 @@ struct ReportsController {
         return version
     }
 
-    /// The annotated photo of each new damage (its best sighting), by damage id; a photo that
-    /// cannot be read is left out rather than failing the page. Several new damages may be on one
-    /// photo: each photo is decoded once, as image work.
-    private func images(of report: InspectionReport) async throws -> [String: [UInt8]] {
-        var images: [String: [UInt8]] = [:]
-        let decoder = self.decoder
-        for evidence in try await useCases.evidence(of: report) {
-            let rendered = try await imageWork.run { () -> [(String, [UInt8])] in
-                guard let decoded = try? decoder.decode(evidence.bytes, cover: Self.imageSize) else { return [] }
-                return evidence.shown.compactMap { item in
-                    (try? PhotosController.annotatedJPEG(decoded, detections: evidence.detections.filter { $0.id == item.detection }, quality: 80))
-                        .map { (item.damage, $0) }
+    /// The evidence crops of each chargeable damage, by damage id; a photo that cannot be read
+    /// is left out rather than failing the page. Each photo is decoded once, as image work.
+    private func images(of stored: StoredReport, key: APIKey) async throws -> [String: ReportPage.EvidenceImages] {
+        guard let report = stored.report else { return [:] }
+        var crops: [String: ReportPage.EvidenceImages] = [:]
+        for item in report.evidence(review: stored.review) {
+            var images = ReportPage.EvidenceImages(returned: nil, checkout: nil)
+            for side in DamageEvidence.Side.allCases where item.crop(side) != nil {
+                // A photo erased since is left out; a busy image pool fails the page (503), as before.
+                let jpeg: [UInt8]?
+                do {
+                    jpeg = try await evidenceJPEG(report.inspection.id, damage: item.damage, side: side, by: key)
+                } catch is UseCaseError {
+                    jpeg = nil
                 }
+                if side == .return { images.returned = jpeg } else { images.checkout = jpeg }
             }
-            for (damage, jpeg) in rendered { images[damage] = jpeg }
+            crops[item.damage] = images
         }
-        return images
+        return crops
     }
 }
 
