@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Reporting
 import Storage
+import TestFixtures
 import Testing
 import WalkaroundCore
 
@@ -30,10 +31,11 @@ struct ReportAPITests {
     /// box in pixels of the 1024×768 photos) as the detector's findings. Returns the photo ids by view.
     @discardableResult
     static func inspect(
-        _ app: TestApp, _ id: String, views: [String], seed: UInt8, damages: [(String, String, Box, Double)], key: String? = nil
+        _ app: TestApp, _ id: String, views: [String], seed: UInt8, damages: [(String, String, Box, Double)], key: String? = nil, exif: [UInt8]? = nil
     ) async throws -> [String: UUID] {
         for (index, view) in views.enumerated() {
-            #expect(try await app.upload(TestImages.jpeg(seed: seed &+ UInt8(index)), to: id, view: view, key: key).status == .accepted)
+            let jpeg = TestImages.jpeg(seed: seed &+ UInt8(index))
+            #expect(try await app.upload(exif.map { SyntheticPhoto.withEXIF(jpeg, tiff: $0) } ?? jpeg, to: id, view: view, key: key).status == .accepted)
         }
         let photos = try await app.waitUntilSettled(id)
         var byView: [String: UUID] = [:]
@@ -114,7 +116,28 @@ struct ReportAPITests {
             #expect(page.status == .ok)
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(page.text.contains("data:image/jpeg;base64,"))
-            #expect(page.text.components(separatedBy: "<figure>").count == 2, "one annotated photo: the one new damage")
+            #expect(page.text.components(separatedBy: "<figure>").count == 2, "one evidence figure: the one new damage")
+            #expect(page.text.components(separatedBy: "<img ").count == 3, "its return and check-out crops")
+
+            // The evidence of the new scratch: the left photos of both inspections, the check-out
+            // crop moved by the left view's framing shift.
+            let evidence = try #require(body["evidence"] as? [[String: Any]])
+            #expect(evidence.map { $0["damage"] as? String } == [new.first?["id"] as? String])
+            let framing = try #require(report["framing"] as? [[String: Any]])
+            // A shift is measured where both inspections saw damage (the rear's dent); the left
+            // view had none at check-out, so its crops are taken unshifted.
+            #expect(framing.compactMap { $0["view"] as? String } == ["rear"], "\(framing)")
+            let returned = try #require(evidence.first?["returned"] as? [String: Any])
+            let before = try #require(evidence.first?["checkout"] as? [String: Any])
+            #expect(returned["view"] as? String == "left" && before["view"] as? String == "left")
+            #expect(returned["box"] as? [String: Double] == before["box"] as? [String: Double])
+            for side in ["return", "checkout"] {
+                let crop = try await app.request(
+                    .get, "/v1/inspections/\(back)/report/damages/\(evidence.first?["damage"] as? String ?? "")/evidence/\(side)", key: app.keys.station
+                )
+                #expect(crop.status == .ok && crop.headers[.contentType] == "image/jpeg", "\(side)")
+                try? Data(crop.body.readableBytesView).write(to: URL(fileURLWithPath: "/tmp/evidence-\(side).jpg"))
+            }
 
             // The prose jobs end once the provider chain has answered (the reports were readable
             // before that); waiting for them also keeps the shared local LLM from piling up work.
