@@ -23,10 +23,13 @@ public struct Job: Sendable, Equatable {
     /// worker that died (or stalled) mid-job.
     public var reclaims: Int
     public var lastError: String?
+    /// The webhook delivery of a `deliver_webhook` job.
+    public var deliveryID: UUID? = nil
 
     public enum Kind: String, Sendable, Codable {
         case processPhoto = "process_photo"
         case writeReport = "write_report"
+        case deliverWebhook = "deliver_webhook"
     }
 
     /// `queued` → `running` → `done`, or back to `queued` for a retry, or `failed` for good, or

@@ -28,13 +28,21 @@ public struct JobQueue: Sendable {
         try await insert(.writeReport, photoID: nil, inspectionID: inspectionID, at: date, in: db)
     }
 
-    private func insert(_ kind: Job.Kind, photoID: UUID?, inspectionID: UUID?, at date: Date, in db: any SQLExecutor) async throws -> UUID {
+    /// Adds the job that sends one webhook delivery, inside the caller's transaction (with the event's cause).
+    @discardableResult
+    public func enqueueDelivery(_ deliveryID: UUID, maxAttempts: Int, at date: Date, in db: any SQLExecutor) async throws -> UUID {
+        try await insert(.deliverWebhook, photoID: nil, inspectionID: nil, deliveryID: deliveryID, maxAttempts: maxAttempts, at: date, in: db)
+    }
+
+    private func insert(
+        _ kind: Job.Kind, photoID: UUID?, inspectionID: UUID?, deliveryID: UUID? = nil, maxAttempts: Int? = nil, at date: Date, in db: any SQLExecutor
+    ) async throws -> UUID {
         let id = UUID()
         try await db.execute(
             """
-            INSERT INTO jobs (id, kind, photo_id, inspection_id, status, attempts, max_attempts, run_at, created_at, updated_at)
-            VALUES (\(id), \(kind.sqlValue), \(photoID), \(inspectionID), \(Job.Status.queued.sqlValue), 0,
-                    \(retryPolicy.maxAttempts), \(date), \(date), \(date))
+            INSERT INTO jobs (id, kind, photo_id, inspection_id, delivery_id, status, attempts, max_attempts, run_at, created_at, updated_at)
+            VALUES (\(id), \(kind.sqlValue), \(photoID), \(inspectionID), \(deliveryID), \(Job.Status.queued.sqlValue), 0,
+                    \(maxAttempts ?? retryPolicy.maxAttempts), \(date), \(date), \(date))
             """
         )
         return id
@@ -199,7 +207,8 @@ extension Job {
             worker: try row.optionalString("worker"),
             claimID: try row.optionalUUID("claim_id"),
             reclaims: try row.int("reclaims"),
-            lastError: try row.optionalString("last_error")
+            lastError: try row.optionalString("last_error"),
+            deliveryID: try row.optionalUUID("delivery_id")
         )
     }
 }

@@ -53,6 +53,8 @@ public struct JobWorker: Service {
     public let processor: PhotoProcessor
     /// Writes reports; report jobs fail (and retry) in a worker without one.
     public let reports: ReportProcessor?
+    /// Sends webhook deliveries; nil in processes that only run other jobs.
+    public let webhooks: WebhookDeliverer?
     public let settings: Settings
     public let signal: WakeSignal
     public let name: String
@@ -60,12 +62,13 @@ public struct JobWorker: Service {
     private let metrics: any MetricsFactory
 
     public init(
-        queue: JobQueue, processor: PhotoProcessor, reports: ReportProcessor? = nil, settings: Settings, signal: WakeSignal, logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory
+        queue: JobQueue, processor: PhotoProcessor, reports: ReportProcessor? = nil, webhooks: WebhookDeliverer? = nil, settings: Settings,
+        signal: WakeSignal, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.queue = queue
         self.processor = processor
         self.reports = reports
+        self.webhooks = webhooks
         self.settings = settings
         self.signal = signal
         self.name = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
@@ -244,6 +247,9 @@ public struct JobWorker: Service {
             case .writeReport:
                 guard let reports else { throw JobFailure.transient("this worker has no report writer") }
                 try await reports.process(job)
+            case .deliverWebhook:
+                guard let webhooks else { throw JobFailure.transient("this worker sends no webhooks") }
+                try await webhooks.process(job)
             }
             count(job, "done")
             logger.info("job done", metadata: metadata)

@@ -24,6 +24,8 @@ public struct PhotoProcessor: Sendable {
     public let plates: PlateReader?
     /// Added before the stage finishes; a fault-injection knob for crash tests and demos, zero otherwise.
     public var stageDelay: Duration
+    /// Tells subscribers about rejected photos; nil sends nothing.
+    public var outbox: WebhookOutbox?
     private let processingSeconds: Metrics.Timer
 
     public init(
@@ -84,6 +86,13 @@ public struct PhotoProcessor: Sendable {
                 if let twin = earlier.first(where: { PerceptualHash(hex: $0.hash).map { $0.distance(to: hash) <= maxDistance } ?? false }) {
                     report = report.markingDuplicate(of: twin.view.rawValue)
                 }
+            }
+            if !report.accepted, let outbox, let inspection = try await InspectionRepository(database: database).get(photo.inspectionID, in: db) {
+                let event = PhotoRejectedEvent(
+                    inspectionId: photo.inspectionID, photoId: photo.id, station: inspection.station, view: photo.view, issues: report.issues,
+                    advice: report.advice
+                )
+                try await outbox.emit(.photoRejected, station: inspection.station, data: event, at: finished, in: db)
             }
             try await photos.recordAnalysis(
                 photo.id, width: size?.width, height: size?.height, orientation: analysis.header?.orientation.rawValue,
@@ -152,7 +161,20 @@ public struct PhotoProcessor: Sendable {
             let status = try await queue.fail(job, failure: failure, quarantine: quarantine, at: Date(), in: db)
             let photoStatus: Photo.Status = status == .queued ? .queued : .failed
             if let photoID = job.photoID { try await photos.setStatus(photoID, photoStatus, error: failure.reason, in: db) }
+            if let deliveryID = job.deliveryID, status != .queued {
+                try await WebhookRepository(database: database).markFailed(deliveryID, reason: failure.reason, in: db)
+            }
             return status
         }
     }
+}
+
+/// `photo.rejected`: which photo, why, and what to do about it (a station app asks for a retake).
+struct PhotoRejectedEvent: Encodable {
+    var inspectionId: UUID
+    var photoId: UUID
+    var station: String
+    var view: Photo.View
+    var issues: [QualityIssue]
+    var advice: String?
 }

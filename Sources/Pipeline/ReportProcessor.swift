@@ -17,6 +17,8 @@ public struct ReportProcessor: Sendable {
     public var comparator = DamageComparator()
     /// Prices the new damages of returns compared with a check-out; nil: no estimates.
     public var costs: CostMatrix?
+    /// Tells subscribers when a report is written; nil sends nothing.
+    public var outbox: WebhookOutbox?
     /// How long a report job waits before looking again at photos still being processed.
     public var recheck: Duration = .milliseconds(500)
 
@@ -65,9 +67,14 @@ public struct ReportProcessor: Sendable {
             }
             // A report people have reviewed already (this job runs again after its worker died)
             // stays as they reviewed it.
+            let firstWriting = try await reports.get(id, in: db)?.status == .queued
             guard try await reports.store(report, prose: writer.templateProse(for: report), at: writtenAt, in: db) else {
                 try await queue.complete(job, at: Date(), in: db)
                 return false
+            }
+            // Once per writing: a job run again after its worker died stores again but tells no one twice.
+            if firstWriting, let outbox {
+                try await outbox.emit(.reportReady, station: report.inspection.station, data: ReportReadyEvent(report), at: writtenAt, in: db)
             }
             if !asksProviders { try await queue.complete(job, at: Date(), in: db) }
             return true
@@ -92,5 +99,24 @@ public struct ReportProcessor: Sendable {
         guard !photos.contains(where: { $0.status == .queued || $0.status == .processing }) else { return nil }
         let detections = try await DetectionRepository(database: database).detections(ofInspection: inspection.id)
         return InspectionFindings(inspection: inspection, photos: photos, detections: detections.values.flatMap { $0 }.sorted { $0.id.uuidString < $1.id.uuidString })
+    }
+}
+
+/// `inspection.report_ready`: the report is written; what it found, in counts.
+struct ReportReadyEvent: Encodable {
+    var inspectionId: UUID
+    var station: String
+    var kind: Inspection.Kind
+    var plate: String?
+    var comparedWith: UUID?
+    var counts: [String: Int]
+
+    init(_ report: InspectionReport) {
+        inspectionId = report.inspection.id
+        station = report.inspection.station
+        kind = report.inspection.kind
+        plate = report.vehicle.plate
+        comparedWith = report.comparedWith?.id
+        counts = Dictionary(uniqueKeysWithValues: DamageStatus.allCases.map { ($0.rawValue, report.damages($0).count) })
     }
 }

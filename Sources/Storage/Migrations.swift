@@ -252,6 +252,37 @@ public struct Migrations: Sendable {
                 ALTER TABLE reports ADD COLUMN signed TEXT
                 """
         ),
+        Migration(
+            version: 11,
+            name: "webhooks: subscriptions, deliveries, and the delivery jobs",
+            sql: """
+                CREATE TABLE webhook_subscriptions (
+                    id {uuid} PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    events TEXT NOT NULL,
+                    station TEXT,
+                    secret TEXT NOT NULL,
+                    description TEXT,
+                    created_at {time} NOT NULL
+                );
+                CREATE TABLE webhook_deliveries (
+                    id {uuid} PRIMARY KEY,
+                    subscription_id {uuid} NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+                    message_id TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_status_code INTEGER,
+                    last_error TEXT,
+                    created_at {time} NOT NULL,
+                    last_attempt_at {time},
+                    delivered_at {time}
+                );
+                CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, created_at);
+                ALTER TABLE jobs ADD COLUMN delivery_id {uuid} REFERENCES webhook_deliveries (id) ON DELETE CASCADE
+                """
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Storage
 import WalkaroundCore
 
@@ -15,8 +16,13 @@ public struct ReportUseCases: Sendable {
     let costs: CostMatrix?
     /// Signs final reports; nil: they are not signed (and `signedReport` says so).
     public let signingKey: ReportSigningKey?
+    /// Tells subscribers about review decisions and final reports; nil sends nothing.
+    let outbox: WebhookOutbox?
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostMatrix? = nil, signingKey: ReportSigningKey? = nil) {
+    public init(
+        database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostMatrix? = nil, signingKey: ReportSigningKey? = nil, outbox: WebhookOutbox? = nil
+    ) {
+        self.outbox = outbox
         self.database = database
         self.costs = costs
         self.signingKey = signingKey
@@ -231,7 +237,7 @@ public struct ReportUseCases: Sendable {
         guard inspection.status == .completed else {
             throw UseCaseError.conflict("inspection_open", "the report is written when the inspection is completed")
         }
-        let (inspections, reports) = (self.inspections, self.reports)
+        let (inspections, reports, outbox) = (self.inspections, self.reports, self.outbox)
         let now = Date().truncatedToMicroseconds
         return try await database.transaction { db in
             guard try await inspections.getForUpdate(inspectionID, in: db) != nil else { throw UseCaseError.notFound("inspection") }
@@ -250,6 +256,11 @@ public struct ReportUseCases: Sendable {
                 next == changed.version
             else {
                 throw UseCaseError.changedMeanwhile(nil)
+            }
+            if let outbox {
+                for (event, data) in ReviewEvent.events(of: audit, report: report, review: review, station: inspection.station) {
+                    try await outbox.emit(event, station: inspection.station, data: data, at: now, in: db)
+                }
             }
             return changed
         }
@@ -290,5 +301,44 @@ struct SignedPhoto: Encodable {
         byteCount = photo.byteCount
         capturedAt = photo.capturedAt
         uploadedAt = photo.createdAt
+    }
+}
+
+/// `damage.reviewed` and `report.final`: what a review change did, from its audit records.
+struct ReviewEvent: Encodable {
+    var inspectionId: UUID
+    var station: String
+    var damage: String?
+    var action: String
+    var before: [String: String]?
+    var after: [String: String]
+    var note: String?
+    var reviewedBy: String?
+    /// `report.final`: the charged damages and total (when a cost matrix priced them).
+    var chargeable: [String]?
+    var chargeableTotalMinor: Int?
+    var currency: String?
+    var signed: String?
+
+    static func events(of audit: [ReviewAuditRecord], report: InspectionReport, review: ReportReview, station: String) -> [(WebhookEvent, ReviewEvent)] {
+        audit.compactMap { record in
+            var event = ReviewEvent(
+                inspectionId: record.inspectionID, station: station, damage: record.damage, action: record.action.rawValue, before: record.before,
+                after: record.after, note: record.note, reviewedBy: record.keyName
+            )
+            switch record.action {
+            case .damageReviewed, .damageAdded:
+                return (.damageReviewed, event)
+            case .stateChanged where record.after["state"] == ReportReview.State.final.rawValue:
+                event.before = nil
+                event.chargeable = review.damages(of: report).filter(\.chargeable).map(\.id)
+                event.chargeableTotalMinor = review.chargeable?.totalMinor
+                event.currency = review.chargeable?.currency
+                event.signed = "/v1/inspections/\(record.inspectionID.uuidString.lowercased())/report/signed"
+                return (.reportFinal, event)
+            default:
+                return nil
+            }
+        }
     }
 }

@@ -10,16 +10,19 @@ public struct UseCases: Sendable {
     public let photos: PhotoUseCases
     public let reports: ReportUseCases
     public let keys: KeyUseCases
+    public let webhooks: WebhookUseCases
 
     public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostMatrix? = nil,
-        signingKey: ReportSigningKey? = nil
+        signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings()
     ) {
+        let outbox = WebhookOutbox(database: database, queue: queue, maxAttempts: webhooks.maxAttempts)
         inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
         photos = PhotoUseCases(
             database: database, blobs: blobs,
             intake: PhotoIntake(database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal)
         )
-        reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey)
+        reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey, outbox: outbox)
+        self.webhooks = WebhookUseCases(database: database, outbox: outbox, policy: webhooks.policy)
         keys = KeyUseCases(database: database)
     }
 }

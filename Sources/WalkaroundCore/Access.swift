@@ -24,6 +24,8 @@ public enum Access {
         case hold
         /// API keys.
         case keys
+        /// Webhook subscriptions and their delivery logs (they see every station's events).
+        case webhooks
     }
 
     /// A cell of the table.

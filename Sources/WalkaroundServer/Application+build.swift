@@ -90,13 +90,21 @@ public struct WalkaroundComponents: Sendable {
             stageDelay: settings.stageDelay,
             metrics: metrics.factory
         )
+        let outbox = WebhookOutbox(database: database, queue: queue, maxAttempts: settings.webhooks.maxAttempts)
+        var photos = processor
+        photos.outbox = outbox
         var reports = ReportProcessor(
             database: database, queue: queue,
             writer: ReportWriter(providers: settings.llmProviders, metrics: metrics.factory, logger: logger)
         )
         reports.comparator = settings.comparator
         reports.costs = costs
-        return JobWorker(queue: queue, processor: processor, reports: reports, settings: settings.worker, signal: signal, logger: logger, metrics: metrics.factory)
+        reports.outbox = outbox
+        let webhooks = WebhookDeliverer(database: database, queue: queue, settings: settings.webhooks, logger: logger)
+        return JobWorker(
+            queue: queue, processor: photos, reports: reports, webhooks: webhooks, settings: settings.worker, signal: signal, logger: logger,
+            metrics: metrics.factory
+        )
     }
 
     /// Erasing an inspection, for the erase route and retention.
@@ -158,6 +166,7 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     InspectionsController(useCases: useCases.inspections).addRoutes(to: api)
     ReportsController(useCases: useCases.reports, decoder: components.analyzer.decoder, imageWork: imageWork).addRoutes(to: api)
     KeysController(useCases: useCases.keys).addRoutes(to: api)
+    WebhooksController(useCases: useCases.webhooks).addRoutes(to: api)
     PhotosController(
         useCases: useCases.photos, decoder: components.analyzer.decoder, maxUploadBytes: components.settings.maxUploadBytes, imageWork: imageWork
     ).addRoutes(to: api)
@@ -177,7 +186,7 @@ extension WalkaroundComponents {
     public var useCases: UseCases {
         UseCases(
             database: database, blobs: blobs, erasure: erasure, queue: queue, signal: signal,
-            maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs, signingKey: signingKey
+            maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs, signingKey: signingKey, webhooks: settings.webhooks
         )
     }
 

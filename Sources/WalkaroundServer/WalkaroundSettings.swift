@@ -55,6 +55,9 @@ public struct WalkaroundSettings: Sendable {
     /// `WALKAROUND_SIGNING_KEY_FILE`: the Ed25519 key that signs final reports (a mounted
     /// Secret); nil: `signingKeyDefaultPath`, generated on first start.
     public var signingKeyPath: String?
+    /// Webhook deliveries: the target allow-list (`WALKAROUND_WEBHOOK_ALLOWED_HOSTS`), the
+    /// attempt timeout and the attempts per delivery.
+    public var webhooks: WebhookSettings
     /// Detection models and how they run; nil when no model is configured (quality gate only).
     public var inference: InferenceSettings?
     /// The plate reader (runs on the models' `plate` boxes); nil when switched off.
@@ -95,6 +98,13 @@ public struct WalkaroundSettings: Sendable {
         )
         costsPath = reader.string(forKey: "walkaround.costs.path").flatMap { $0.isEmpty ? nil : $0 }
         signingKeyPath = reader.string(forKey: "walkaround.signing.keyFile").flatMap { $0.isEmpty ? nil : $0 }
+        let allowed = reader.string(forKey: "walkaround.webhook.allowedHosts", default: "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        webhooks = WebhookSettings(
+            policy: WebhookTargetPolicy(allowedHosts: Set(allowed)),
+            timeout: .milliseconds(min(max(reader.int(forKey: "walkaround.webhook.timeoutMs", default: 10_000), 500), 60_000)),
+            maxAttempts: reader.int(forKey: "walkaround.webhook.maxAttempts", default: 8)
+        )
         let defaults = QualityThresholds()
         quality = QualityThresholds(
             minSharpness: reader.double(forKey: "walkaround.quality.minSharpness", default: defaults.minSharpness),
