@@ -61,6 +61,11 @@ struct UseCaseAccessTests {
             _ = try await f.useCases.inspections.setHold(try await f.fresh(), reason: "renter disputes the dent", by: key, logger: logger)
         },
         Operation(resource: .keys, action: .manage) { f, key in _ = try await f.useCases.keys.list(by: key) },
+        Operation(resource: .webhooks, action: .manage) { f, key in _ = try await f.useCases.webhooks.list(by: key) },
+        // Past access, an invalid URL is refused as invalid.
+        Operation(resource: .webhooks, action: .manage) { f, key in
+            _ = try await f.useCases.webhooks.subscribe(url: "ftp://example.com", events: ["report.final"], station: nil, description: nil, by: key)
+        },
     ]
 
     /// Whether the use case refused on access grounds: `forbidden`, or for a vehicle a station
