@@ -92,7 +92,7 @@ public struct PhotoProcessor: Sendable {
                     inspectionId: photo.inspectionID, photoId: photo.id, station: inspection.station, view: photo.view, issues: report.issues,
                     advice: report.advice
                 )
-                try await outbox.emit(.photoRejected, station: inspection.station, data: event, at: finished, in: db)
+                try await outbox.emit(.photoRejected, inspection: photo.inspectionID, station: inspection.station, data: event, at: finished, in: db)
             }
             try await photos.recordAnalysis(
                 photo.id, width: size?.width, height: size?.height, orientation: analysis.header?.orientation.rawValue,

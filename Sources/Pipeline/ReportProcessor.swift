@@ -74,7 +74,7 @@ public struct ReportProcessor: Sendable {
             }
             // Once per writing: a job run again after its worker died stores again but tells no one twice.
             if firstWriting, let outbox {
-                try await outbox.emit(.reportReady, station: report.inspection.station, data: ReportReadyEvent(report), at: writtenAt, in: db)
+                try await outbox.emit(.reportReady, inspection: id, station: report.inspection.station, data: ReportReadyEvent(report), at: writtenAt, in: db)
             }
             if !asksProviders { try await queue.complete(job, at: Date(), in: db) }
             return true

@@ -45,13 +45,15 @@ public struct WebhookOutbox: Sendable {
 
     /// Records `event` at `station` for every subscription that wants it; returns how many.
     @discardableResult
-    public func emit(_ event: WebhookEvent, station: String, data: some Encodable, at date: Date, in db: any SQLExecutor) async throws -> Int {
+    public func emit(
+        _ event: WebhookEvent, inspection: UUID, station: String, data: some Encodable, at date: Date, in db: any SQLExecutor
+    ) async throws -> Int {
         let wanting = try await repository.subscriptions(in: db).filter { $0.wants(event, station: station) }
         guard !wanting.isEmpty else { return 0 }
         let body = String(decoding: try APIJSON.lowercasingIDs(APIJSON.encoder.encode(Envelope(type: event.rawValue, timestamp: date, data: data))), as: UTF8.self)
         let messageID = "msg_" + UUID().uuidString.lowercased()
         for subscription in wanting {
-            let delivery = WebhookDelivery(subscriptionID: subscription.id, messageID: messageID, event: event, body: body, createdAt: date)
+            let delivery = WebhookDelivery(subscriptionID: subscription.id, inspectionID: inspection, messageID: messageID, event: event, body: body, createdAt: date)
             try await repository.insert(delivery, in: db)
             try await queue.enqueueDelivery(delivery.id, maxAttempts: maxAttempts, at: date, in: db)
         }
@@ -60,7 +62,8 @@ public struct WebhookOutbox: Sendable {
 
     /// Sends a logged delivery again (a new delivery of the same message, with its own attempts).
     public func redeliver(_ delivery: WebhookDelivery, at date: Date, in db: any SQLExecutor) async throws -> WebhookDelivery {
-        let again = WebhookDelivery(subscriptionID: delivery.subscriptionID, messageID: delivery.messageID, event: delivery.event, body: delivery.body, createdAt: date)
+        let again = WebhookDelivery(
+            subscriptionID: delivery.subscriptionID, inspectionID: delivery.inspectionID, messageID: delivery.messageID, event: delivery.event, body: delivery.body, createdAt: date)
         try await repository.insert(again, in: db)
         try await queue.enqueueDelivery(again.id, maxAttempts: maxAttempts, at: date, in: db)
         return again

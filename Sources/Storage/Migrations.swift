@@ -268,6 +268,7 @@ public struct Migrations: Sendable {
                 CREATE TABLE webhook_deliveries (
                     id {uuid} PRIMARY KEY,
                     subscription_id {uuid} NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+                    inspection_id {uuid} REFERENCES inspections (id) ON DELETE CASCADE,
                     message_id TEXT NOT NULL,
                     event TEXT NOT NULL,
                     body TEXT NOT NULL,
@@ -280,6 +281,7 @@ public struct Migrations: Sendable {
                     delivered_at {time}
                 );
                 CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, created_at);
+                CREATE INDEX webhook_deliveries_inspection ON webhook_deliveries (inspection_id);
                 ALTER TABLE jobs ADD COLUMN delivery_id {uuid} REFERENCES webhook_deliveries (id) ON DELETE CASCADE
                 """
         ),

@@ -36,8 +36,8 @@ public struct WebhookRepository: Sendable {
     public func insert(_ delivery: WebhookDelivery, in db: any SQLExecutor) async throws {
         try await db.execute(
             """
-            INSERT INTO webhook_deliveries (id, subscription_id, message_id, event, body, status, attempts, created_at)
-            VALUES (\(delivery.id), \(delivery.subscriptionID), \(delivery.messageID), \(delivery.event.rawValue), \(delivery.body),
+            INSERT INTO webhook_deliveries (id, subscription_id, inspection_id, message_id, event, body, status, attempts, created_at)
+            VALUES (\(delivery.id), \(delivery.subscriptionID), \(delivery.inspectionID), \(delivery.messageID), \(delivery.event.rawValue), \(delivery.body),
                     \(delivery.status.rawValue), 0, \(delivery.createdAt))
             """
         )
@@ -87,7 +87,7 @@ extension WebhookSubscription {
 extension WebhookDelivery {
     init(row: SQLRow) throws {
         self.init(
-            id: try row.uuid("id"), subscriptionID: try row.uuid("subscription_id"), messageID: try row.string("message_id"),
+            id: try row.uuid("id"), subscriptionID: try row.uuid("subscription_id"), inspectionID: try row.optionalUUID("inspection_id"), messageID: try row.string("message_id"),
             event: try row.value("event"), body: try row.string("body"), status: try row.value("status"), attempts: try row.int("attempts"),
             lastStatusCode: try row.optionalInt("last_status_code"), lastError: try row.optionalString("last_error"),
             createdAt: try row.date("created_at"), lastAttemptAt: try row.optionalDate("last_attempt_at"), deliveredAt: try row.optionalDate("delivered_at")

@@ -157,6 +157,8 @@ public struct InspectionUseCases: Sendable {
     /// the check and the change happen under the inspection's row lock.
     public func setHold(_ id: UUID, reason: String?, by key: APIKey, logger: Logger) async throws -> Inspection {
         _ = try await inspection(id, for: key, .change, .hold)
+        // At most 500 characters as sent (as the API document says), at least one once trimmed.
+        if let raw = reason, raw.count > 500 { throw UseCaseError.invalid("invalid_field", "reason must have 1 to 500 characters") }
         let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let reason, !(1...500).contains(reason.count) {
             throw UseCaseError.invalid("invalid_field", "reason must have 1 to 500 characters")

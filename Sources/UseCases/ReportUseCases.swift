@@ -259,7 +259,7 @@ public struct ReportUseCases: Sendable {
             }
             if let outbox {
                 for (event, data) in ReviewEvent.events(of: audit, report: report, review: review, station: inspection.station) {
-                    try await outbox.emit(event, station: inspection.station, data: data, at: now, in: db)
+                    try await outbox.emit(event, inspection: inspectionID, station: inspection.station, data: data, at: now, in: db)
                 }
             }
             return changed

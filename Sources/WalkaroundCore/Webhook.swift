@@ -46,6 +46,8 @@ public struct WebhookSubscription: Sendable, Equatable {
 public struct WebhookDelivery: Sendable, Equatable {
     public var id: UUID
     public var subscriptionID: UUID
+    /// The inspection the event is about: erasing it erases its deliveries (their bodies name it).
+    public var inspectionID: UUID?
     /// The `webhook-id`: the same on every retry and redelivery of one message, so receivers can
     /// drop repeats.
     public var messageID: String
@@ -67,11 +69,12 @@ public struct WebhookDelivery: Sendable, Equatable {
     }
 
     public init(
-        id: UUID = UUID(), subscriptionID: UUID, messageID: String, event: WebhookEvent, body: String, status: Status = .pending, attempts: Int = 0,
+        id: UUID = UUID(), subscriptionID: UUID, inspectionID: UUID?, messageID: String, event: WebhookEvent, body: String, status: Status = .pending, attempts: Int = 0,
         lastStatusCode: Int? = nil, lastError: String? = nil, createdAt: Date, lastAttemptAt: Date? = nil, deliveredAt: Date? = nil
     ) {
         self.id = id
         self.subscriptionID = subscriptionID
+        self.inspectionID = inspectionID
         self.messageID = messageID
         self.event = event
         self.body = body

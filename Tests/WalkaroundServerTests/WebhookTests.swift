@@ -126,6 +126,10 @@ struct WebhookTests {
             let logged = try await Self.deliveries(app, fleetID)
             #expect(logged.count == log.count)
             #expect(logged.allSatisfy { $0["status"] as? String == "delivered" && $0["attempts"] as? Int == 1 && $0["last_status_code"] as? Int == 204 })
+            // Erasing an inspection erases the deliveries about it (their bodies name it).
+            #expect(try await app.request(.delete, "/v1/inspections/\(id)", key: app.keys.admin).status == .noContent)
+            let kept = try await Self.deliveries(app, fleetID)
+            #expect(kept.count == logged.count - 1 && !kept.contains { ($0["body"] as? String)?.contains(id) == true })
         }
     }
 
