@@ -123,6 +123,7 @@ let package = Package(
                 "WalkaroundCore",
                 "Storage",
                 "Pipeline",
+                "Reporting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -19,6 +19,8 @@ public struct ReportProcessor: Sendable {
     public var costs: CostMatrix?
     /// Tells subscribers when a report is written; nil sends nothing.
     public var outbox: WebhookOutbox?
+    /// The language of each station's reports (the template's and the LLM's).
+    public var languages = ReportLanguages()
     /// How long a report job waits before looking again at photos still being processed.
     public var recheck: Duration = .milliseconds(500)
 
@@ -49,6 +51,7 @@ public struct ReportProcessor: Sendable {
         var compared = InspectionReport(findings: findings, checkout: checkout, comparator: comparator, at: Date().truncatedToMicroseconds)
         if let costs, compared.comparedWith != nil { compared.costs = costs.estimate(compared.damages) }
         let report = compared
+        let language = languages.language(for: inspection.station)
         let asksProviders = !writer.chain(for: report).isEmpty
         let writtenAt = Date().truncatedToMicroseconds
         let checkoutID = checkout?.inspection.id
@@ -68,7 +71,7 @@ public struct ReportProcessor: Sendable {
             // A report people have reviewed already (this job runs again after its worker died)
             // stays as they reviewed it.
             let firstWriting = try await reports.get(id, in: db)?.status == .queued
-            guard try await reports.store(report, prose: writer.templateProse(for: report), at: writtenAt, in: db) else {
+            guard try await reports.store(report, prose: writer.templateProse(for: report, language: language), at: writtenAt, in: db) else {
                 try await queue.complete(job, at: Date(), in: db)
                 return false
             }
@@ -81,9 +84,9 @@ public struct ReportProcessor: Sendable {
         }
         guard stored else { return }
         guard asksProviders else { return writer.countTemplate() }
-        let (prose, discarded) = await writer.providerProse(for: report)
+        let (prose, discarded) = await writer.providerProse(for: report, language: language)
         if prose == nil { writer.countTemplate() }
-        let final = prose ?? writer.templateProse(for: report, discarded: discarded)
+        let final = prose ?? writer.templateProse(for: report, language: language, discarded: discarded)
         try await database.transaction { db in
             // The inspection first, as everywhere; a report written again meanwhile is left alone.
             if try await inspections.getForUpdate(id, in: db) != nil {

@@ -6,12 +6,20 @@ import WalkaroundCore
 ///
 /// The check reads words, not meaning, and errs towards rejecting: a sentence it cannot place
 /// (a door, a bumper the report's parts do not name) fails, and the template is used instead.
+/// Each language is read with its own words (`ReportLexicon`): class, panel, direction, status,
+/// negation and number words; plates and digits are checked the same way in every language.
 public struct GroundingChecker: Sendable {
-    public init() {}
+    public let language: ReportLanguage
+    let lexicon: ReportLexicon
+
+    public init(language: ReportLanguage = .en) {
+        self.language = language
+        lexicon = ReportLexicon.of(language)
+    }
 
     /// The problems found; empty when the prose is grounded in `report`.
     public func problems(in prose: ReportProse, for report: InspectionReport) -> [String] {
-        let facts = Facts(report)
+        let facts = Facts(report, lexicon: lexicon)
         var problems: [String] = []
         let noted = Set(prose.damageNotes.map(\.id))
         for damage in report.damages(.new) where !noted.contains(damage.id) {
@@ -22,7 +30,7 @@ public struct GroundingChecker: Sendable {
                 problems.append("mentions damage \(note.id), which the report does not contain")
                 continue
             }
-            for named in Self.classesNamed(in: Self.words(note.text)) where named != damage.className {
+            for named in classesNamed(in: Self.words(note.text)) where named != damage.className {
                 problems.append("calls \(note.id) \(ReportWording.damageName(named)), but it is \(ReportWording.damageName(damage.className))")
             }
         }
@@ -43,14 +51,16 @@ public struct GroundingChecker: Sendable {
             stripped = stripped.replacingOccurrences(of: run, with: " ")
         }
         let words = Self.words(stripped)
-        for named in Self.classesNamed(in: words) where !facts.classes.contains(named) {
+        for named in classesNamed(in: words) where !facts.classes.contains(named) {
             problems.append("mentions \(ReportWording.damageName(named)), which the report does not contain")
         }
         for word in words {
-            if let part = Self.parts[word], !facts.classes.contains(part ?? ""), !facts.partWords.contains(Self.singular(word)) {
+            if let part = lexicon.panelWords[word], !facts.classes.contains(part ?? ""),
+                !facts.partWords.contains(word), !(language == .en && facts.partWords.contains(Self.singular(word)))
+            {
                 problems.append("mentions the \(word), a part the report does not name")
             }
-            if let direction = Self.directions[word], !facts.directions.contains(direction) {
+            if let direction = lexicon.directionWords[word], !facts.directions.contains(direction) {
                 problems.append("mentions the \(direction), where the report has no damage or photo")
             }
         }
@@ -65,9 +75,11 @@ public struct GroundingChecker: Sendable {
     private func checkStatuses(_ words: [String], facts: Facts) -> [String] {
         var problems: [String] = []
         for (index, word) in words.enumerated() {
-            guard let named = Self.classWords[word],
-                let status = words[max(0, index - 3)..<index].lazy.compactMap({ Self.statuses[$0] }).first,
-                !words[max(0, index - 3)..<index].contains(where: Self.negations.contains),
+            guard let named = lexicon.classWords[word] else { continue }
+            let before = words[max(0, index - 3)..<index]
+            let after = lexicon.statusAfterNoun ? words[(index + 1)..<min(words.count, index + 3)] : []
+            guard let status = before.lazy.compactMap({ self.lexicon.statusWords[$0] }).first ?? after.lazy.compactMap({ self.lexicon.statusWords[$0] }).first,
+                !before.contains(where: lexicon.negations.contains),
                 facts.classes.contains(named), facts.count(of: named, status) == 0
             else { continue }
             problems.append("mentions a \(ReportWording.status(status)) \(ReportWording.damageName(named)), which the report does not contain")
@@ -79,10 +91,10 @@ public struct GroundingChecker: Sendable {
     private func checkCounts(_ words: [String], facts: Facts) -> [String] {
         var problems: [String] = []
         for (index, word) in words.enumerated() {
-            guard let number = Self.number(word) else { continue }
+            guard let number = number(word) else { continue }
             let after = words[(index + 1)..<min(words.count, index + 4)]
-            let named = Self.classesNamed(in: Array(after)).first
-            let status = after.lazy.compactMap { Self.statuses[$0] }.first
+            let named = classesNamed(in: Array(after)).first
+            let status = after.lazy.compactMap { self.lexicon.statusWords[$0] }.first
             let allowed: Set<Int>
             switch (named, status) {
             case (let named?, let status?): allowed = [facts.count(of: named, status)]
@@ -110,15 +122,16 @@ public struct GroundingChecker: Sendable {
         var statusCounts: [DamageStatus: Int] = [:]
         private var byClassAndStatus: [String: [DamageStatus: Int]] = [:]
 
-        init(_ report: InspectionReport) {
+        init(_ report: InspectionReport, lexicon: ReportLexicon) {
             let all = report.allDamages
             damages = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             classes = Set(all.map(\.className))
             let views = all.map(\.view) + report.photos.map(\.view)
-            partWords = Set(all.compactMap(\.part).filter { $0 != .unknown }.flatMap { $0.rawValue.split(separator: "_").map(String.init) })
-            directions = Set(views.flatMap { ReportWording.place($0).split(whereSeparator: { !$0.isLetter }).map(String.init) })
-                .union(partWords)
-                .intersection(GroundingChecker.directions.values)
+            let named = all.compactMap(\.part).filter { $0 != .unknown }
+            partWords = Set(named.flatMap { $0.rawValue.split(separator: "_").map(String.init) })
+                .union(named.flatMap { GroundingChecker.words(ReportWording.partName($0, lexicon.language)) })
+            let placeWords = Set(views.flatMap { GroundingChecker.words(ReportWording.place($0, lexicon.language)) })
+            directions = Set(placeWords.union(partWords).compactMap { lexicon.directionWords[$0] })
             knownCodes = Set([report.vehicle.plate, report.plate.plate, report.inspection.station, report.inspection.reference, report.comparedWith?.station]
                 .compactMap { $0.map(VehicleRef.normalisedPlate) }.filter { !$0.isEmpty })
             for damage in all {
@@ -137,7 +150,7 @@ public struct GroundingChecker: Sendable {
             texts += [report.inspection.createdAt, report.comparedWith?.createdAt].compactMap { $0.map(ReportWording.day) }
             texts += [report.comparedWith?.station ?? "", report.comparisonNote ?? ""] + all.compactMap(\.reason) + report.edgeCases
             texts += report.photos.compactMap(\.reason)
-            numbers.formUnion(texts.flatMap { GroundingChecker.words($0).compactMap(GroundingChecker.number) })
+            numbers.formUnion(texts.flatMap { GroundingChecker.words($0).compactMap { Int($0) ?? lexicon.numberWords[$0] } })
         }
 
         func count(of className: String, _ status: DamageStatus) -> Int {
@@ -194,12 +207,12 @@ public struct GroundingChecker: Sendable {
     }
 
     /// The damage classes named in `words`, except after a negation ("no dents").
-    static func classesNamed(in words: [String]) -> [String] {
+    func classesNamed(in words: [String]) -> [String] {
         var found: [String] = []
         for (index, word) in words.enumerated() {
-            guard let named = classWords[word] else { continue }
+            guard let named = lexicon.classWords[word] else { continue }
             let before = words[max(0, index - 3)..<index]
-            if before.contains(where: negations.contains) { continue }
+            if before.contains(where: lexicon.negations.contains) { continue }
             if !found.contains(named) { found.append(named) }
         }
         return found
@@ -210,44 +223,8 @@ public struct GroundingChecker: Sendable {
         word.hasSuffix("s") && word.count > 3 ? String(word.dropLast()) : word
     }
 
-    static func number(_ word: String) -> Int? {
+    func number(_ word: String) -> Int? {
         if let value = Int(word) { return value }
-        return numberWords[word]
+        return lexicon.numberWords[word]
     }
-
-    static let negations: Set<String> = ["no", "not", "without", "nor", "none", "neither"]
-
-    static let classWords: [String: String] = {
-        var table: [String: String] = [:]
-        for (name, words) in [
-            "scratch": ["scratch", "scratches", "scratched", "scrape", "scrapes", "scraped", "scuff", "scuffs", "scuffed"],
-            "dent": ["dent", "dents", "dented"],
-            "crack": ["crack", "cracks", "cracked"],
-            "glass_shatter": ["shatter", "shattered", "smashed", "glass", "windscreen", "windshield", "window", "windows"],
-            "lamp_broken": ["lamp", "lamps", "headlight", "headlights", "headlamp", "headlamps", "taillight", "taillights"],
-            "tire_flat": ["tyre", "tyres", "tire", "tires", "puncture", "punctured"],
-        ] {
-            for word in words { table[word] = name }
-        }
-        return table
-    }()
-
-    /// Panel words the data cannot support, with the class that makes one of them plausible.
-    static let parts: [String: String?] = [
-        "door": nil, "doors": nil, "bumper": nil, "bumpers": nil, "bonnet": nil, "hood": nil, "boot": nil, "trunk": nil,
-        "roof": nil, "fender": nil, "fenders": nil, "wing": nil, "wings": nil, "mirror": nil, "mirrors": nil, "sill": nil,
-        "pillar": nil, "grille": nil, "wheel": "tire_flat", "wheels": "tire_flat", "rim": "tire_flat", "rims": "tire_flat",
-    ]
-
-    static let directions: [String: String] = ["front": "front", "rear": "rear", "back": "rear", "left": "left", "right": "right"]
-
-    static let statuses: [String: DamageStatus] = [
-        "new": .new, "existing": .preExisting, "previous": .preExisting, "earlier": .preExisting, "already": .preExisting,
-        "review": .needsReview, "unverified": .unverified, "unseen": .notSeen, "missing": .notSeen,
-    ]
-
-    static let numberWords: [String: Int] = [
-        "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-        "eleven": 11, "twelve": 12, "single": 1, "both": 2, "twice": 2,
-    ]
 }

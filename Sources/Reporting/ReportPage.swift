@@ -1,12 +1,17 @@
 import Foundation
 import WalkaroundCore
 
-/// The report as a printable HTML page: the summary, the damages table, the photos used and
-/// rejected, and for each damage that could be charged the return crop beside the check-out crop
-/// of the same place with each photo's SHA-256, times and station (embedded, so the page prints
-/// and saves as one file without further authenticated requests).
+/// The report as a printable HTML page in one of the report languages: the summary, the damages
+/// table, the evidence of each damage that could be charged (the return crop beside the check-out
+/// crop of the same place with each photo's SHA-256, times and station), the review, and the
+/// photos used and rejected (embedded, so the page prints and saves as one file without further
+/// authenticated requests).
 public struct ReportPage: Sendable {
-    public init() {}
+    public let language: ReportLanguage
+
+    public init(language: ReportLanguage = .en) {
+        self.language = language
+    }
 
     /// The JPEG crops of one damage's evidence.
     public struct EvidenceImages: Sendable {
@@ -19,18 +24,26 @@ public struct ReportPage: Sendable {
         }
     }
 
+    private var lexicon: ReportLexicon { ReportLexicon.of(language) }
+    private var l: ReportLexicon.Labels { lexicon.labels }
+
+    private func fill(_ template: String, _ values: [String: String]) -> String {
+        ReportLexicon.fill(template, values)
+    }
+
     /// `images` maps a damage id to its evidence crops; `review` and `charged` are the people's
     /// review and what it charges (the page shows them after the machine's findings).
     public func html(
         report: InspectionReport, prose: ReportProse, images: [String: EvidenceImages], review: ReportReview = ReportReview(), charged: CostEstimate? = nil
     ) -> String {
         let w = ReportWording.self
-        let kind = report.inspection.kind == .checkout ? "Check-out" : "Return"
+        let kind = report.inspection.kind == .checkout ? lexicon.phrases.checkout : lexicon.phrases.return
+        let plate = w.plate(of: report)
         let notes = Dictionary(prose.damageNotes.map { ($0.id, $0.text) }, uniquingKeysWith: { a, _ in a })
         var html = """
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8">
-            <title>\(esc(kind)) report \(esc(w.plate(of: report)))</title>
+            <html lang="\(language.rawValue)"><head><meta charset="utf-8">
+            <title>\(esc(fill(l.title, ["kind": kind, "plate": plate])))</title>
             <style>
             body { font: 14px/1.45 system-ui, sans-serif; margin: 2em; color: #222; }
             table { border-collapse: collapse; width: 100%; margin: 1em 0; }
@@ -41,48 +54,47 @@ public struct ReportPage: Sendable {
             .hash { font: 11px ui-monospace, monospace; word-break: break-all; }
             footer { color: #666; font-size: 12px; margin-top: 2em; }
             </style></head><body>
-            <h1>\(esc(kind)) inspection — \(esc(w.plate(of: report)))</h1>
-            <p>Station \(esc(report.inspection.station)), \(esc(w.day(report.inspection.createdAt)))\
-            \(report.inspection.reference.map { ", reference " + esc($0) } ?? ""). Plate check: \(esc(report.plate.check.rawValue)).</p>
+            <h1>\(esc(fill(l.heading, ["kind": kind, "plate": plate])))</h1>
+            <p>\(esc(fill(l.stationLine, ["station": report.inspection.station, "day": w.day(report.inspection.createdAt)])))\
+            \(report.inspection.reference.map { esc(fill(l.reference, ["reference": $0])) } ?? ""). \(esc(fill(l.plateCheck, ["check": report.plate.check.rawValue])))</p>
 
             """
         if let before = report.comparedWith {
-            html += "<p>Compared with the check-out at station \(esc(before.station)) on \(esc(w.day(before.createdAt))).</p>\n"
+            html += "<p>\(esc(fill(l.comparedLine, ["station": before.station, "day": w.day(before.createdAt)])))</p>\n"
         } else if let note = report.comparisonNote {
             html += "<p>\(esc(note)).</p>\n"
         }
-        for edge in report.edgeCases { html += "<p><strong>Attention:</strong> \(esc(edge)).</p>\n" }
-        html += "<h2>Summary</h2>\n<p>\(esc(prose.summary))</p>\n"
+        for edge in report.edgeCases { html += "<p><strong>\(esc(l.attention))</strong> \(esc(edge)).</p>\n" }
+        html += "<h2>\(esc(l.summary))</h2>\n<p>\(esc(prose.summary))</p>\n"
         if let costs = report.costs {
-            html += "<p>Estimated repair of the new damages: \(esc(ReportWording.money(costs.totalMinor, costs.currency)))"
+            html += "<p>\(esc(fill(l.estimate, ["amount": w.money(costs.totalMinor, costs.currency)])))"
             let missing = costs.lines.compactMap(\.noEstimate)
-            if !missing.isEmpty { html += " (without \(esc(missing.joined(separator: "; "))))" }
+            if !missing.isEmpty { html += " (\(esc(fill(l.without, ["missing": missing.joined(separator: "; ")]))))" }
             html += "</p>\n"
         }
-        html += "<h2>Damages</h2>\n"
+        html += "<h2>\(esc(l.damagesHeading))</h2>\n"
         if report.allDamages.isEmpty {
-            html += "<p>No damage found.</p>\n"
+            html += "<p>\(esc(l.noDamage))</p>\n"
         } else {
-            html += "<table><tr><th>Id</th><th>Status</th><th>Damage</th><th>Where</th><th>Part</th><th>Severity</th><th>Note</th></tr>\n"
+            html += "<table><tr>\(l.columns.map { "<th>\(esc($0))</th>" }.joined())</tr>\n"
             for damage in report.allDamages {
                 let status = damage.status?.rawValue ?? "recorded"
-                html += "<tr class=\"\(status)\"><td>\(esc(damage.id))</td><td>\(esc(w.status(damage.status)))</td>"
-                let also = (damage.alternatives ?? []).map { "\(w.damageName($0.className)) \($0.confidence.wholePercent)%" }
-                let alternatives = also.isEmpty ? "" : "<br><small>also detected as \(esc(also.joined(separator: ", ")))</small>"
-                html += "<td>\(esc(w.damageName(damage.className)))\(alternatives)</td><td>\(esc(w.place(damage.view)))</td>"
-                html += "<td>\(esc(damage.part.map(w.partName) ?? ""))</td>"
-                html += "<td>\(damage.severity.rawValue)</td><td>\(esc(notes[damage.id] ?? damage.reason ?? ""))</td></tr>\n"
+                html += "<tr class=\"\(status)\"><td>\(esc(damage.id))</td><td>\(esc(w.status(damage.status, language)))</td>"
+                let also = (damage.alternatives ?? []).map { "\(w.damageName($0.className, language)) \($0.confidence.wholePercent)%" }
+                let alternatives = also.isEmpty ? "" : "<br><small>\(esc(fill(l.alsoDetected, ["others": also.joined(separator: ", ")])))</small>"
+                html += "<td>\(esc(w.damageName(damage.className, language)))\(alternatives)</td><td>\(esc(w.place(damage.view, language)))</td>"
+                html += "<td>\(esc(damage.part.map { w.partName($0, language) } ?? ""))</td>"
+                html += "<td>\(esc(w.severity(damage.severity, language)))</td><td>\(esc(notes[damage.id] ?? damage.reason ?? ""))</td></tr>\n"
             }
             html += "</table>\n"
         }
         html += evidenceSection(report: report, review: review, images: images)
         html += reviewSection(report: report, review: review, charged: charged)
-        html += "<h2>Photos</h2>\n<table><tr><th>View</th><th>Used</th><th>Reason</th></tr>\n"
+        html += "<h2>\(esc(l.photos))</h2>\n<table><tr>\(l.photoColumns.map { "<th>\(esc($0))</th>" }.joined())</tr>\n"
         for photo in report.photos {
-            html += "<tr><td>\(esc(w.place(photo.view)))</td><td>\(photo.used ? "yes" : "no")</td><td>\(esc(photo.reason ?? ""))</td></tr>\n"
+            html += "<tr><td>\(esc(w.place(photo.view, language)))</td><td>\(esc(photo.used ? l.yes : l.no))</td><td>\(esc(photo.reason ?? ""))</td></tr>\n"
         }
-        html += "</table>\n<footer>Written by \(esc(prose.provider)). Severity rules: scratches and dents by their share of the photo, "
-        html += "cracks and broken lamps moderate unless large, shattered glass and flat tyres severe; one step lower under 50 % confidence.</footer>\n"
+        html += "</table>\n<footer>\(esc(fill(l.writtenBy, ["provider": prose.provider]))) \(esc(l.severityRules))</footer>\n"
         return html + "</body></html>\n"
     }
 
@@ -93,24 +105,27 @@ public struct ReportPage: Sendable {
         let evidence = report.evidence(review: review)
         guard !evidence.isEmpty else { return "" }
         let reviewed = Dictionary(review.damages(of: report).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var html = "<h2>Evidence</h2>\n"
+        var html = "<h2>\(esc(l.evidence))</h2>\n"
         for item in evidence {
             let damage = reviewed[item.damage]
-            html += "<figure><figcaption>\(esc(item.damage)): \(esc(damage.map { w.damageName($0.className) } ?? ""))"
-            html += "\(damage?.part.map { " on the " + esc(w.partName($0)) } ?? ""), \(esc(w.status(damage?.status)))</figcaption>\n<div class=\"pair\">"
-            for (title, crop, jpeg) in [("Return", item.returned, images[item.damage]?.returned), ("Check-out", item.checkout, images[item.damage]?.checkout)] {
-                html += "<div><p><strong>\(title)</strong></p>"
+            html += "<figure><figcaption>\(esc(item.damage)): \(esc(damage.map { w.damageName($0.className, language) } ?? ""))"
+            html += "\(damage?.part.map { esc(fill(l.onThe, ["part": w.partName($0, language)])) } ?? ""), \(esc(w.status(damage?.status, language)))</figcaption>\n<div class=\"pair\">"
+            for (title, crop, jpeg) in [(l.returnSide, item.returned, images[item.damage]?.returned), (l.checkoutSide, item.checkout, images[item.damage]?.checkout)] {
+                html += "<div><p><strong>\(esc(title))</strong></p>"
                 guard let crop else {
-                    html += "<p>\(esc(item.checkoutMissing ?? "no photo"))</p></div>"
+                    html += "<p>\(esc(item.checkoutMissing ?? ""))</p></div>"
                     continue
                 }
                 if let jpeg {
-                    html += "<img alt=\"\(esc(item.damage)) \(title.lowercased())\" src=\"data:image/jpeg;base64,\(Data(jpeg).base64EncodedString())\">"
+                    html += "<img alt=\"\(esc(item.damage)) \(esc(title.lowercased()))\" src=\"data:image/jpeg;base64,\(Data(jpeg).base64EncodedString())\">"
                 } else {
-                    html += "<p>The photo cannot be shown (erased or unreadable).</p>"
+                    html += "<p>\(esc(l.noPhoto))</p>"
                 }
-                html += "<p>Station \(esc(crop.station)), \(esc(w.place(crop.view))) photo; taken \(esc(crop.capturedAt ?? "(the camera did not record it)"))"
-                html += "; uploaded \(esc(crop.uploadedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "?"))</p>"
+                let provenance = fill(l.provenance, [
+                    "station": crop.station, "place": w.place(crop.view, language), "taken": crop.capturedAt ?? l.cameraSilent,
+                    "uploaded": crop.uploadedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "?",
+                ])
+                html += "<p>\(esc(provenance))</p>"
                 html += "<p class=\"hash\">SHA-256 \(esc(crop.sha256 ?? "?"))</p></div>"
             }
             html += "</div></figure>\n"
@@ -121,25 +136,26 @@ public struct ReportPage: Sendable {
     /// The review: its state, each damage at its reviewed values with the decision, and what is charged.
     private func reviewSection(report: InspectionReport, review: ReportReview, charged: CostEstimate?) -> String {
         let w = ReportWording.self
-        var html = "<h2>Review</h2>\n<p>State: <strong>\(review.state.rawValue)</strong>"
-        if let at = review.finalizedAt { html += ", final since \(esc(w.day(at)))" }
+        var html = "<h2>\(esc(l.review))</h2>\n<p>\(fill(l.state, ["state": esc(review.state.rawValue)]))"
+        if let at = review.finalizedAt { html += esc(fill(l.finalSince, ["day": w.day(at)])) }
         html += ".</p>\n"
         let damages = review.damages(of: report)
         if !damages.isEmpty {
-            html += "<table><tr><th>Id</th><th>Decision</th><th>Damage</th><th>Part</th><th>Severity</th><th>Why</th><th>Charged</th></tr>\n"
+            html += "<table><tr>\(l.reviewColumns.map { "<th>\(esc($0))</th>" }.joined())</tr>\n"
             for damage in damages {
-                let decision = damage.decision?.rawValue ?? (damage.chargeCandidate ? "to decide" : "")
+                let decision = damage.decision?.rawValue ?? (damage.chargeCandidate ? l.toDecide : "")
                 let why = [damage.rejectionReason?.rawValue.replacingOccurrences(of: "_", with: " "), damage.note].compactMap { $0 }.joined(separator: ": ")
-                html += "<tr><td>\(esc(damage.id))\(damage.addedByReviewer ? " (drawn by a reviewer)" : "")</td><td>\(esc(decision))</td>"
-                html += "<td>\(esc(w.damageName(damage.className)))</td><td>\(esc(damage.part.map(w.partName) ?? ""))</td><td>\(damage.severity.rawValue)</td>"
-                html += "<td>\(esc(why))</td><td>\(damage.chargeable ? (review.state == .final ? "yes" : "once final") : "no")</td></tr>\n"
+                html += "<tr><td>\(esc(damage.id))\(damage.addedByReviewer ? esc(l.drawn) : "")</td><td>\(esc(decision))</td>"
+                html += "<td>\(esc(w.damageName(damage.className, language)))</td><td>\(esc(damage.part.map { w.partName($0, language) } ?? ""))</td>"
+                html += "<td>\(esc(w.severity(damage.severity, language)))</td>"
+                html += "<td>\(esc(why))</td><td>\(esc(damage.chargeable ? (review.state == .final ? l.yes : l.onceFinal) : l.no))</td></tr>\n"
             }
             html += "</table>\n"
         }
         if review.state == .final {
-            html += "<p>Charged: \(charged.map { esc(w.money($0.totalMinor, $0.currency)) } ?? "the confirmed new damages above (no cost matrix)").</p>\n"
+            html += "<p>\(esc(fill(l.charged, ["amount": charged.map { w.money($0.totalMinor, $0.currency) } ?? l.chargedWithoutMatrix])))</p>\n"
         } else {
-            html += "<p>Nothing is charged until a reviewer makes the report final.</p>\n"
+            html += "<p>\(esc(l.nothingCharged))</p>\n"
         }
         return html
     }

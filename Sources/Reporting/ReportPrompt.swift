@@ -30,13 +30,21 @@ enum ReportPrompt {
         "additionalProperties": false,
     ]
 
-    static func request(for report: InspectionReport) -> ChatCompletionsClient.Request {
-        ChatCompletionsClient.Request(system: system, user: facts(of: report), schemaName: "inspection_report", schema: schema)
+    /// The rules, with the language to write in (English says nothing more).
+    static func system(_ language: ReportLanguage) -> String {
+        language == .en
+            ? system
+            : system + " Write the summary and every sentence in \(language.name), using the facts' words for types, places, statuses and parts."
     }
 
-    /// The facts as compact JSON, in the report's own words.
-    static func facts(of report: InspectionReport) -> String {
+    static func request(for report: InspectionReport, language: ReportLanguage = .en) -> ChatCompletionsClient.Request {
+        ChatCompletionsClient.Request(system: system(language), user: facts(of: report, language: language), schemaName: "inspection_report", schema: schema)
+    }
+
+    /// The facts as compact JSON, in the report's own words (in `language`).
+    static func facts(of report: InspectionReport, language: ReportLanguage = .en) -> String {
         let w = ReportWording.self
+        let l = language
         var facts: [String: Any] = [
             "inspection": [
                 "kind": report.inspection.kind == .checkout ? "check-out" : "return",
@@ -51,19 +59,19 @@ enum ReportPrompt {
             "photos": [
                 "total": report.photos.count,
                 "usable": report.photos.filter(\.used).count,
-                "rejected": report.photos.filter { !$0.used }.map { ["where": w.place($0.view), "reason": $0.reason ?? ""] },
+                "rejected": report.photos.filter { !$0.used }.map { ["where": w.place($0.view, l), "reason": $0.reason ?? ""] },
             ],
             "damages": report.allDamages.map { damage in
                 var entry: [String: Any] = [
-                    "id": damage.id, "type": w.damageName(damage.className), "where": w.place(damage.view),
-                    "severity": damage.severity.rawValue, "status": w.status(damage.status),
+                    "id": damage.id, "type": w.damageName(damage.className, l), "where": w.place(damage.view, l),
+                    "severity": w.severity(damage.severity, l), "status": w.status(damage.status, l),
                 ]
-                if let part = damage.part, part != .unknown { entry["part"] = w.partName(part) }
+                if let part = damage.part, part != .unknown { entry["part"] = w.partName(part, l) }
                 if let reason = damage.reason { entry["reason"] = reason }
                 if let matched = damage.matchedDamage { entry["same_as"] = matched }
                 return entry
             },
-            "counts": Dictionary(uniqueKeysWithValues: DamageStatus.allCases.map { (w.status($0), report.damages($0).count) }),
+            "counts": Dictionary(uniqueKeysWithValues: DamageStatus.allCases.map { (w.status($0, l), report.damages($0).count) }),
         ]
         if let reference = report.inspection.reference { facts["reference"] = reference }
         if let before = report.comparedWith {
@@ -76,7 +84,7 @@ enum ReportPrompt {
     }
 
     /// The answer's JSON as prose, or `LLMError.malformed`.
-    static func prose(from content: String, provider: String) throws -> ReportProse {
+    static func prose(from content: String, provider: String, language: ReportLanguage = .en) throws -> ReportProse {
         struct Answer: Decodable {
             struct Note: Decodable {
                 var id: String
@@ -94,6 +102,8 @@ enum ReportPrompt {
             throw LLMError.malformed("the content is not the requested JSON")
         }
         guard !answer.summary.trimmingCharacters(in: .whitespaces).isEmpty else { throw LLMError.malformed("the summary is empty") }
-        return ReportProse(summary: answer.summary, damageNotes: answer.damages.map { .init(id: $0.id, text: $0.text) }, provider: provider)
+        var prose = ReportProse(summary: answer.summary, damageNotes: answer.damages.map { .init(id: $0.id, text: $0.text) }, provider: provider)
+        prose.language = language
+        return prose
     }
 }

@@ -2,57 +2,71 @@ import Foundation
 import WalkaroundCore
 
 /// The deterministic prose: what is written when no LLM answers or every answer failed the
-/// grounding check. It states only counts and facts taken from the report.
+/// grounding check, in any of the report languages. It states only counts and facts taken from
+/// the report.
 public struct ReportTemplate: Sendable {
     public static let provider = "template"
+    public let language: ReportLanguage
 
-    public init() {}
+    public init(language: ReportLanguage = .en) {
+        self.language = language
+    }
 
     public func prose(for report: InspectionReport, discarded: [String] = []) -> ReportProse {
-        ReportProse(summary: summary(of: report), damageNotes: report.allDamages.map(note), provider: Self.provider, discarded: discarded)
+        var prose = ReportProse(summary: summary(of: report), damageNotes: report.allDamages.map(note), provider: Self.provider, discarded: discarded)
+        prose.language = language
+        return prose
     }
 
     func summary(of report: InspectionReport) -> String {
-        let w = ReportWording.self
+        let lexicon = ReportLexicon.of(language)
+        let p = lexicon.phrases
+        let fill = ReportLexicon.fill
         var lines: [String] = []
-        let kind = report.inspection.kind == .checkout ? "Check-out" : "Return"
-        lines.append("\(kind) inspection of \(w.plate(of: report)) at station \(report.inspection.station) on \(w.day(report.inspection.createdAt)).")
+        let kind = report.inspection.kind == .checkout ? p.checkout : p.return
+        lines.append(fill(p.inspection, [
+            "kind": kind, "plate": ReportWording.plate(of: report), "station": report.inspection.station, "day": ReportWording.day(report.inspection.createdAt),
+        ]))
         switch report.plate.check {
-        case .mismatch:
-            lines.append("The photos show plate \(report.plate.formatted ?? report.plate.plate ?? "?"), not the declared plate: check the vehicle.")
-        case .unread:
-            lines.append("The plate could not be read on the photos.")
-        case .uncertain:
-            lines.append("The plate on the photos could not be read with certainty.")
-        case .match, .undeclared:
-            break
+        case .mismatch: lines.append(fill(p.plateMismatch, ["plate": report.plate.formatted ?? report.plate.plate ?? "?"]))
+        case .unread: lines.append(p.plateUnread)
+        case .uncertain: lines.append(p.plateUncertain)
+        case .match, .undeclared: break
         }
         let used = report.photos.filter(\.used).count
         let rejected = report.photos.count - used
-        lines.append("\(w.count(used, "photo")) passed the quality check\(rejected > 0 ? " and \(w.count(rejected, "photo")) did not" : "").")
+        lines.append(
+            rejected > 0
+                ? fill(p.photosPassedSome, ["used": lexicon.count(used, p.photo), "rejected": lexicon.count(rejected, p.photo)])
+                : fill(p.photosPassed, ["used": lexicon.count(used, p.photo)])
+        )
         if report.inspection.kind == .checkout {
-            lines.append(report.damages.isEmpty ? "No damage was recorded." : "\(w.count(report.damages.count, "damage")) recorded at check-out.")
+            lines.append(report.damages.isEmpty ? p.noDamageRecorded : fill(p.damagesRecorded, ["count": lexicon.count(report.damages.count, p.damage)]))
             return lines.joined(separator: " ")
         }
         if let before = report.comparedWith {
-            lines.append("Compared with the check-out at station \(before.station) on \(w.day(before.createdAt)).")
+            lines.append(fill(p.compared, ["station": before.station, "day": ReportWording.day(before.createdAt)]))
         } else {
-            lines.append("No earlier check-out was found, so no damage can be called new.")
+            lines.append(p.noCheckout)
         }
         let new = report.damages(.new).count
-        lines.append(new == 0 ? "No new damage was found." : "\(w.count(new, "new damage")) found.")
-        for (status, words) in [(DamageStatus.preExisting, "pre-existing"), (.needsReview, "to review"), (.unverified, "unverified"), (.notSeen, "not seen again")] {
+        lines.append(new == 0 ? p.noNew : fill(p.newFound, ["count": lexicon.count(new, p.newDamage)]))
+        for status in [DamageStatus.preExisting, .needsReview, .unverified, .notSeen] {
             let n = report.damages(status).count
-            if n > 0 { lines.append("\(w.count(n, "damage")) \(words).") }
+            if n > 0, let line = p.statusLines[status] { lines.append(fill(line, ["count": lexicon.count(n, p.damage)])) }
         }
         return lines.joined(separator: " ")
     }
 
     func note(_ damage: Damage) -> ReportProse.DamageNote {
-        let w = ReportWording.self
-        var text = "\(damage.id): \(w.status(damage.status)) \(damage.severity.rawValue) \(w.damageName(damage.className)) at the \(w.place(damage.view))"
-        if let matched = damage.matchedDamage { text += ", matched with \(matched)" }
-        if let reason = damage.reason { text += " (\(reason))" }
+        let p = ReportLexicon.of(language).phrases
+        var text = ReportLexicon.fill(p.note, [
+            "id": damage.id, "status": ReportWording.status(damage.status, language), "severity": ReportWording.severity(damage.severity, language),
+            "damage": ReportWording.damageName(damage.className, language), "place": ReportWording.place(damage.view, language),
+        ])
+        if let matched = damage.matchedDamage { text += ReportLexicon.fill(p.matched, ["other": matched]) }
+        // The comparison's reasons are written in English; other languages leave them to the page.
+        if language == .en, let reason = damage.reason { text += " (\(reason))" }
         return ReportProse.DamageNote(id: damage.id, text: text + ".")
     }
 }

@@ -1,23 +1,17 @@
 import Foundation
 import WalkaroundCore
 
-/// The words reports use for classes, views and statuses, shared by the template, the LLM's
-/// facts and the grounding check so that all three speak of the same things.
+/// The words reports use for classes, views, statuses and parts in each language
+/// (`ReportLexicon`), shared by the template, the LLM's facts, the page and the grounding check
+/// so that all of them speak of the same things.
 enum ReportWording {
-    static func damageName(_ className: String) -> String {
-        switch className {
-        case "glass_shatter": "shattered glass"
-        case "lamp_broken": "broken lamp"
-        case "tire_flat": "flat tyre"
-        default: className.replacingOccurrences(of: "_", with: " ")
-        }
+    static func damageName(_ className: String, _ language: ReportLanguage = .en) -> String {
+        ReportLexicon.of(language).damages[className]?.one ?? className.replacingOccurrences(of: "_", with: " ")
     }
 
-    /// A part's name in the report: "front door (left)", "rear bumper".
-    static func partName(_ part: CarPart) -> String {
-        let words = part.rawValue.split(separator: "_").map(String.init)
-        guard let last = words.last, last == "left" || last == "right", words.count > 1 else { return words.joined(separator: " ") }
-        return words.dropLast().joined(separator: " ") + " (\(last))"
+    /// A part's name in the report: "front door (left)", "rear bumper"; "Tür vorne (links)".
+    static func partName(_ part: CarPart, _ language: ReportLanguage = .en) -> String {
+        ReportLexicon.of(language).parts[part] ?? part.rawValue.replacingOccurrences(of: "_", with: " ")
     }
 
     /// Minor units as "1 234.50 EUR" (integer arithmetic only).
@@ -28,31 +22,18 @@ enum ReportWording {
         return "\(sign)\(magnitude / 100).\(cents < 10 ? "0" : "")\(cents) \(currency)"
     }
 
-    static func place(_ view: Photo.View) -> String {
-        switch view {
-        case .front: "front"
-        case .frontLeft: "front-left corner"
-        case .left: "left side"
-        case .rearLeft: "rear-left corner"
-        case .rear: "rear"
-        case .rearRight: "rear-right corner"
-        case .right: "right side"
-        case .frontRight: "front-right corner"
-        case .interior: "interior"
-        case .odometer: "odometer"
-        case .other: "other view"
-        }
+    static func place(_ view: Photo.View, _ language: ReportLanguage = .en) -> String {
+        ReportLexicon.of(language).places[view] ?? view.rawValue
     }
 
-    static func status(_ status: DamageStatus?) -> String {
-        switch status {
-        case nil: "recorded"
-        case .new?: "new"
-        case .preExisting?: "pre-existing"
-        case .notSeen?: "not seen again"
-        case .needsReview?: "needs review"
-        case .unverified?: "unverified"
-        }
+    static func status(_ status: DamageStatus?, _ language: ReportLanguage = .en) -> String {
+        let lexicon = ReportLexicon.of(language)
+        guard let status else { return lexicon.recorded }
+        return lexicon.statuses[status] ?? status.rawValue
+    }
+
+    static func severity(_ severity: Severity, _ language: ReportLanguage = .en) -> String {
+        ReportLexicon.of(language).severities[severity] ?? severity.rawValue
     }
 
     static func day(_ date: Date) -> String {

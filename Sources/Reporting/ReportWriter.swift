@@ -14,8 +14,6 @@ import WalkaroundCore
 public struct ReportWriter: Sendable {
     public let providers: [LLMProvider]
     let client: ChatCompletionsClient
-    let checker = GroundingChecker()
-    let template = ReportTemplate()
     let factory: any MetricsFactory
     let logger: Logger
 
@@ -31,25 +29,25 @@ public struct ReportWriter: Sendable {
         report.edgeCases.isEmpty ? providers : providers.filter(\.takesEdgeCases)
     }
 
-    public func prose(for report: InspectionReport) async -> ReportProse {
-        let outcome = await providerProse(for: report)
+    public func prose(for report: InspectionReport, language: ReportLanguage = .en) async -> ReportProse {
+        let outcome = await providerProse(for: report, language: language)
         if let prose = outcome.prose { return prose }
         count("walkaround_reports_total", provider: ReportTemplate.provider)
-        return template.prose(for: report, discarded: outcome.discarded)
+        return ReportTemplate(language: language).prose(for: report, discarded: outcome.discarded)
     }
 
     /// The template's prose, at once: what a report shows until a provider's grounded prose replaces it.
-    public func templateProse(for report: InspectionReport, discarded: [String] = []) -> ReportProse {
-        template.prose(for: report, discarded: discarded)
+    public func templateProse(for report: InspectionReport, language: ReportLanguage = .en, discarded: [String] = []) -> ReportProse {
+        ReportTemplate(language: language).prose(for: report, discarded: discarded)
     }
 
-    /// The first grounded prose of the chain (counted in `walkaround_reports_total`), or nil with
-    /// why each provider's answer was discarded.
-    public func providerProse(for report: InspectionReport) async -> (prose: ReportProse?, discarded: [String]) {
+    /// The first grounded prose of the chain in `language` (counted in `walkaround_reports_total`),
+    /// or nil with why each provider's answer was discarded.
+    public func providerProse(for report: InspectionReport, language: ReportLanguage = .en) async -> (prose: ReportProse?, discarded: [String]) {
         var discarded: [String] = []
         for provider in chain(for: report) {
             do {
-                var prose = try await answer(report, from: provider)
+                var prose = try await answer(report, from: provider, language: language)
                 prose.discarded = discarded
                 count("walkaround_reports_total", provider: provider.name)
                 return (prose, discarded)
@@ -69,15 +67,16 @@ public struct ReportWriter: Sendable {
     }
 
     /// One provider's grounded prose, after retries of what may pass (timeouts, 429, 5xx).
-    func answer(_ report: InspectionReport, from provider: LLMProvider) async throws -> ReportProse {
-        let request = ReportPrompt.request(for: report)
+    func answer(_ report: InspectionReport, from provider: LLMProvider, language: ReportLanguage = .en) async throws -> ReportProse {
+        let request = ReportPrompt.request(for: report, language: language)
+        let checker = GroundingChecker(language: language)
         var attempt = 0
         while true {
             attempt += 1
             let started = ContinuousClock.now
             do {
                 let content = try await client.complete(request, with: provider)
-                let prose = try ReportPrompt.prose(from: content, provider: provider.name)
+                let prose = try ReportPrompt.prose(from: content, provider: provider.name, language: language)
                 let problems = checker.problems(in: prose, for: report)
                 guard problems.isEmpty else { throw LLMError.ungrounded(problems) }
                 record(provider, outcome: "ok", since: started)

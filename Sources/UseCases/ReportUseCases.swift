@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Reporting
 import Storage
 import WalkaroundCore
 
@@ -18,10 +19,14 @@ public struct ReportUseCases: Sendable {
     public let signingKey: ReportSigningKey?
     /// Tells subscribers about review decisions and final reports; nil sends nothing.
     let outbox: WebhookOutbox?
+    /// The language of each station's reports, when a reader asks for none.
+    public let languages: ReportLanguages
 
     public init(
-        database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostMatrix? = nil, signingKey: ReportSigningKey? = nil, outbox: WebhookOutbox? = nil
+        database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostMatrix? = nil, signingKey: ReportSigningKey? = nil, outbox: WebhookOutbox? = nil,
+        languages: ReportLanguages = ReportLanguages()
     ) {
+        self.languages = languages
         self.outbox = outbox
         self.database = database
         self.costs = costs
@@ -44,11 +49,26 @@ public struct ReportUseCases: Sendable {
         return stored
     }
 
-    /// The report as the API serves it: the structured report, prose, review and evidence.
-    public func resource(of stored: StoredReport) throws -> ReportResource {
-        guard let report = stored.report, let prose = stored.prose else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
+    /// The language a report is shown in: the one asked for, else the station's.
+    public func language(of stored: StoredReport, asked: ReportLanguage?) -> ReportLanguage {
+        asked ?? stored.report.map { languages.language(for: $0.inspection.station) } ?? languages.fallback
+    }
+
+    /// The prose in `language`: the stored prose when it is in that language (the LLM's, once
+    /// grounded), else the template's in that language (grounded by construction).
+    public func prose(of stored: StoredReport, in language: ReportLanguage) -> ReportProse? {
+        guard let report = stored.report, let prose = stored.prose else { return nil }
+        if (prose.language ?? .en) == language { return prose }
+        return ReportTemplate(language: language).prose(for: report)
+    }
+
+    /// The report as the API serves it: the structured report, prose (in `language`; nil: as
+    /// stored), review and evidence.
+    public func resource(of stored: StoredReport, language: ReportLanguage? = nil) throws -> ReportResource {
+        guard let report = stored.report, let kept = stored.prose else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
+        let shown = language.flatMap { self.prose(of: stored, in: $0) } ?? kept
         return ReportResource(
-            report: report, prose: prose, writtenAt: stored.writtenAt, review: stored.review, version: stored.version,
+            report: report, prose: shown, writtenAt: stored.writtenAt, review: stored.review, version: stored.version,
             estimate: chargeableEstimate(of: stored)
         )
     }

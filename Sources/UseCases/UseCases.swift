@@ -13,7 +13,7 @@ public struct UseCases: Sendable {
     public let webhooks: WebhookUseCases
 
     public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostMatrix? = nil,
-        signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings()
+        signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages()
     ) {
         let outbox = WebhookOutbox(database: database, queue: queue, maxAttempts: webhooks.maxAttempts)
         inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
@@ -21,7 +21,7 @@ public struct UseCases: Sendable {
             database: database, blobs: blobs,
             intake: PhotoIntake(database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal)
         )
-        reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey, outbox: outbox)
+        reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey, outbox: outbox, languages: languages)
         self.webhooks = WebhookUseCases(database: database, outbox: outbox, policy: webhooks.policy)
         keys = KeyUseCases(database: database)
     }

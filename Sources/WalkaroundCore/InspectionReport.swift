@@ -119,6 +119,8 @@ public struct ReportProse: Sendable, Equatable, Codable {
     public var provider: String
     /// Providers whose answers were discarded, and why (unavailable, ungrounded).
     public var discarded: [String]
+    /// The language it is written in (nil: English, as before languages were offered).
+    public var language: ReportLanguage?
 
     public init(summary: String, damageNotes: [DamageNote], provider: String, discarded: [String] = []) {
         self.summary = summary

@@ -100,6 +100,7 @@ public struct WalkaroundComponents: Sendable {
         reports.comparator = settings.comparator
         reports.costs = costs
         reports.outbox = outbox
+        reports.languages = settings.reportLanguages
         let webhooks = WebhookDeliverer(database: database, queue: queue, settings: settings.webhooks, logger: logger)
         return JobWorker(
             queue: queue, processor: photos, reports: reports, webhooks: webhooks, settings: settings.worker, signal: signal, logger: logger,
@@ -186,7 +187,8 @@ extension WalkaroundComponents {
     public var useCases: UseCases {
         UseCases(
             database: database, blobs: blobs, erasure: erasure, queue: queue, signal: signal,
-            maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs, signingKey: signingKey, webhooks: settings.webhooks
+            maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs, signingKey: signingKey, webhooks: settings.webhooks,
+            languages: settings.reportLanguages
         )
     }
 

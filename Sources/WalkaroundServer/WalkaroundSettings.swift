@@ -58,6 +58,9 @@ public struct WalkaroundSettings: Sendable {
     /// Webhook deliveries: the target allow-list (`WALKAROUND_WEBHOOK_ALLOWED_HOSTS`), the
     /// attempt timeout and the attempts per delivery.
     public var webhooks: WebhookSettings
+    /// `WALKAROUND_REPORT_LANGUAGE` (default `en`) and `WALKAROUND_STATION_LANGUAGES`
+    /// (`MUC-01=de,PAR-01=fr`): the language each station's reports are written in.
+    public var reportLanguages: ReportLanguages
     /// Detection models and how they run; nil when no model is configured (quality gate only).
     public var inference: InferenceSettings?
     /// The plate reader (runs on the models' `plate` boxes); nil when switched off.
@@ -161,6 +164,13 @@ public struct WalkaroundSettings: Sendable {
         let retentionDays = reader.int(forKey: "walkaround.retention.days", default: 0)
         let (stations, stationProblems) = Self.retentionStations(reader.string(forKey: "walkaround.retention.stations", default: ""))
         problems += stationProblems
+        let languageText = reader.string(forKey: "walkaround.report.language", default: "en").lowercased()
+        let (languageStations, languageProblems) = ReportLanguages.parseStations(reader.string(forKey: "walkaround.station.languages", default: ""))
+        problems += languageProblems
+        if ReportLanguage(rawValue: languageText) == nil {
+            problems.append("WALKAROUND_REPORT_LANGUAGE must be one of \(ReportLanguage.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        reportLanguages = ReportLanguages(fallback: ReportLanguage(rawValue: languageText) ?? .en, stations: languageStations)
         if !(0...36_500).contains(retentionDays) { problems.append("WALKAROUND_RETENTION_DAYS must be 0 (keep) to 36500 days") }
         janitor = Janitor.Settings(
             interval: interval > 0 ? .seconds(min(interval, 86_400 * 7)) : nil,

@@ -110,26 +110,47 @@ struct ReportsController {
         guard format == "json" || format == "html" else {
             throw APIError.badRequest("invalid_parameter", "format must be json or html")
         }
+        let asked = try Self.askedLanguage(request)
         let stored = try await useCases.report(of: id, by: key)
-        guard let report = stored.report, let prose = stored.prose else {
+        guard let report = stored.report, stored.prose != nil else {
             let body = try APIJSON.encoder.encode(ReportPendingResource(inspectionId: stored.inspectionID, status: stored.status.rawValue, requestedAt: stored.requestedAt))
             return Response(
                 status: .accepted, headers: [.contentType: "application/json", .retryAfter: "1"],
                 body: .init(byteBuffer: ByteBuffer(bytes: body))
             )
         }
+        let language = useCases.language(of: stored, asked: asked)
         if format == "html" {
-            let page = ReportPage().html(
+            guard let prose = useCases.prose(of: stored, in: language) else { throw APIError.conflict("report_pending", "the report is not written yet") }
+            let page = ReportPage(language: language).html(
                 report: report, prose: prose, images: try await images(of: stored, key: key), review: stored.review, charged: useCases.chargeableEstimate(of: stored)
             )
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentLanguage: language.rawValue, .vary: "Accept-Language"],
+                body: .init(byteBuffer: ByteBuffer(string: page))
+            )
         }
-        return try rendered(stored)
+        var response = try rendered(stored, language: asked)
+        if let asked { response.headers[.contentLanguage] = asked.rawValue }
+        response.headers[.vary] = "Accept-Language"
+        return response
+    }
+
+    /// The language asked for: `?lang=` (one of the report languages, else 400), else the most
+    /// preferred supported one of `Accept-Language`; nil when neither names one.
+    static func askedLanguage(_ request: Request) throws -> ReportLanguage? {
+        if let text = request.uri.queryParameters["lang"] {
+            guard let language = ReportLanguage(rawValue: String(text).lowercased()) else {
+                throw APIError.badRequest("invalid_parameter", "lang must be one of \(ReportLanguage.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return language
+        }
+        return request.headers[.acceptLanguage].flatMap { ReportLanguage.preferred(acceptLanguage: String($0.prefix(1024))) }
     }
 
     /// The written report as JSON, with its version as the ETag that review changes send in `If-Match`.
-    private func rendered(_ stored: StoredReport) throws -> Response {
-        let body = try useCases.resource(of: stored).json()
+    private func rendered(_ stored: StoredReport, language: ReportLanguage? = nil) throws -> Response {
+        let body = try useCases.resource(of: stored, language: language).json()
         return Response(
             status: .ok, headers: [.contentType: "application/json", .eTag: Self.eTag(stored.version), .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: body))
