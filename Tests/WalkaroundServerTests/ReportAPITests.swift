@@ -292,6 +292,31 @@ struct ReportAPITests {
         }
     }
 
+    /// A station's reports are written in its language; a reader may ask for another one
+    /// (`?lang=`, `Accept-Language`) and gets the template's prose in it.
+    @Test(arguments: Backend.available)
+    func reportsAreWrittenInTheStationsLanguageAndShownInTheOneAskedFor(_ backend: Backend) async throws {
+        let languages: [AbsoluteConfigKey: ConfigValue] = ["walkaround.station.languages": ConfigValue(.string("MUC-01=de"), isSecret: false)]
+        try await TestApp.run(backend, languages) { app in
+            let (id, written) = try await ReviewTests.returnWithTwoNewDamages(app, plate: "M-LG 1")
+            let stored = try #require(written.object["prose"] as? [String: Any])
+            #expect(stored["language"] as? String == "de")
+            if stored["provider"] as? String == "template" { #expect((stored["summary"] as? String)?.contains("Gefunden: 2 neue Schäden.") == true, "\(stored)") }
+            let french = try await app.request(.get, "/v1/inspections/\(id)/report?lang=fr", key: app.keys.station)
+            #expect(french.headers[.contentLanguage] == "fr")
+            let prose = try #require(french.object["prose"] as? [String: Any])
+            #expect(prose["language"] as? String == "fr" && (prose["summary"] as? String)?.contains("Trouvé : 2 nouveaux dommages.") == true, "\(prose)")
+            let italian = try await app.request(.get, "/v1/inspections/\(id)/report", key: app.keys.station, headers: [.acceptLanguage: "it-CH, en;q=0.5"])
+            #expect((italian.object["prose"] as? [String: Any])?["language"] as? String == "it")
+            let page = try await app.request(.get, "/v1/inspections/\(id)/report?format=html&lang=es", key: app.keys.station)
+            #expect(page.text.contains("<html lang=\"es\">") && page.text.contains("<h2>Pruebas</h2>") && page.text.contains("Encontrado: 2 daños nuevos."))
+            let stationDefault = try await app.request(.get, "/v1/inspections/\(id)/report?format=html", key: app.keys.station)
+            #expect(stationDefault.text.contains("<html lang=\"de\">"))
+            let bad = try await app.request(.get, "/v1/inspections/\(id)/report?lang=xx", key: app.keys.station)
+            #expect(bad.status == .badRequest && bad.errorCode == "invalid_parameter")
+        }
+    }
+
     @Test(arguments: Backend.available)
     func reportRequestsAreCheckedAndAnsweredClearly(_ backend: Backend) async throws {
         try await TestApp.run(backend) { app in

@@ -229,4 +229,23 @@ struct LocalLLMTests {
         #expect(answered, "the local server answered HTTP 200: \(text)")
         #expect(prose.provider == "local" || prose.discarded.first?.hasPrefix("local: ") == true)
     }
+
+    /// Asked for German, the local model answers in German or its answer is discarded: whatever
+    /// is kept is German and passes the German grounding check.
+    @Test func aStationsLanguageIsAskedForAndCheckedInThatLanguage() async throws {
+        guard let url = Self.url else {
+            #expect(!Self.required, "WALKAROUND_TEST_LLM_URL is not set: run the tests with `make test`")
+            return
+        }
+        let local = LLMProvider(name: "local", baseURL: url, model: "gemma-3-270m", timeout: .seconds(300), maxAttempts: 1, schemaStyle: .jsonObject)
+        let report = sampleReport()
+        let metrics = WalkaroundMetrics()
+        let prose = await ReportWriter(providers: [local], metrics: metrics.factory, logger: TestEnvironment.logger).prose(for: report, language: .de)
+        #expect(prose.language == .de)
+        #expect(GroundingChecker(language: .de).problems(in: prose, for: report).isEmpty, "\(prose)")
+        #expect(prose.damageNotes.contains { $0.id == report.damages(.new)[0].id })
+        let text = String(decoding: metrics.exposition(), as: UTF8.self)
+        #expect(["ok", "ungrounded", "malformed"].contains { text.contains(#"outcome="\#($0)""#) }, "the local server answered: \(text)")
+        if prose.provider == "template" { #expect(prose.summary.contains("Gefunden: 1 neuer Schaden.")) }
+    }
 }
