@@ -40,11 +40,6 @@ enum ReportWording {
         date.formatted(Date.ISO8601FormatStyle().year().month().day())
     }
 
-    /// "1 new damage", "3 new damages".
-    static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
-        "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
-    }
-
     /// The plate as the report names it: the declared one, as printed when the photos agree.
     static func plate(of report: InspectionReport) -> String {
         if report.plate.check == .match, let formatted = report.plate.formatted { return formatted }

@@ -92,7 +92,14 @@ public struct ReportUseCases: Sendable {
     public func evidence(
         of inspectionID: UUID, damage: String, side: DamageEvidence.Side, by key: APIKey
     ) async throws -> (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]) {
-        let stored = try await report(of: inspectionID, by: key)
+        try await evidence(in: try await report(of: inspectionID, by: key), damage: damage, side: side)
+    }
+
+    /// One side of a damage's evidence in `stored`, a report the caller read through
+    /// `report(of:by:)` (which checked the key).
+    public func evidence(
+        in stored: StoredReport, damage: String, side: DamageEvidence.Side
+    ) async throws -> (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]) {
         guard let report = stored.report else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
         guard let evidence = report.evidence(review: stored.review).first(where: { $0.damage == damage }) else {
             throw UseCaseError.notFound("evidence of damage \(damage)")
@@ -261,7 +268,7 @@ public struct ReportUseCases: Sendable {
         let now = Date().truncatedToMicroseconds
         return try await database.transaction { db in
             guard try await inspections.getForUpdate(inspectionID, in: db) != nil else { throw UseCaseError.notFound("inspection") }
-            guard var stored = try await reports.get(inspectionID, in: db) else { throw UseCaseError.notFound("report") }
+            guard let stored = try await reports.get(inspectionID, in: db) else { throw UseCaseError.notFound("report") }
             guard stored.status == .written, let report = stored.report else {
                 throw UseCaseError.conflict("report_pending", "the report is not written yet")
             }

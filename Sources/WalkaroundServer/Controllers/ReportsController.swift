@@ -60,15 +60,20 @@ struct ReportsController {
         guard let side = DamageEvidence.Side(rawValue: try context.parameters.require("side")) else {
             throw APIError.notFound("evidence side (return or checkout)")
         }
-        guard let jpeg = try await evidenceJPEG(id, damage: damage, side: side, by: context.requireKey()) else { throw APIError.unprocessable("unreadable_photo", "the photo of this evidence cannot be decoded") }
+        let evidence = try await useCases.evidence(of: id, damage: damage, side: side, by: context.requireKey())
+        guard let jpeg = try await evidenceJPEG(evidence, side: side) else {
+            throw APIError.unprocessable("unreadable_photo", "the photo of this evidence cannot be decoded")
+        }
         return Response(
             status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=300"], body: .init(byteBuffer: ByteBuffer(bytes: jpeg))
         )
     }
 
     /// One side of a damage's evidence as a JPEG crop; nil when its photo cannot be decoded.
-    private func evidenceJPEG(_ id: UUID, damage: String, side: DamageEvidence.Side, by key: APIKey) async throws -> [UInt8]? {
-        let (crop, bytes, detections) = try await useCases.evidence(of: id, damage: damage, side: side, by: key)
+    private func evidenceJPEG(
+        _ evidence: (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]), side: DamageEvidence.Side
+    ) async throws -> [UInt8]? {
+        let (crop, bytes, detections) = evidence
         let decoder = self.decoder
         return try await imageWork.run { () -> [UInt8]? in
             guard let decoded = try? decoder.decode(bytes, cover: Self.cropSize * 3) else { return nil }
@@ -123,7 +128,7 @@ struct ReportsController {
         if format == "html" {
             guard let prose = useCases.prose(of: stored, in: language) else { throw APIError.conflict("report_pending", "the report is not written yet") }
             let page = ReportPage(language: language).html(
-                report: report, prose: prose, images: try await images(of: stored, key: key), review: stored.review, charged: useCases.chargeableEstimate(of: stored)
+                report: report, prose: prose, images: try await images(of: stored), review: stored.review, charged: useCases.chargeableEstimate(of: stored)
             )
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentLanguage: language.rawValue, .vary: "Accept-Language"],
@@ -228,9 +233,10 @@ struct ReportsController {
         return version
     }
 
-    /// The evidence crops of each chargeable damage, by damage id; a photo that cannot be read
-    /// is left out rather than failing the page. Each photo is decoded once, as image work.
-    private func images(of stored: StoredReport, key: APIKey) async throws -> [String: ReportPage.EvidenceImages] {
+    /// The evidence crops of each chargeable damage, by damage id, from the report already read
+    /// (and its access checked); a photo that cannot be read is left out rather than failing the
+    /// page. Each crop is decoded and drawn as image work.
+    private func images(of stored: StoredReport) async throws -> [String: ReportPage.EvidenceImages] {
         guard let report = stored.report else { return [:] }
         var crops: [String: ReportPage.EvidenceImages] = [:]
         for item in report.evidence(review: stored.review) {
@@ -239,7 +245,7 @@ struct ReportsController {
                 // A photo erased since is left out; a busy image pool fails the page (503), as before.
                 let jpeg: [UInt8]?
                 do {
-                    jpeg = try await evidenceJPEG(report.inspection.id, damage: item.damage, side: side, by: key)
+                    jpeg = try await evidenceJPEG(try await useCases.evidence(in: stored, damage: item.damage, side: side), side: side)
                 } catch is UseCaseError {
                     jpeg = nil
                 }
