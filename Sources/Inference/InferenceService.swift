@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import Synchronization
+import WalkaroundCore
 
 /// Where the models come from and how they run.
 public struct InferenceSettings: Sendable, Equatable {
@@ -12,7 +13,8 @@ public struct InferenceSettings: Sendable, Equatable {
     public var libraryPath: String
     public var models: [ModelConfiguration]
     /// A JSON file listing the models (replaces `models` when set):
-    /// `[{"name", "path", "confidence"?, "iou"?, "max_detections"?, "roles"?: {"class": "damage|plate|ignore"}}]`.
+    /// `[{"name", "path", "confidence"?, "iou"?, "max_detections"?, "roles"?: {"class": "damage|plate|part|ignore"},
+    /// "role"?: "damage|plate|part|ignore" (every class not in roles), "parts"?: {"class": "car_part"}}]`.
     public var modelsFile: String?
     public var session: SessionSettings
     public var maxBatch: Int
@@ -38,6 +40,8 @@ public struct ModelDetection: Sendable, Equatable {
     public var model: String
     public var role: ClassRole
     public var object: FoundObject
+    /// For a `part` class: the car part it names.
+    public var part: CarPart?
 }
 
 /// Loads the configured models when the service starts and runs their batchers until shutdown.
@@ -119,6 +123,8 @@ public final class InferenceService: Service, Sendable {
             var iou: Double?
             var maxDetections: Int?
             var roles: [String: ClassRole]?
+            var role: ClassRole?
+            var parts: [String: String]?
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw ONNXRuntimeError("cannot read the models file \(path)") }
         let decoder = JSONDecoder()
@@ -130,11 +136,18 @@ public final class InferenceService: Service, Sendable {
             throw ONNXRuntimeError("the models file \(path) is not valid: \(error)")
         }
         let folder = (path as NSString).deletingLastPathComponent
-        return entries.map { entry in
-            ModelConfiguration(
+        return try entries.map { entry in
+            var parts: [String: CarPart] = [:]
+            for (className, name) in entry.parts ?? [:] {
+                guard let part = CarPart(rawValue: name), part != .unknown else {
+                    throw ONNXRuntimeError("the models file \(path): model \(entry.name) maps class \(className) to \(name), which is not a documented car part")
+                }
+                parts[className] = part
+            }
+            return ModelConfiguration(
                 name: entry.name, path: entry.path.hasPrefix("/") ? entry.path : (folder as NSString).appendingPathComponent(entry.path),
                 confidenceThreshold: entry.confidence ?? 0.25, iouThreshold: entry.iou ?? 0.7, maxDetections: entry.maxDetections ?? 300,
-                roles: entry.roles ?? [:]
+                roles: entry.roles ?? [:], defaultRole: entry.role, parts: parts
             )
         }
     }
@@ -148,7 +161,7 @@ public final class InferenceService: Service, Sendable {
         for batcher in batchers {
             let model = batcher.detector.configuration
             let objects = try await batcher.detect(letterbox(batcher.detector.info.inputSize))
-            found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0) }
+            found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0, part: model.part(of: $0.className)) }
         }
         return found
     }

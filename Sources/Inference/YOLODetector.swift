@@ -8,7 +8,10 @@ public enum ClassRole: String, Sendable, Codable {
     case damage
     /// `license_plate`: crops for the plate reader.
     case plate
-    /// Detected but not used.
+    /// A car part (a part model's class): its box names the part a damage on it is on. The class
+    /// name is a `CarPart` name, or `parts` in the models file maps it to one.
+    case part
+    /// Detected but not used (not stored).
     case ignore
 }
 
@@ -19,12 +22,17 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var confidenceThreshold: Double
     public var iouThreshold: Double
     public var maxDetections: Int
-    /// Roles by class name; classes not listed are `damage`, except `license_plate` (`plate`).
+    /// Roles by class name; classes not listed have `defaultRole`, or when it is nil are
+    /// `damage`, except `license_plate` (`plate`).
     public var roles: [String: ClassRole]
+    /// The role of every class `roles` does not list (`part` for a part model).
+    public var defaultRole: ClassRole?
+    /// For classes whose role is `part`: the `CarPart` each names, where the class name is not one.
+    public var parts: [String: CarPart]
 
     public init(
         name: String, path: String, confidenceThreshold: Double = 0.25, iouThreshold: Double = 0.7, maxDetections: Int = 300,
-        roles: [String: ClassRole] = [:]
+        roles: [String: ClassRole] = [:], defaultRole: ClassRole? = nil, parts: [String: CarPart] = [:]
     ) {
         self.name = name
         self.path = path
@@ -32,10 +40,34 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.iouThreshold = iouThreshold
         self.maxDetections = maxDetections
         self.roles = roles
+        self.defaultRole = defaultRole
+        self.parts = parts
     }
 
     public func role(of className: String) -> ClassRole {
-        roles[className] ?? (className == "license_plate" ? .plate : .damage)
+        roles[className] ?? defaultRole ?? (className == "license_plate" ? .plate : .damage)
+    }
+
+    /// The part a `part` class names (nil for other roles, or a part class that names none).
+    public func part(of className: String) -> CarPart? {
+        guard role(of: className) == .part else { return nil }
+        return parts[className] ?? CarPart(rawValue: className)
+    }
+
+    /// Refuses a model whose `part` classes do not all name a part of the documented vocabulary,
+    /// or whose configuration names classes the model does not have.
+    public func check(classes: [String]) throws {
+        let known = Set(classes)
+        let unknown = Set(roles.keys).union(parts.keys).subtracting(known)
+        guard unknown.isEmpty else {
+            throw ONNXRuntimeError("model \(name): roles or parts name classes the model does not have: \(unknown.sorted().joined(separator: ", "))")
+        }
+        let unnamed = classes.filter { role(of: $0) == .part && (part(of: $0) == nil || part(of: $0) == .unknown) }
+        guard unnamed.isEmpty else {
+            throw ONNXRuntimeError(
+                "model \(name): classes with role part must be car parts (\(CarPart.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ", "))) or be mapped to one in \"parts\": \(unnamed.joined(separator: ", "))"
+            )
+        }
     }
 }
 
@@ -122,6 +154,7 @@ public final class YOLODetector: Sendable {
             imgsz: try session.metadata("imgsz"), names: try session.metadata("names"), stride: try session.metadata("stride"),
             task: try session.metadata("task")
         )
+        try configuration.check(classes: info.classNames)
         self.session = session
         self.info = info
         self.configuration = configuration

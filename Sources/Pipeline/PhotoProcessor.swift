@@ -131,10 +131,23 @@ public struct PhotoProcessor: Sendable {
             throw JobFailure.transient("detection failed: \(error)")
         }
         let now = Date()
-        let detections = found.map {
-            Detection(
-                photoID: photo.id, model: $0.model, className: $0.object.className, confidence: Double($0.object.confidence),
-                box: $0.object.box, createdAt: now
+        // Stored by what they are: damages and plates by their class, parts by the part they name;
+        // `ignore` classes not at all.
+        let detections = found.compactMap { found -> Detection? in
+            let role: Detection.Role
+            var className = found.object.className
+            switch found.role {
+            case .damage: role = .damage
+            case .plate: role = .plate
+            case .part:
+                guard let part = found.part else { return nil }
+                role = .part
+                className = part.rawValue
+            case .ignore: return nil
+            }
+            return Detection(
+                photoID: photo.id, model: found.model, className: className, confidence: Double(found.object.confidence),
+                box: found.object.box, role: role, createdAt: now
             )
         }
         return (detections, found.filter { $0.role == .plate }.map(\.object.box))

@@ -16,7 +16,7 @@ public struct ReportProcessor: Sendable {
     public let writer: ReportWriter
     public var comparator = DamageComparator()
     /// Prices the new damages of returns compared with a check-out; nil: no estimates.
-    public var costs: CostMatrix?
+    public var costs: CostBook?
     /// Tells subscribers when a report is written; nil sends nothing.
     public var outbox: WebhookOutbox?
     /// The language of each station's reports (the template's and the LLM's).
@@ -49,7 +49,7 @@ public struct ReportProcessor: Sendable {
             checkout = found
         }
         var compared = InspectionReport(findings: findings, checkout: checkout, comparator: comparator, at: Date().truncatedToMicroseconds)
-        if let costs, compared.comparedWith != nil { compared.costs = costs.estimate(compared.damages) }
+        if compared.comparedWith != nil, let matrix = try await costs?.matrix() { compared.costs = matrix.estimate(compared.damages) }
         let report = compared
         let language = languages.language(for: inspection.station)
         let asksProviders = !writer.chain(for: report).isEmpty

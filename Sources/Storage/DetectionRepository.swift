@@ -13,10 +13,10 @@ public struct DetectionRepository: Sendable {
         for detection in detections {
             try await (db ?? database).execute(
                 """
-                INSERT INTO detections (id, photo_id, model, class_name, confidence, x1, y1, x2, y2, status, created_at)
+                INSERT INTO detections (id, photo_id, model, class_name, confidence, x1, y1, x2, y2, status, role, created_at)
                 VALUES (\(detection.id), \(detection.photoID), \(detection.model), \(detection.className), \(detection.confidence),
                         \(detection.box.x1), \(detection.box.y1), \(detection.box.x2), \(detection.box.y2),
-                        \(detection.status?.sqlValue), \(detection.createdAt))
+                        \(detection.status?.sqlValue), \(detection.role.rawValue), \(detection.createdAt))
                 """
             )
         }
@@ -56,6 +56,7 @@ extension Detection {
             confidence: try row.double("confidence"),
             box: Box(x1: try row.double("x1"), y1: try row.double("y1"), x2: try row.double("x2"), y2: try row.double("y2")),
             status: try row.optionalString("status").flatMap(DamageStatus.init(rawValue:)),
+            role: try row.optionalString("role").flatMap(Detection.Role.init(rawValue:)),
             createdAt: try row.date("created_at")
         )
     }

@@ -285,6 +285,21 @@ public struct Migrations: Sendable {
                 ALTER TABLE jobs ADD COLUMN delivery_id {uuid} REFERENCES webhook_deliveries (id) ON DELETE CASCADE
                 """
         ),
+        Migration(
+            version: 12,
+            name: "what each detection is (damage, plate, car part), and the repair cost matrices set through the API",
+            sql: """
+                ALTER TABLE detections ADD COLUMN role TEXT NOT NULL DEFAULT 'damage';
+                UPDATE detections SET role = 'plate' WHERE class_name = 'license_plate';
+                CREATE TABLE cost_matrices (
+                    version INTEGER PRIMARY KEY,
+                    document TEXT NOT NULL,
+                    set_at {time} NOT NULL,
+                    key_id {uuid},
+                    key_name TEXT
+                )
+                """
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

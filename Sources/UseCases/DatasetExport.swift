@@ -53,7 +53,7 @@ public struct DatasetExport: Sendable {
                     continue
                 }
                 var boxes = lines[photo.id] ?? []
-                for plate in try await detections.detections(of: photo.id) where plate.className == "license_plate" {
+                for plate in try await detections.detections(of: photo.id) where plate.role == .plate {
                     let b = plate.box
                     boxes.append(Self.line("license_plate", Box(x1: b.x1 / Double(width), y1: b.y1 / Double(height), x2: b.x2 / Double(width), y2: b.y2 / Double(height))))
                 }

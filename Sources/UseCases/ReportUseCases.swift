@@ -14,7 +14,7 @@ public struct ReportUseCases: Sendable {
     let blobs: PhotoBlobStore
     let database: any SQLDatabase
     /// Prices the reviewed charges; nil: reports carry no estimates.
-    let costs: CostMatrix?
+    let costs: CostBook?
     /// Signs final reports; nil: they are not signed (and `signedReport` says so).
     public let signingKey: ReportSigningKey?
     /// Tells subscribers about review decisions and final reports; nil sends nothing.
@@ -23,7 +23,7 @@ public struct ReportUseCases: Sendable {
     public let languages: ReportLanguages
 
     public init(
-        database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostMatrix? = nil, signingKey: ReportSigningKey? = nil, outbox: WebhookOutbox? = nil,
+        database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostBook? = nil, signingKey: ReportSigningKey? = nil, outbox: WebhookOutbox? = nil,
         languages: ReportLanguages = ReportLanguages()
     ) {
         self.languages = languages
@@ -64,12 +64,12 @@ public struct ReportUseCases: Sendable {
 
     /// The report as the API serves it: the structured report, prose (in `language`; nil: as
     /// stored), review and evidence.
-    public func resource(of stored: StoredReport, language: ReportLanguage? = nil) throws -> ReportResource {
+    public func resource(of stored: StoredReport, language: ReportLanguage? = nil) async throws -> ReportResource {
         guard let report = stored.report, let kept = stored.prose else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
         let shown = language.flatMap { self.prose(of: stored, in: $0) } ?? kept
         return ReportResource(
             report: report, prose: shown, writtenAt: stored.writtenAt, review: stored.review, version: stored.version,
-            estimate: chargeableEstimate(of: stored)
+            estimate: try await chargeableEstimate(of: stored)
         )
     }
 
@@ -111,14 +111,14 @@ public struct ReportUseCases: Sendable {
             [report.inspection.id, report.comparedWith?.id].contains(photo.inspectionID),
             let bytes = try await blobs.read(sha256: photo.sha256)
         else { throw UseCaseError.notFound("photo") }
-        return (crop, bytes, try await detections.detections(of: photo.id))
+        return (crop, bytes, try await detections.detections(of: photo.id).filter { $0.role != .part })
     }
 
     /// What the review's confirmed charges cost: frozen once the report is final, else at the
     /// current review (nil without a cost matrix, or before the report is written).
-    public func chargeableEstimate(of stored: StoredReport) -> CostEstimate? {
+    public func chargeableEstimate(of stored: StoredReport) async throws -> CostEstimate? {
         if stored.review.state == .final { return stored.review.chargeable }
-        guard let costs, let report = stored.report else { return nil }
+        guard let report = stored.report, let costs = try await costs?.matrix() else { return nil }
         return stored.review.estimate(of: report, costs: costs)
     }
 
@@ -150,7 +150,7 @@ public struct ReportUseCases: Sendable {
     /// `draft` report still at `version`; it is confirmed by being drawn (another reviewer may
     /// reject it). Returns the report and the new damage's id.
     public func addDamage(_ inspectionID: UUID, _ draft: AddedDamageDraft, ifVersion version: Int, by key: APIKey) async throws -> (StoredReport, String) {
-        _ = try await inspections.authorized(inspectionID, for: key, .change, .report)
+        let inspection = try await inspections.authorized(inspectionID, for: key, .change, .report)
         if let note = draft.note, let problem = DamageReviewChange(note: note).problems(current: nil).first(where: { $0.hasPrefix("note") }) {
             throw UseCaseError.invalid("invalid_review", problem)
         }
@@ -159,6 +159,7 @@ public struct ReportUseCases: Sendable {
         guard let photo = try await photos.get(draft.photoID), photo.inspectionID == inspectionID else {
             throw UseCaseError.invalid("invalid_photo", "photo \(draft.photoID.uuidString.lowercased()) is not a photo of this inspection")
         }
+        let parts = InspectionFindings(inspection: inspection, photos: [photo], detections: try await DetectionRepository(database: database).detections(of: photo.id)).parts[photo.id] ?? []
         let stored = try await changeReview(inspectionID, ifVersion: version, by: key) { stored, report, now in
             guard stored.review.state == .draft else {
                 throw UseCaseError.conflict("report_reviewed", "the report is reviewed: move it back to draft to add a damage")
@@ -168,7 +169,7 @@ public struct ReportUseCases: Sendable {
                 throw UseCaseError.invalid("too_many_damages", "at most \(ReportReview.maxAdded) damages may be added to one report")
             }
             let damage: AddedDamage
-            switch AddedDamage.make(id: "R\(review.added.count + 1)", draft: draft, on: photo) {
+            switch AddedDamage.make(id: "R\(review.added.count + 1)", draft: draft, on: photo, parts: parts) {
             case .success(let made): damage = made
             case .failure(let problem): throw UseCaseError.invalid(problem.code, problem.message)
             }
@@ -198,7 +199,8 @@ public struct ReportUseCases: Sendable {
         if let note, let problem = DamageReviewChange(note: note).problems(current: nil).first(where: { $0.hasPrefix("note") }) {
             throw UseCaseError.invalid("invalid_review", problem)
         }
-        let costs = self.costs
+        // The prices in force when the report becomes final are frozen into it.
+        let costs = state == .final ? try await self.costs?.matrix() : nil
         let signer = state == .final ? signingKey.map { key in { @Sendable (stored: StoredReport, db: any SQLExecutor) in try await self.signedDocument(of: stored, with: key, in: db) } } : nil
         return try await changeReview(inspectionID, ifVersion: version, by: key, sign: signer) { stored, report, now in
             var review = stored.review
@@ -248,7 +250,7 @@ public struct ReportUseCases: Sendable {
             rested += try await photos.photos(of: inspection.id, in: db).map { SignedPhoto($0, inspection: inspection, role: role) }
         }
         let payload = SignedPayload(
-            inspectionId: stored.inspectionID, finalizedAt: stored.review.finalizedAt, signedWith: key.id, report: try resource(of: stored), photos: rested
+            inspectionId: stored.inspectionID, finalizedAt: stored.review.finalizedAt, signedWith: key.id, report: try await resource(of: stored), photos: rested
         )
         return try SignedReport.sign(payload: try APIJSON.lowercasingIDs(APIJSON.encoder.encode(payload)), with: key)
     }

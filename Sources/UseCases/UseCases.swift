@@ -11,8 +11,9 @@ public struct UseCases: Sendable {
     public let reports: ReportUseCases
     public let keys: KeyUseCases
     public let webhooks: WebhookUseCases
+    public let costs: CostUseCases
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostMatrix? = nil,
+    public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostBook? = nil,
         signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages()
     ) {
         let outbox = WebhookOutbox(database: database, queue: queue, maxAttempts: webhooks.maxAttempts)
@@ -24,5 +25,6 @@ public struct UseCases: Sendable {
         reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey, outbox: outbox, languages: languages)
         self.webhooks = WebhookUseCases(database: database, outbox: outbox, policy: webhooks.policy)
         keys = KeyUseCases(database: database)
+        self.costs = CostUseCases(book: costs)
     }
 }

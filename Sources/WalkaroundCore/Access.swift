@@ -26,6 +26,8 @@ public enum Access {
         case keys
         /// Webhook subscriptions and their delivery logs (they see every station's events).
         case webhooks
+        /// The fleet's repair cost matrix (prices of every station's charges).
+        case costs
     }
 
     /// A cell of the table.
@@ -42,6 +44,8 @@ public enum Access {
         switch (role, action, resource) {
         case (.admin, _, _): .allow
         case (.reviewer, .read, .inspection), (.reviewer, .read, .photo), (.reviewer, .read, .report), (.reviewer, .read, .vehicle): .allow
+        // Reviewers see the prices their decisions charge; only admins set them.
+        case (.reviewer, .read, .costs): .allow
         // Reviewers place and release holds while a charge is disputed, and review reports
         // (decide and correct damages, move a report to reviewed and final).
         case (.reviewer, .change, .hold), (.reviewer, .change, .report): .allow

@@ -110,3 +110,54 @@ public enum CarPart: String, Sendable, Codable, CaseIterable {
         }
     }
 }
+
+/// A car part a part model (role `part`) found on a photo, in 0–1 coordinates of the upright photo.
+public struct PartSighting: Sendable, Equatable {
+    public var part: CarPart
+    public var region: Box
+    public var confidence: Double
+
+    public init(part: CarPart, region: Box, confidence: Double) {
+        self.part = part
+        self.region = region
+        self.confidence = confidence
+    }
+}
+
+/// Where a damage's part came from.
+public enum PartSource: String, Sendable, Codable {
+    /// A part model's box on the damage's photo covers the damage.
+    case model
+    /// The photo's view and the damage's position (`CarPart.locate`).
+    case position
+}
+
+extension CarPart {
+    /// The share of a damage's box a part's box must cover for the part to name it.
+    public static let partCoverage = 0.5
+    /// A part box that covers at least this share of the damage holds it whole: among those, the
+    /// smallest (a headlamp inside the bumper's box) is the more specific part.
+    public static let partContains = 0.8
+
+    /// The part a part model saw the damage on: of the part boxes on the damage's photo, those
+    /// that hold the damage (cover ≥ 0.8 of its box) win, the smallest first (a headlamp's box
+    /// inside the front bumper's); otherwise the one covering the most of it, if ≥ 0.5; nil when
+    /// none does (then `locate`'s position rule names the part). Confidence breaks ties.
+    public static func covering(_ region: Box, in parts: [PartSighting]) -> CarPart? {
+        guard region.isFinite, region.area > 0 else { return nil }
+        func coverage(_ part: PartSighting) -> Double {
+            guard part.region.isFinite else { return 0 }
+            let overlap = Box(
+                x1: max(region.x1, part.region.x1), y1: max(region.y1, part.region.y1),
+                x2: min(region.x2, part.region.x2), y2: min(region.y2, part.region.y2)
+            ).area
+            return overlap / region.area
+        }
+        let scored = parts.map { (part: $0, coverage: coverage($0)) }.filter { $0.coverage >= partCoverage && $0.part.part != .unknown }
+        let holding = scored.filter { $0.coverage >= partContains }
+        if let best = holding.min(by: { ($0.part.region.area, -$0.part.confidence) < ($1.part.region.area, -$1.part.confidence) }) {
+            return best.part.part
+        }
+        return scored.max(by: { ($0.coverage, $0.part.confidence) < ($1.coverage, $1.part.confidence) })?.part.part
+    }
+}

@@ -37,6 +37,8 @@ public struct CostMatrix: Sendable, Equatable {
     /// ISO 4217 code, three capital letters.
     public let currency: String
     public let prices: [Cell: Price]
+    /// The version set through the API (`PUT /v1/costs`); nil for the matrix file's.
+    public var version: Int?
 
     /// The largest amount one cell may hold: 1 000 000.00.
     public static let maxAmount = 100_000_000
@@ -101,6 +103,52 @@ public struct CostMatrix: Sendable, Equatable {
         return CostMatrix(currency: currency, prices: prices)
     }
 
+    /// The matrix as a document `load` reads back to the same matrix: entries sorted by part
+    /// (`*` first), class and severity, amounts with two decimals.
+    public func document() -> Data {
+        struct Document: Encodable {
+            var currency: String
+            var entries: [Entry]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(Document(currency: currency, entries: entries))) ?? Data()
+    }
+
+    /// One priced cell as the file writes it.
+    public struct Entry: Sendable, Equatable, Codable {
+        public var part: String
+        public var className: String
+        public var severity: Severity
+        public var amount: String
+        public var labourHours: String?
+
+        enum CodingKeys: String, CodingKey {
+            case part
+            case className = "class"
+            case severity
+            case amount
+            case labourHours = "labour_hours"
+        }
+    }
+
+    /// The cells, sorted by part (`*` first), class and severity.
+    public var entries: [Entry] {
+        prices.sorted { ($0.key.part?.rawValue ?? "", $0.key.className, $0.key.severity) < ($1.key.part?.rawValue ?? "", $1.key.className, $1.key.severity) }
+            .map { cell, price in
+                Entry(
+                    part: cell.part?.rawValue ?? "*", className: cell.className, severity: cell.severity, amount: Self.decimal(price.amount),
+                    labourHours: price.labourHundredths.map(Self.decimal)
+                )
+            }
+    }
+
+    /// Hundredths as a decimal string with two decimals ("180.50").
+    static func decimal(_ hundredths: Int) -> String {
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
     /// A decimal string ("180", "180.5", "180.50") in hundredths, or nil when it is not one or above `max`.
     static func hundredths(_ text: String, max: Int) -> Int? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
@@ -136,7 +184,7 @@ public struct CostMatrix: Sendable, Equatable {
         }
         // Each amount is at most 1 000 000.00 and a report has at most a few hundred damages: no overflow.
         let total = lines.compactMap(\.amountMinor).reduce(0, +)
-        return CostEstimate(currency: currency, totalMinor: total, lines: lines)
+        return CostEstimate(currency: currency, totalMinor: total, lines: lines, matrixVersion: version)
     }
 }
 
@@ -146,6 +194,8 @@ public struct CostEstimate: Sendable, Equatable, Codable {
     /// The sum of the lines with an estimate, in minor units.
     public var totalMinor: Int
     public var lines: [Line]
+    /// The cost matrix version that priced it (`GET /v1/costs`); nil: the matrix file's.
+    public var matrixVersion: Int?
 
     public struct Line: Sendable, Equatable, Codable {
         public var damage: String

@@ -50,6 +50,8 @@ public struct Damage: Sendable, Equatable, Codable {
     /// The part of the car it is on (`CarPart.locate`, from its best sighting); nil in reports
     /// written before parts were named.
     public var part: CarPart?
+    /// Whether a part model or the position rule named the part; nil in reports written before.
+    public var partSource: PartSource?
     public var severity: Severity
     /// The best sighting's confidence.
     public var confidence: Double
@@ -92,6 +94,15 @@ public struct Damage: Sendable, Equatable, Codable {
             alternatives: DamageAlternative.others(than: best.className, in: ordered)
         )
         part = CarPart.locate(view: best.view, x: best.centreX, y: best.centreY, className: best.className)
+        partSource = .position
+    }
+
+    /// Names the part from a part model's boxes on the best sighting's photo (`CarPart.covering`),
+    /// when one covers it; otherwise the position rule's part stays.
+    public mutating func namePart(from parts: [UUID: [PartSighting]]) {
+        guard let best = sightings.first, let found = parts[best.photoID], let part = CarPart.covering(best.region, in: found) else { return }
+        self.part = part
+        partSource = .model
     }
 
     /// Whether any sighting is on a photo that passed the quality gate.

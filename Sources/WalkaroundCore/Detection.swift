@@ -12,12 +12,26 @@ public struct Detection: Sendable, Equatable, Codable {
     public var box: Box
     /// Set by the comparison of a return with its check-out; nil until then.
     public var status: DamageStatus?
+    /// What the object is evidence of: a damage, a licence plate, or a car part (whose
+    /// `className` is then a `CarPart` name).
+    public var role: Role
     public var createdAt: Date
+
+    /// What a detected object is used for.
+    public enum Role: String, Sendable, Codable, CaseIterable {
+        /// Evidence for comparison and reports.
+        case damage
+        /// A licence plate: read by the plate reader, never a damage.
+        case plate
+        /// A part of the car (a part model's class, named by `CarPart`): names the part a damage is on.
+        case part
+    }
 
     public init(
         id: UUID = UUID(), photoID: UUID, model: String = "", className: String, confidence: Double, box: Box, status: DamageStatus? = nil,
-        createdAt: Date
+        role: Role? = nil, createdAt: Date
     ) {
+        self.role = role ?? (className == "license_plate" ? .plate : .damage)
         self.id = id
         self.photoID = photoID
         self.model = model

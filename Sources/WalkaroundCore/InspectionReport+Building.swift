@@ -12,12 +12,25 @@ public struct InspectionFindings: Sendable {
         self.detections = detections
     }
 
-    /// Damage sightings (every class but the plate), on photos whose size is known.
+    /// Damage sightings (detections whose role is `damage`), on photos whose size is known.
     public var sightings: [DamageSighting] {
         let byID = Dictionary(uniqueKeysWithValues: photos.map { ($0.id, $0) })
-        return detections.filter { $0.className != InspectionReport.plateClass }.compactMap { detection in
+        return detections.filter { $0.role == .damage }.compactMap { detection in
             byID[detection.photoID].flatMap { DamageSighting(detection, on: $0) }
         }
+    }
+
+    /// The car parts a part model found, by photo, in 0–1 coordinates of the upright photo.
+    public var parts: [UUID: [PartSighting]] {
+        let byID = Dictionary(uniqueKeysWithValues: photos.map { ($0.id, $0) })
+        var found: [UUID: [PartSighting]] = [:]
+        for detection in detections where detection.role == .part {
+            guard let part = CarPart(rawValue: detection.className), let photo = byID[detection.photoID],
+                let sighting = DamageSighting(detection, on: photo)
+            else { continue }
+            found[detection.photoID, default: []].append(PartSighting(part: part, region: sighting.region, confidence: detection.confidence))
+        }
+        return found
     }
 
     /// The views this inspection has photos of that passed the quality gate.
@@ -35,7 +48,7 @@ extension InspectionReport {
     public init(findings: InspectionFindings, checkout: InspectionFindings?, comparator: DamageComparator = DamageComparator(), at date: Date) {
         let inspection = findings.inspection
         let sightings = findings.sightings
-        let comparison: DamageComparison
+        var comparison: DamageComparison
         let note: String?
         switch (inspection.kind, checkout) {
         case (.checkout, _):
@@ -50,6 +63,12 @@ extension InspectionReport {
                 checkout: CheckoutEvidence(inspectionID: checkout.inspection.id, sightings: checkout.sightings, evidenceViews: checkout.evidenceViews)
             )
             note = nil
+        }
+        // A part model's boxes name the part where they cover a damage (both inspections' photos).
+        let parts = findings.parts.merging(checkout?.parts ?? [:]) { mine, _ in mine }
+        if !parts.isEmpty {
+            for index in comparison.damages.indices { comparison.damages[index].namePart(from: parts) }
+            for index in comparison.notSeen.indices { comparison.notSeen[index].namePart(from: parts) }
         }
         let photos = findings.photos.map(PhotoUse.init)
         var edgeCases: [String] = []

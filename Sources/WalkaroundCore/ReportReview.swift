@@ -111,7 +111,9 @@ public struct AddedDamage: Sendable, Equatable, Codable {
     public var severity: Severity
 
     /// The damage of `draft` on `photo` (nil with the reason when the box or values do not fit).
-    public static func make(id: String, draft: AddedDamageDraft, on photo: Photo) -> Result<AddedDamage, AddedDamageDraft.Problem> {
+    /// Unless the reviewer names the part, a part model's box on the photo (`parts`) names it
+    /// where one covers the drawn box, else the position rule does, as for the model's damages.
+    public static func make(id: String, draft: AddedDamageDraft, on photo: Photo, parts: [PartSighting] = []) -> Result<AddedDamage, AddedDamageDraft.Problem> {
         guard let width = photo.width, let height = photo.height, width > 0, height > 0 else {
             return .failure(.init(code: "invalid_photo", message: "the photo has not been processed (its size is unknown)"))
         }
@@ -124,7 +126,7 @@ public struct AddedDamage: Sendable, Equatable, Codable {
         }
         if draft.part == .unknown { return .failure(.init(code: "invalid_review", message: "part must name a part of the car")) }
         let region = Box(x1: box.x1 / w, y1: box.y1 / h, x2: box.x2 / w, y2: box.y2 / h)
-        let part = draft.part ?? CarPart.locate(view: photo.view, x: (region.x1 + region.x2) / 2, y: (region.y1 + region.y2) / 2, className: draft.className)
+        let part = draft.part ?? CarPart.covering(region, in: parts) ?? CarPart.locate(view: photo.view, x: (region.x1 + region.x2) / 2, y: (region.y1 + region.y2) / 2, className: draft.className)
         let severity = draft.severity ?? Severity.grade(className: draft.className, areaShare: region.area, confidence: 1)
         return .success(AddedDamage(id: id, photoID: photo.id, view: photo.view, box: box, region: region, className: draft.className, part: part, severity: severity))
     }

@@ -24,8 +24,9 @@ public struct WalkaroundComponents: Sendable {
     public let plates: PlateReader?
     /// Why the plate reader could not start (missing Tesseract data); the process then reports not ready.
     public let platesFailure: String?
-    /// The repair cost matrix, validated at start (a bad file stops the process with its problems).
-    public let costs: CostMatrix?
+    /// The repair cost matrix in force: set through the API, else the file, validated at start
+    /// (a bad file stops the process with its problems).
+    public let costs: CostBook
     /// The key that signs final reports.
     public let signingKey: ReportSigningKey
 
@@ -74,7 +75,7 @@ public struct WalkaroundComponents: Sendable {
                 ? settings.inference.map { InferenceService(settings: $0, logger: logger, metrics: metrics.factory) } : nil,
             plates: plates,
             platesFailure: platesFailure,
-            costs: costs,
+            costs: CostBook(file: costs, database: database),
             signingKey: signingKey
         )
     }
@@ -168,6 +169,7 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     ReportsController(useCases: useCases.reports, decoder: components.analyzer.decoder, imageWork: imageWork).addRoutes(to: api)
     KeysController(useCases: useCases.keys).addRoutes(to: api)
     WebhooksController(useCases: useCases.webhooks).addRoutes(to: api)
+    CostsController(useCases: useCases.costs).addRoutes(to: api)
     PhotosController(
         useCases: useCases.photos, decoder: components.analyzer.decoder, maxUploadBytes: components.settings.maxUploadBytes, imageWork: imageWork
     ).addRoutes(to: api)

@@ -265,3 +265,27 @@ struct DetectionTests {
         runner.cancel()
     }
 }
+
+/// The models file's part role: classes must name documented parts (or be mapped to one).
+@Suite struct PartRoleConfigurationTests {
+    @Test func partClassesMustNameADocumentedPart() throws {
+        let parts = ModelConfiguration(name: "parts", path: "p", defaultRole: .part, parts: ["door_l": .frontDoorLeft])
+        #expect(parts.part(of: "bonnet") == .bonnet)
+        #expect(parts.part(of: "door_l") == .frontDoorLeft)
+        #expect(parts.role(of: "license_plate") == .part, "the model's default role covers every class")
+        try parts.check(classes: ["bonnet", "door_l"])
+        #expect(throws: ONNXRuntimeError.self) { try parts.check(classes: ["bonnet", "wheel_arch"]) }
+        #expect(throws: ONNXRuntimeError.self, "a mapping for a class the model lacks") { try parts.check(classes: ["bonnet"]) }
+        #expect(ModelConfiguration(name: "damage", path: "p").part(of: "dent") == nil)
+    }
+
+    @Test func aModelsFileMappingToAnUnknownPartIsRefused() throws {
+        let file = NSTemporaryDirectory() + "walkaround-models-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data(#"[{"name": "parts", "path": "m.onnx", "role": "part", "parts": {"door": "wheel_arch"}}]"#.utf8).write(to: URL(fileURLWithPath: file))
+        #expect(throws: ONNXRuntimeError.self) { try InferenceService.readModels(file) }
+        try Data(#"[{"name": "parts", "path": "m.onnx", "role": "part", "parts": {"door": "front_door_left"}}]"#.utf8).write(to: URL(fileURLWithPath: file))
+        let read = try InferenceService.readModels(file)
+        #expect(read.first?.defaultRole == .part && read.first?.parts == ["door": .frontDoorLeft])
+    }
+}

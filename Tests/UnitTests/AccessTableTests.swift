@@ -15,6 +15,7 @@ struct AccessTableTests {
         ],
         .reviewer: [
             .inspection: [.read: .allow], .photo: [.read: .allow], .report: [.read: .allow, .change: .allow], .vehicle: [.read: .allow], .hold: [.change: .allow],
+            .costs: [.read: .allow],
         ],
         .admin: Dictionary(uniqueKeysWithValues: Access.Resource.allCases.map { resource in
             (resource, Dictionary(uniqueKeysWithValues: Access.Action.allCases.map { ($0, Access.Rule.allow) }))

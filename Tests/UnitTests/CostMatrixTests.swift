@@ -67,3 +67,24 @@ import Testing
         #expect(missing.lines.first?.noEstimate == "no price for front_door_left × scratch × severe")
     }
 }
+
+/// The document a matrix set through the API is stored as reads back to the same matrix.
+@Suite struct CostMatrixDocumentTests {
+    @Test func theStoredDocumentReadsBackToTheSameMatrix() throws {
+        let matrix = try CostMatrix.load(Data(CostMatrixTests.valid.utf8))
+        let again = try CostMatrix.load(matrix.document())
+        #expect(again == matrix)
+        #expect(again.entries.map(\.part) == ["*", "boot_lid", "front_door_left"], "sorted, * first")
+        #expect(again.entries.first { $0.part == "front_door_left" }?.amount == "180.50")
+        #expect(again.entries.first { $0.part == "front_door_left" }?.labourHours == "1.25")
+        #expect(again.entries.first { $0.part == "boot_lid" }?.amount == "420.07")
+        #expect(CostMatrix.decimal(5) == "0.05" && CostMatrix.decimal(100_000_000) == "1000000.00")
+    }
+
+    @Test func anEstimateNamesTheMatrixVersionThatPricedIt() throws {
+        var matrix = try CostMatrix.load(Data(CostMatrixTests.valid.utf8))
+        #expect(matrix.estimate([]).matrixVersion == nil, "the file's matrix has no version")
+        matrix.version = 7
+        #expect(matrix.estimate([]).matrixVersion == 7)
+    }
+}

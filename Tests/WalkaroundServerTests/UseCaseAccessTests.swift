@@ -62,6 +62,10 @@ struct UseCaseAccessTests {
         },
         Operation(resource: .keys, action: .manage) { f, key in _ = try await f.useCases.keys.list(by: key) },
         Operation(resource: .webhooks, action: .manage) { f, key in _ = try await f.useCases.webhooks.list(by: key) },
+        // No matrix is configured: past access, reading it is refused as not found.
+        Operation(resource: .costs, action: .read) { f, key in _ = try await f.useCases.costs.current(by: key) },
+        // Past access, an invalid matrix is refused as invalid.
+        Operation(resource: .costs, action: .change) { f, key in _ = try await f.useCases.costs.replace(with: Data("{}".utf8), by: key) },
         // Past access, an invalid URL is refused as invalid.
         Operation(resource: .webhooks, action: .manage) { f, key in
             _ = try await f.useCases.webhooks.subscribe(url: "ftp://example.com", events: ["report.final"], station: nil, description: nil, by: key)

@@ -141,8 +141,8 @@ struct InspectionsController {
 }
 
 extension Request {
-    /// Decodes a JSON body: 400 when it is not JSON, 422 when it is JSON of the wrong shape.
-    func decodeJSON<T: Decodable>(as type: T.Type, context: WalkaroundRequestContext, limit: Int = 64 * 1024) async throws -> T {
+    /// The body, when it is JSON of at most `limit` bytes (413 when larger, 400 when not JSON).
+    func jsonBody(limit: Int = 64 * 1024) async throws -> Data {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
@@ -153,6 +153,12 @@ extension Request {
         guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
             throw APIError.badRequest("invalid_json", "body is not valid JSON")
         }
+        return data
+    }
+
+    /// Decodes a JSON body: 400 when it is not JSON, 422 when it is JSON of the wrong shape.
+    func decodeJSON<T: Decodable>(as type: T.Type, context: WalkaroundRequestContext, limit: Int = 64 * 1024) async throws -> T {
+        let data = try await jsonBody(limit: limit)
         do {
             return try APIJSON.decoder.decode(T.self, from: data)
         } catch let DecodingError.keyNotFound(key, _) {

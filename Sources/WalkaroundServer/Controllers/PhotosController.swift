@@ -117,7 +117,8 @@ struct PhotosController {
     @Sendable func annotated(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let photo = try await readablePhotoRecord(context)
         let bytes = try await useCases.bytes(of: photo)
-        let found = try await useCases.detections(of: photo)
+        // Car parts are context for the report, not findings: not drawn.
+        let found = try await useCases.detections(of: photo).filter { $0.role != .part }
         let decoder = self.decoder
         let jpeg = try await imageWork.run {
             try Self.annotatedJPEG(Self.decode(bytes, with: decoder, cover: Self.annotatedSize), detections: found)

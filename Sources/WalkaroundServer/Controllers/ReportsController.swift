@@ -128,14 +128,14 @@ struct ReportsController {
         if format == "html" {
             guard let prose = useCases.prose(of: stored, in: language) else { throw APIError.conflict("report_pending", "the report is not written yet") }
             let page = ReportPage(language: language).html(
-                report: report, prose: prose, images: try await images(of: stored), review: stored.review, charged: useCases.chargeableEstimate(of: stored)
+                report: report, prose: prose, images: try await images(of: stored), review: stored.review, charged: try await useCases.chargeableEstimate(of: stored)
             )
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentLanguage: language.rawValue, .vary: "Accept-Language"],
                 body: .init(byteBuffer: ByteBuffer(string: page))
             )
         }
-        var response = try rendered(stored, language: asked)
+        var response = try await rendered(stored, language: asked)
         if let asked { response.headers[.contentLanguage] = asked.rawValue }
         response.headers[.vary] = "Accept-Language"
         return response
@@ -154,8 +154,8 @@ struct ReportsController {
     }
 
     /// The written report as JSON, with its version as the ETag that review changes send in `If-Match`.
-    private func rendered(_ stored: StoredReport, language: ReportLanguage? = nil) throws -> Response {
-        let body = try useCases.resource(of: stored, language: language).json()
+    private func rendered(_ stored: StoredReport, language: ReportLanguage? = nil) async throws -> Response {
+        let body = try await useCases.resource(of: stored, language: language).json()
         return Response(
             status: .ok, headers: [.contentType: "application/json", .eTag: Self.eTag(stored.version), .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: body))
@@ -171,7 +171,7 @@ struct ReportsController {
         let version = try Self.requiredVersion(request)
         let body = try await request.decodeJSON(as: DamageReviewRequest.self, context: context)
         let change = try body.change()
-        return try rendered(try await useCases.reviewDamage(id, damage: damage, change: change, ifVersion: version, by: key))
+        return try await rendered(try await useCases.reviewDamage(id, damage: damage, change: change, ifVersion: version, by: key))
     }
 
     /// `POST /v1/inspections/{id}/report/damages` (reviewers, admins; `If-Match` required): a
@@ -187,7 +187,7 @@ struct ReportsController {
             severity: try DamageReviewRequest.parse(body.severity, "severity", as: Severity.self), note: body.note
         )
         let (stored, _) = try await useCases.addDamage(id, draft, ifVersion: version, by: key)
-        var response = try rendered(stored)
+        var response = try await rendered(stored)
         response.status = .created
         return response
     }
@@ -202,7 +202,7 @@ struct ReportsController {
         guard let state = ReportReview.State(rawValue: body.state) else {
             throw APIError.unprocessable("invalid_field", "state must be one of \(ReportReview.State.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return try rendered(try await useCases.changeState(id, to: state, note: body.note, ifVersion: version, by: key))
+        return try await rendered(try await useCases.changeState(id, to: state, note: body.note, ifVersion: version, by: key))
     }
 
     /// `GET /v1/inspections/{id}/report/audit`: every review change, oldest first.

@@ -76,8 +76,10 @@ struct DetectionResource: Codable, Equatable {
     var confidence: Double
     var box: Box
     var status: DamageStatus?
+    var role: Detection.Role
 
     init(_ detection: Detection) {
+        role = detection.role
         id = detection.id.apiString
         model = detection.model
         className = detection.className
