@@ -62,9 +62,12 @@ public struct JobQueue: Sendable {
 
     /// Claims up to `limit` jobs that are due, or whose lease expired, for `worker` until `now + lease`.
     /// A job taken over from an expired lease counts one more `reclaims`.
-    public func claim(limit: Int, worker: String, lease: Duration, now: Date = Date()) async throws -> [Job] {
+    public func claim(limit: Int, worker: String, lease: Duration, excluding skipped: Job.Kind? = nil, now: Date = Date()) async throws -> [Job] {
         let leaseUntil = now.addingTimeInterval(lease.seconds)
         let claim = UUID()
+        // A kind the worker has enough of in flight (webhook deliveries waiting on slow receivers).
+        // A constant of the code (`Job.Kind`'s raw value), never input.
+        let kindFilter = skipped.map { " AND kind <> '\($0.rawValue)'" } ?? ""
         return try await database.transaction { db in
             let lock = db.dialectSQL(postgres: " FOR UPDATE SKIP LOCKED", sqlite: "")
             return try await db.execute(
@@ -75,8 +78,8 @@ public struct JobQueue: Sendable {
                     updated_at = \(now)
                 WHERE id IN (
                     SELECT id FROM jobs
-                    WHERE (status = \(Job.Status.queued.sqlValue) AND run_at <= \(now))
-                       OR (status = \(Job.Status.running.sqlValue) AND lease_until < \(now))
+                    WHERE ((status = \(Job.Status.queued.sqlValue) AND run_at <= \(now))
+                       OR (status = \(Job.Status.running.sqlValue) AND lease_until < \(now)))\(unsafeSQL: kindFilter)
                     ORDER BY run_at, id
                     LIMIT \(limit)\(unsafeSQL: lock)
                 )
@@ -114,7 +117,7 @@ public struct JobQueue: Sendable {
     {
         let terminal = quarantine || !failure.retryable || job.attempts >= job.maxAttempts
         let status: Job.Status = quarantine ? .quarantined : terminal ? .failed : .queued
-        let runAt = terminal ? date : date.addingTimeInterval(retryPolicy.delay(afterAttempt: job.attempts).seconds)
+        let runAt = terminal ? date : date.addingTimeInterval(retryPolicy.delay(afterAttempt: job.attempts, kind: job.kind).seconds)
         try await transition(
             job, "failure",
             """
@@ -178,16 +181,29 @@ public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
+    /// Webhook deliveries wait for a receiver that is down for hours (a redeploy, a weekend):
+    /// base · 6^(attempt−1), capped: 5 s, 30 s, 3 min, 18 min, 1.8 h, 10 h, 10 h by default, so
+    /// the default 8 attempts span about a day, as Standard Webhooks senders do.
+    public var deliveryBaseDelay: Duration
+    public var deliveryMaxDelay: Duration
 
-    public init(maxAttempts: Int = 5, baseDelay: Duration = .seconds(2), maxDelay: Duration = .seconds(300)) {
+    public init(
+        maxAttempts: Int = 5, baseDelay: Duration = .seconds(2), maxDelay: Duration = .seconds(300), deliveryBaseDelay: Duration = .seconds(5),
+        deliveryMaxDelay: Duration = .seconds(36_000)
+    ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.deliveryBaseDelay = deliveryBaseDelay
+        self.deliveryMaxDelay = deliveryMaxDelay
     }
 
-    public func delay(afterAttempt attempt: Int) -> Duration {
-        let exponential = baseDelay.seconds * pow(2, Double(max(0, attempt - 1)))
-        let capped = min(exponential, maxDelay.seconds)
+    /// The wait before the next attempt of a job of `kind` after attempt number `attempt` failed (±20 %).
+    public func delay(afterAttempt attempt: Int, kind: Job.Kind = .processPhoto) -> Duration {
+        let (base, factor, cap) = kind == .deliverWebhook ? (deliveryBaseDelay, 6.0, deliveryMaxDelay) : (baseDelay, 2.0, maxDelay)
+        // Attempts are at most 50 and the factor 6: 6^49 is a finite double, and the cap bounds it.
+        let exponential = max(0, base.seconds) * pow(factor, Double(min(max(0, attempt - 1), 60)))
+        let capped = min(exponential, max(0, cap.seconds), 7 * 86_400)
         return .milliseconds(Int64(capped * Double.random(in: 0.8...1.2) * 1000))
     }
 }

@@ -112,7 +112,10 @@ public struct JobWorker: Service {
 
     /// Claims while not shutting down, then waits for in-flight jobs.
     private func claimAndProcess() async {
-        let inFlight = InFlightCount()
+        let inFlight = InFlightCount(), deliveries = InFlightCount()
+        // Webhook deliveries wait on other people's servers (up to their timeout each): at most
+        // half the slots (at least one), so slow receivers never stall photos and reports.
+        let maxDeliveries = max(1, settings.concurrency / 2)
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let free = settings.concurrency - inFlight.value
@@ -121,7 +124,8 @@ public struct JobWorker: Service {
                     do {
                         // Bounded: a claim stuck on a lost connection must not stop the worker for good.
                         let limit = max(settings.lease, .seconds(30))
-                        if let jobs = try await Self.bounded(limit, { try await queue.claim(limit: free, worker: name, lease: settings.lease) }) {
+                        let skipped: Job.Kind? = deliveries.value >= maxDeliveries ? .deliverWebhook : nil
+                        if let jobs = try await Self.bounded(limit, { try await queue.claim(limit: free, worker: name, lease: settings.lease, excluding: skipped) }) {
                             claimed = jobs
                         } else {
                             logger.error("claiming jobs did not answer in time; trying again", metadata: ["limit_s": "\(limit.seconds)"])
@@ -131,10 +135,13 @@ public struct JobWorker: Service {
                     }
                 }
                 for job in claimed {
+                    let delivery = job.kind == .deliverWebhook
                     inFlight.add(1)
+                    if delivery { deliveries.add(1) }
                     group.addTask {
                         await self.run(job)
                         inFlight.add(-1)
+                        if delivery { deliveries.add(-1) }
                         self.signal.signal()
                     }
                 }

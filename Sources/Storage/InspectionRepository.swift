@@ -157,8 +157,9 @@ public struct InspectionRepository: Sendable {
     }
 
     /// Up to `limit` inspections of `station` created before `cutoff` that retention may erase,
-    /// oldest first. Kept: inspections on hold; check-outs a held return was compared with (the
-    /// disputed charge rests on them); a vehicle's latest inspection when it is a check-out (the
+    /// oldest first. Kept: inspections on hold; check-outs a held return or a final report was
+    /// compared with (the disputed or made charge rests on them: erasing one would rewrite a signed
+    /// final report as a draft); a vehicle's latest inspection when it is a check-out (the
     /// car is still out); and a completed check-out that a later return will still be compared
     /// with: the car is out (no later completed check-out, no later return with a written report)
     /// or a later return's report is not written yet. Erasing it would make old damage look new.
@@ -171,7 +172,7 @@ public struct InspectionRepository: Sendable {
             SELECT c.id FROM inspections c WHERE c.station = \(station) AND c.created_at < \(cutoff) AND c.hold_reason IS NULL
             AND NOT EXISTS (
                 SELECT 1 FROM reports r JOIN inspections d ON d.id = r.inspection_id
-                WHERE r.compared_with = c.id AND d.id <> c.id AND d.hold_reason IS NOT NULL
+                WHERE r.compared_with = c.id AND d.id <> c.id AND (d.hold_reason IS NOT NULL OR r.review_state = 'final')
             )
             AND NOT (
                 c.kind = \(checkout) AND c.vehicle_id IS NOT NULL

@@ -54,6 +54,43 @@ public indirect enum JSONValue: Sendable, Equatable, Decodable {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// The first object key that appears twice in one object of `data` (a JSON document that
+    /// parsed), by its decoded text, or nil. Parsers disagree on which of two values they keep
+    /// (Foundation the first, most others the last), so a signed document with one is ambiguous.
+    public static func duplicateKey(in data: Data) -> String? {
+        struct Frame {
+            var isObject: Bool
+            var keys: Set<String> = []
+            var expectingKey = false
+        }
+        var stack: [Frame] = []
+        let bytes = [UInt8](data)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"): stack.append(Frame(isObject: true, expectingKey: true))
+            case UInt8(ascii: "["): stack.append(Frame(isObject: false))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
+            case UInt8(ascii: ","): if !stack.isEmpty, stack[stack.count - 1].isObject { stack[stack.count - 1].expectingKey = true }
+            case UInt8(ascii: "\""):
+                let start = index
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                if !stack.isEmpty, stack[stack.count - 1].isObject, stack[stack.count - 1].expectingKey, index < bytes.count {
+                    let key = (try? JSONDecoder().decode(String.self, from: Data(bytes[start...index]))) ?? String(decoding: bytes[start...index], as: UTF8.self)
+                    if !stack[stack.count - 1].keys.insert(key).inserted { return key }
+                    stack[stack.count - 1].expectingKey = false
+                }
+            default: break
+            }
+            index += 1
+        }
+        return nil
+    }
+
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil

@@ -205,6 +205,16 @@ public enum SignedReport {
             result.problems.append("the file is not a Walkaround signed report (format \(format))")
             return result
         }
+        // What the signature does not cover must not be there to be read instead of what it does.
+        if let key = JSONValue.duplicateKey(in: document) {
+            result.problems.append("the key \(key) appears twice in one object: other readers may see another value than the one signed")
+            return result
+        }
+        let unknown = Set(top.keys).subtracting(["format", "payload", "digests", "signature"])
+        if !unknown.isEmpty {
+            result.problems.append("the document has members the signature does not cover: \(unknown.sorted().joined(separator: ", "))")
+            return result
+        }
         guard let payload = top["payload"], case .object(let signature)? = top["signature"], case .object(let listed)? = top["digests"],
             let keyID = signature["key_id"]?.stringValue, let encoded = signature["value"]?.stringValue
         else {

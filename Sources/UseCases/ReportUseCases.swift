@@ -92,15 +92,16 @@ public struct ReportUseCases: Sendable {
     public func evidence(
         of inspectionID: UUID, damage: String, side: DamageEvidence.Side, by key: APIKey
     ) async throws -> (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]) {
-        try await evidence(in: try await report(of: inspectionID, by: key), damage: damage, side: side)
+        try await evidence(in: try await report(of: inspectionID, by: key), damage: damage, side: side, by: key)
     }
 
-    /// One side of a damage's evidence in `stored`, a report the caller read through
-    /// `report(of:by:)` (which checked the key).
+    /// One side of a damage's evidence in `stored`, a report already read (the page shows every
+    /// damage's without reading it again); the key is checked against the report's inspection.
     public func evidence(
-        in stored: StoredReport, damage: String, side: DamageEvidence.Side
+        in stored: StoredReport, damage: String, side: DamageEvidence.Side, by key: APIKey
     ) async throws -> (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]) {
         guard let report = stored.report else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
+        try Access.require(key, .read, .report, station: report.inspection.station)
         guard let evidence = report.evidence(review: stored.review).first(where: { $0.damage == damage }) else {
             throw UseCaseError.notFound("evidence of damage \(damage)")
         }

@@ -112,6 +112,11 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         guard url.fragment == nil else { return .failure(Refusal("the URL must not have a fragment")) }
         if let port = url.port, !(1...65_535).contains(port) { return .failure(Refusal("the port is out of range")) }
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        // The resolver reads "012.1.2.3" as octal (10.1.2.3), "0x7f.1" and "2130706433" as
+        // 127.0.0.1: a host that looks numeric must be a plain dotted quad, read the same everywhere.
+        if IPAddress(bare) == nil, Self.looksNumeric(bare) {
+            return .failure(Refusal("\(bare) is not a plain IPv4 address (a.b.c.d, no leading zeros)"))
+        }
         if !allowedHosts.contains(bare), let address = IPAddress(bare), address.isInternal {
             return .failure(Refusal("\(bare) is an internal address; name it in WALKAROUND_WEBHOOK_ALLOWED_HOSTS to allow it"))
         }
@@ -121,6 +126,16 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
             return .failure(Refusal("\(bare) is an internal name; name it in WALKAROUND_WEBHOOK_ALLOWED_HOSTS to allow it"))
         }
         return .success(bare)
+    }
+
+    /// Whether a host name's last label is a number (decimal, octal or hex, as `inet_aton` reads
+    /// it): such a "name" is an address in disguise. Real top-level domains are never numeric.
+    static func looksNumeric(_ host: String) -> Bool {
+        let trimmed = host.hasSuffix(".") ? String(host.dropLast()) : host
+        guard let last = trimmed.split(separator: ".", omittingEmptySubsequences: false).last, !last.isEmpty else { return false }
+        let lower = last.lowercased()
+        if lower.hasPrefix("0x") { return lower.dropFirst(2).allSatisfy(\.isHexDigit) }
+        return lower.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// Whether the addresses `host` resolved to may be connected to: every one must be public,
@@ -161,7 +176,10 @@ public enum IPAddress: Sendable, Equatable, CustomStringConvertible {
         guard parts.count == 4 else { return nil }
         var bytes: [UInt8] = []
         for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(part), value <= 255 else { return nil }
+            // No leading zeros: "012" is octal to the system resolver, decimal here.
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), part.count == 1 || part.first != "0",
+                let value = Int(part), value <= 255
+            else { return nil }
             bytes.append(UInt8(value))
         }
         return bytes

@@ -158,7 +158,9 @@ public struct WalkaroundSettings: Sendable {
         retry = RetryPolicy(
             maxAttempts: reader.int(forKey: "walkaround.job.maxAttempts", default: 5),
             baseDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryBaseMs", default: 2_000)),
-            maxDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryMaxMs", default: 300_000))
+            maxDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryMaxMs", default: 300_000)),
+            deliveryBaseDelay: .milliseconds(reader.int(forKey: "walkaround.webhook.retryBaseMs", default: 5_000)),
+            deliveryMaxDelay: .milliseconds(reader.int(forKey: "walkaround.webhook.retryMaxMs", default: 36_000_000))
         )
         let interval = reader.int(forKey: "walkaround.janitor.intervalS", default: 3600)
         let retentionDays = reader.int(forKey: "walkaround.retention.days", default: 0)

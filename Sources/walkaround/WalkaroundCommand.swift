@@ -178,7 +178,8 @@ struct Report: AsyncParsableCommand {
 
         func run() async throws {
             let settings = WalkaroundSettings(reader: common.reader())
-            let key = try ReportSigningKey.load(path: settings.signingKeyPath ?? settings.signingKeyDefaultPath, create: settings.signingKeyPath == nil)
+            // Only the key serve made or was given: a new one here would match no signed report.
+            let key = try ReportSigningKey.load(path: settings.signingKeyPath ?? settings.signingKeyDefaultPath, create: false)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(PublicKeySet(keys: [key.jwk])), as: UTF8.self))

@@ -162,6 +162,30 @@ struct EvidenceTests {
         #expect(result.problems.count == 4, "and payload.photos[1].id: nothing else is named: \(result.problems)")
     }
 
+    /// A second value under one key (Foundation reads the first, jq and Python the last) or a
+    /// member the signature does not cover is refused, so nobody is shown a value that was not signed.
+    @Test func aDuplicateKeyOrAnUncoveredMemberIsRefused() throws {
+        let keys = PublicKeySet(keys: [Self.key.jwk])
+        let document = String(decoding: try SignedReport.sign(payload: Self.payload, with: Self.key), as: UTF8.self)
+        #expect(SignedReport.verify(Data(document.utf8), keys: keys).valid)
+        // A tampered total after the signed one, in the same object.
+        let doubled = document.replacingOccurrences(of: #""total_minor":9550"#, with: #""total_minor":9550,"total_minor":1"#)
+        #expect(doubled != document)
+        let refused = SignedReport.verify(Data(doubled.utf8), keys: keys)
+        #expect(!refused.valid && refused.problems.first?.contains("total_minor appears twice") == true, "\(refused.problems)")
+        // The same key spelled with an escape is the same key.
+        let escaped = document.replacingOccurrences(of: #""total_minor":9550"#, with: #""total_minor":9550,"total\u005fminor":1"#)
+        #expect(SignedReport.verify(Data(escaped.utf8), keys: keys).problems.first?.contains("appears twice") == true)
+        // A whole second payload at the top.
+        let second = String(document.dropLast()) + #","payload":{"photos":[]}}"#
+        #expect(SignedReport.verify(Data(second.utf8), keys: keys).problems.first?.contains("payload appears twice") == true)
+        // A member outside what is signed.
+        let extra = String(document.dropLast()) + #","note":"total waived"}"#
+        #expect(SignedReport.verify(Data(extra.utf8), keys: keys).problems == ["the document has members the signature does not cover: note"])
+        // Equal keys in different objects are fine.
+        #expect(JSONValue.duplicateKey(in: Data(#"{"a": {"id": 1}, "b": [{"id": 2}, {"id": 3}], "c": "\"id\":"}"#.utf8)) == nil)
+    }
+
     @Test func aChangedDigestOrAnotherKeyBreaksTheSignature() throws {
         let keys = PublicKeySet(keys: [Self.key.jwk])
         guard case .object(var top) = try Self.signed(), case .object(var digests)? = top["digests"] else { throw CancellationError() }

@@ -46,6 +46,21 @@ struct StorageUnitTests {
         #expect(policy.delay(afterAttempt: 20).seconds <= 72.001)
     }
 
+    /// Webhook deliveries outlast a receiver that is down for hours: the default 8 attempts span
+    /// about a day (a 4-minute outage lost every event before).
+    @Test func webhookDeliveriesBackOffForHours() {
+        let policy = RetryPolicy()
+        let expected = [5.0, 30, 180, 1_080, 6_480, 36_000, 36_000]
+        for (index, seconds) in expected.enumerated() {
+            let delay = policy.delay(afterAttempt: index + 1, kind: .deliverWebhook).seconds
+            #expect(delay >= seconds * 0.8 - 0.001 && delay <= seconds * 1.2 + 0.001, "attempt \(index + 1): \(delay)")
+        }
+        #expect(expected.reduce(0, +) > 20 * 3_600)
+        #expect(policy.delay(afterAttempt: 50, kind: .deliverWebhook).seconds <= 36_000 * 1.2 + 0.001, "no overflow, capped")
+        let hostile = RetryPolicy(baseDelay: .seconds(-5), maxDelay: .seconds(Int64.max / 2))
+        #expect(hostile.delay(afterAttempt: 3).seconds == 0)
+    }
+
     @Test func blobStoreWritesContentAddressedFilesAtomically() async throws {
         let root = NSTemporaryDirectory() + "blobs-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }

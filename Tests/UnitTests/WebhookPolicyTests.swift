@@ -12,6 +12,9 @@ struct WebhookPolicyTests {
         ("http://[::1]/", "internal address"), ("http://[fd00::1]/", "internal address"), ("http://[::ffff:192.168.1.1]/", "internal address"),
         ("http://100.64.0.1/", "internal address"), ("http://0.0.0.0/", "internal address"), ("http://localhost/", "internal name"),
         ("http://api.svc.cluster.local/", "internal name"), ("https://example.com/#frag", "fragment"), ("not a url at all", "http or https"),
+        // Read as octal or hex by the system resolver (10.1.2.3, 127.0.0.1): an address in disguise.
+        ("http://012.1.2.3/", "not a plain IPv4"), ("http://172.032.0.1/", "not a plain IPv4"), ("http://0x7f.1/", "not a plain IPv4"),
+        ("http://2130706433/", "not a plain IPv4"), ("http://127.1/", "not a plain IPv4"), ("http://1.2.3.0x10./", "not a plain IPv4"),
     ])
     func internalOrMalformedTargetsAreRefused(_ url: String, _ reason: String) {
         switch WebhookTargetPolicy().check(url) {
@@ -23,6 +26,8 @@ struct WebhookPolicyTests {
     @Test func publicTargetsAndAllowedHostsPass() throws {
         #expect(try WebhookTargetPolicy().check("https://hooks.example.com/walkaround?fleet=eu").get() == "hooks.example.com")
         #expect(try WebhookTargetPolicy().check("http://93.184.215.14:8443/x").get() == "93.184.215.14")
+        #expect(try WebhookTargetPolicy().check("http://hooks.example.com.:80/x").get() == "hooks.example.com.")
+        #expect(try WebhookTargetPolicy().check("http://10.example/x").get() == "10.example", "a numeric label that is not the last is a name")
         #expect(try WebhookTargetPolicy(allowedHosts: ["127.0.0.1"]).check("http://127.0.0.1:9/hook").get() == "127.0.0.1")
         #expect((try? WebhookTargetPolicy().check("https://" + String(repeating: "a", count: 2100) + ".com/").get()) == nil)
         // A public name that resolves inside is refused at delivery.

@@ -273,6 +273,11 @@ struct ErasureTests {
             #expect(await janitor.sweep().erased.isEmpty, "the held return's check-out and the car still out keep their evidence")
 
             #expect(try await app.request(.delete, "/v1/inspections/\(back)/hold", key: app.keys.reviewer).status == .ok)
+            // A final report rests on it as well: the charge made on its evidence stays provable.
+            let returnID = try #require(UUID(uuidString: back))
+            try await app.database.execute("UPDATE reports SET review_state = 'final' WHERE inspection_id = \(returnID)")
+            #expect(await janitor.sweep().erased.isEmpty, "a final report's check-out keeps its evidence")
+            try await app.database.execute("UPDATE reports SET review_state = 'draft' WHERE inspection_id = \(returnID)")
             #expect(await janitor.sweep().erased.map(\.apiString) == [checkout], "released: the check-out is past retention")
             #expect(try await app.request(.get, "/v1/inspections/\(stillOut)", key: app.keys.admin).status == .ok)
             let rewritten = try await ReportAPITests.waitForReport(app, back)

@@ -133,6 +133,17 @@ struct JobQueueTests {
         }
     }
 
+    /// A worker with enough of one kind in flight (webhook deliveries on slow receivers) claims
+    /// only the others.
+    @Test(arguments: Backend.available)
+    func aClaimCanSkipAKind(_ backend: Backend) async throws {
+        try await withQueue(backend, photos: 2) { queue, _ in
+            #expect(try await queue.claim(limit: 5, worker: "a", lease: .seconds(60), excluding: .processPhoto).isEmpty)
+            let photos = try await queue.claim(limit: 5, worker: "a", lease: .seconds(60), excluding: .deliverWebhook)
+            #expect(photos.count == 2 && photos.allSatisfy { $0.kind == .processPhoto })
+        }
+    }
+
     @Test(arguments: Backend.available)
     func quarantineIsTerminal(_ backend: Backend) async throws {
         try await withQueue(backend, photos: 1) { queue, _ in

@@ -26,6 +26,8 @@ struct WebhookTests {
         "walkaround.webhook.maxAttempts": ConfigValue(.int(3), isSecret: false),
         "walkaround.job.retryBaseMs": ConfigValue(.int(200), isSecret: false),
         "walkaround.job.retryMaxMs": ConfigValue(.int(500), isSecret: false),
+        "walkaround.webhook.retryBaseMs": ConfigValue(.int(200), isSecret: false),
+        "walkaround.webhook.retryMaxMs": ConfigValue(.int(500), isSecret: false),
     ]
 
     static func subscribe(_ app: TestApp, _ body: [String: Any], key: String? = nil) async throws -> TestResponse {

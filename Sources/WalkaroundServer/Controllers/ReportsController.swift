@@ -128,7 +128,7 @@ struct ReportsController {
         if format == "html" {
             guard let prose = useCases.prose(of: stored, in: language) else { throw APIError.conflict("report_pending", "the report is not written yet") }
             let page = ReportPage(language: language).html(
-                report: report, prose: prose, images: try await images(of: stored), review: stored.review, charged: try await useCases.chargeableEstimate(of: stored)
+                report: report, prose: prose, images: try await images(of: stored, by: key), review: stored.review, charged: try await useCases.chargeableEstimate(of: stored)
             )
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentLanguage: language.rawValue, .vary: "Accept-Language"],
@@ -236,7 +236,7 @@ struct ReportsController {
     /// The evidence crops of each chargeable damage, by damage id, from the report already read
     /// (and its access checked); a photo that cannot be read is left out rather than failing the
     /// page. Each crop is decoded and drawn as image work.
-    private func images(of stored: StoredReport) async throws -> [String: ReportPage.EvidenceImages] {
+    private func images(of stored: StoredReport, by key: APIKey) async throws -> [String: ReportPage.EvidenceImages] {
         guard let report = stored.report else { return [:] }
         var crops: [String: ReportPage.EvidenceImages] = [:]
         for item in report.evidence(review: stored.review) {
@@ -245,7 +245,7 @@ struct ReportsController {
                 // A photo erased since is left out; a busy image pool fails the page (503), as before.
                 let jpeg: [UInt8]?
                 do {
-                    jpeg = try await evidenceJPEG(try await useCases.evidence(in: stored, damage: item.damage, side: side), side: side)
+                    jpeg = try await evidenceJPEG(try await useCases.evidence(in: stored, damage: item.damage, side: side, by: key), side: side)
                 } catch is UseCaseError {
                     jpeg = nil
                 }
