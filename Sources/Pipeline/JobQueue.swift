@@ -61,7 +61,10 @@ public struct JobQueue: Sendable {
     }
 
     /// Claims up to `limit` jobs that are due, or whose lease expired, for `worker` until `now + lease`.
-    /// A job taken over from an expired lease counts one more `reclaims`.
+    /// A job taken over from an expired lease counts one more `reclaims` when another worker takes
+    /// it (its worker died or stalled: what quarantine counts). The same worker taking its own job
+    /// back lived through the lapse (a database outage kept it from renewing): not counted, or a
+    /// database restart would quarantine healthy photos.
     public func claim(limit: Int, worker: String, lease: Duration, excluding skipped: Job.Kind? = nil, now: Date = Date()) async throws -> [Job] {
         let leaseUntil = now.addingTimeInterval(lease.seconds)
         let claim = UUID()
@@ -73,7 +76,7 @@ public struct JobQueue: Sendable {
             return try await db.execute(
                 """
                 UPDATE jobs SET attempts = attempts + 1,
-                    reclaims = reclaims + CASE WHEN status = \(Job.Status.running.sqlValue) THEN 1 ELSE 0 END,
+                    reclaims = reclaims + CASE WHEN status = \(Job.Status.running.sqlValue) AND (worker IS NULL OR worker <> \(worker)) THEN 1 ELSE 0 END,
                     status = \(Job.Status.running.sqlValue), lease_until = \(leaseUntil), worker = \(worker), claim_id = \(claim),
                     updated_at = \(now)
                 WHERE id IN (

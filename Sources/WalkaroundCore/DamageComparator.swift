@@ -13,7 +13,9 @@ import Foundation
 ///    classes and either the same view and the same place after the shift (IoU ≥ `minimumIoU` or
 ///    centres within `maxCentreDistance`), or neighbouring views with both sightings in the halves
 ///    of their photos that face each other and centres at the same height (within `maxHeightGap`).
-/// 4. A matched return damage is `pre_existing`. An unmatched one that lies where a check-out
+/// 4. A matched return damage is `pre_existing`, unless it was also read, with confidence, as a
+///    class that nothing the check-out saw there explains (one box may hold a second, new damage:
+///    a broken lamp inside a flat tyre's box): then `needs_review`. An unmatched one that lies where a check-out
 ///    damage of an unrelated class was (same view, same place after the shift) is `needs_review`:
 ///    the detector may name one damage differently at each inspection, so a person decides; it is
 ///    never `new`. Any other unmatched one is `needs_review` when it is seen
@@ -109,8 +111,15 @@ public struct DamageComparator: Sendable {
         let shifts = frameShifts(returned: returned, checkout: checkout.sightings)
         for index in found.indices {
             if let match = before.firstIndex(where: { matches(found[index], $0, shifts: shifts) }) {
-                found[index].status = .preExisting
                 found[index].matchedDamage = before[match].id
+                if let other = unexplained(found[index], by: before[match]) {
+                    // One box may hold a second damage (a broken lamp inside a flat tyre's box).
+                    found[index].status = .needsReview
+                    found[index].reason =
+                        "matches check-out damage \(before[match].id), but was also read as \(other.className) (\(String(format: "%.2f", other.confidence))), which the check-out did not show here: another damage may lie on it"
+                } else {
+                    found[index].status = .preExisting
+                }
                 before[match].status = .preExisting
                 before[match].matchedDamage = before[match].matchedDamage ?? found[index].id
             } else if mergesAcrossClasses, let spot = before.firstIndex(where: { atThePlace(of: $0, found[index], shifts: shifts) }) {
@@ -137,6 +146,16 @@ public struct DamageComparator: Sendable {
         }
         let framing = Photo.View.allCases.compactMap { view in shifts[view].map { FramingShift(view: view, dx: $0.dx, dy: $0.dy) } }
         return DamageComparison(damages: found, notSeen: notSeen, framing: framing)
+    }
+
+    /// A confident other class of a matched return damage that nothing the check-out saw at that
+    /// spot explains (neither its class nor its alternatives, nor a class confusable with them):
+    /// the merge may have joined a new damage to an old one. Nil when every class is explained.
+    func unexplained(_ returned: Damage, by before: Damage) -> DamageAlternative? {
+        let seen = [before.className] + (before.alternatives ?? []).map(\.className)
+        return (returned.alternatives ?? []).first { other in
+            other.confidence >= lowConfidence && !seen.contains { Self.compatible($0, other.className) }
+        }
     }
 
     /// Why an unmatched return damage cannot be called new, or nil when it can.

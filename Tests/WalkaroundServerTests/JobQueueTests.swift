@@ -49,6 +49,21 @@ struct JobQueueTests {
             #expect(again.map(\.id) == first.map(\.id))
             #expect(again.first?.attempts == 2)
             #expect(again.first?.worker == "b")
+            #expect(again.first?.reclaims == 1, "taken over from another worker: counted for quarantine")
+        }
+    }
+
+    /// A worker that takes back its own job after its lease lapsed (a database outage kept it
+    /// from renewing) did not die: the take-back is not counted towards quarantine.
+    @Test(arguments: Backend.available)
+    func aWorkerTakingBackItsOwnLapsedJobIsNoReclaim(_ backend: Backend) async throws {
+        try await withQueue(backend, photos: 1) { queue, _ in
+            let first = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(60)).first)
+            let later = Date().addingTimeInterval(120)
+            let again = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(60), now: later).first)
+            #expect(again.id == first.id && again.attempts == 2 && again.reclaims == 0)
+            let other = try #require(try await queue.claim(limit: 1, worker: "b", lease: .seconds(60), now: later.addingTimeInterval(120)).first)
+            #expect(other.reclaims == 1)
         }
     }
 
