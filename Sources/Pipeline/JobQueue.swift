@@ -65,12 +65,16 @@ public struct JobQueue: Sendable {
     /// it (its worker died or stalled: what quarantine counts). The same worker taking its own job
     /// back lived through the lapse (a database outage kept it from renewing): not counted, or a
     /// database restart would quarantine healthy photos.
-    public func claim(limit: Int, worker: String, lease: Duration, excluding skipped: Job.Kind? = nil, now: Date = Date()) async throws -> [Job] {
+    public func claim(limit: Int, worker: String, lease: Duration, kinds: KindFilter = .all, now: Date = Date()) async throws -> [Job] {
         let leaseUntil = now.addingTimeInterval(lease.seconds)
         let claim = UUID()
-        // A kind the worker has enough of in flight (webhook deliveries waiting on slow receivers).
-        // A constant of the code (`Job.Kind`'s raw value), never input.
-        let kindFilter = skipped.map { " AND kind <> '\($0.rawValue)'" } ?? ""
+        // Constants of the code (`Job.Kind`'s raw values), never input.
+        let kindFilter: String
+        switch kinds {
+        case .all: kindFilter = ""
+        case .excluding(let kind): kindFilter = " AND kind <> '\(kind.rawValue)'"
+        case .only(let kind): kindFilter = " AND kind = '\(kind.rawValue)'"
+        }
         return try await database.transaction { db in
             let lock = db.dialectSQL(postgres: " FOR UPDATE SKIP LOCKED", sqlite: "")
             return try await db.execute(
@@ -90,6 +94,13 @@ public struct JobQueue: Sendable {
                 """
             ).map(Job.init(row:))
         }
+    }
+
+    /// Which kinds of job a claim takes (a worker bounds how many webhook deliveries it runs at once).
+    public enum KindFilter: Sendable, Equatable {
+        case all
+        case excluding(Job.Kind)
+        case only(Job.Kind)
     }
 
     /// Extends a running job's lease (the worker's heartbeat); false when the claim is no longer held.

@@ -124,8 +124,15 @@ public struct JobWorker: Service {
                     do {
                         // Bounded: a claim stuck on a lost connection must not stop the worker for good.
                         let limit = max(settings.lease, .seconds(30))
-                        let skipped: Job.Kind? = deliveries.value >= maxDeliveries ? .deliverWebhook : nil
-                        if let jobs = try await Self.bounded(limit, { try await queue.claim(limit: free, worker: name, lease: settings.lease, excluding: skipped) }) {
+                        // Everything but deliveries first; then deliveries, up to their share of the slots.
+                        let room = maxDeliveries - deliveries.value
+                        if let jobs = try await Self.bounded(limit, {
+                            var jobs = try await queue.claim(limit: free, worker: name, lease: settings.lease, kinds: .excluding(.deliverWebhook))
+                            if jobs.count < free, room > 0 {
+                                jobs += try await queue.claim(limit: min(free - jobs.count, room), worker: name, lease: settings.lease, kinds: .only(.deliverWebhook))
+                            }
+                            return jobs
+                        }) {
                             claimed = jobs
                         } else {
                             logger.error("claiming jobs did not answer in time; trying again", metadata: ["limit_s": "\(limit.seconds)"])

@@ -153,8 +153,9 @@ struct JobQueueTests {
     @Test(arguments: Backend.available)
     func aClaimCanSkipAKind(_ backend: Backend) async throws {
         try await withQueue(backend, photos: 2) { queue, _ in
-            #expect(try await queue.claim(limit: 5, worker: "a", lease: .seconds(60), excluding: .processPhoto).isEmpty)
-            let photos = try await queue.claim(limit: 5, worker: "a", lease: .seconds(60), excluding: .deliverWebhook)
+            #expect(try await queue.claim(limit: 5, worker: "a", lease: .seconds(60), kinds: .excluding(.processPhoto)).isEmpty)
+            #expect(try await queue.claim(limit: 5, worker: "a", lease: .seconds(60), kinds: .only(.deliverWebhook)).isEmpty)
+            let photos = try await queue.claim(limit: 5, worker: "a", lease: .seconds(60), kinds: .only(.processPhoto))
             #expect(photos.count == 2 && photos.allSatisfy { $0.kind == .processPhoto })
         }
     }
