@@ -118,7 +118,7 @@ public struct WalkaroundSettings: Sendable {
             minShortSide: reader.int(forKey: "walkaround.quality.minShortSide", default: defaults.minShortSide),
             maxDuplicateDistance: reader.int(forKey: "walkaround.quality.duplicateDistance", default: defaults.maxDuplicateDistance)
         )
-        let modelPath = reader.string(forKey: "walkaround.model.path", default: "models/walkaround-demo.onnx")
+        let modelPath = reader.string(forKey: "walkaround.model.path", default: "models/walkaround-demo-int8.onnx")
         let modelsFile = reader.string(forKey: "walkaround.models.file").flatMap { $0.isEmpty ? nil : $0 }
         if !modelPath.isEmpty || modelsFile != nil {
             inference = InferenceSettings(

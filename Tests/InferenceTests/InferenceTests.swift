@@ -11,6 +11,8 @@ enum Repository {
     static let library = ProcessInfo.processInfo.environment["ORT_LIBRARY_PATH"] ?? root + "/.ort/lib/libonnxruntime.so"
     static let fixtures = root + "/Tests/InferenceTests/Fixtures"
     static let demoModel = root + "/models/walkaround-demo.onnx"
+    /// The same model quantised to INT8 (tools/demo-model/quantize.sh).
+    static let demoModelInt8 = root + "/models/walkaround-demo-int8.onnx"
 
     /// One runtime for the whole test process, as in the service.
     static let runtime: Result<ONNXRuntime, any Error> = Result { try ONNXRuntime(path: library) }
@@ -182,13 +184,49 @@ struct DetectionTests {
         #expect(compared > 0, "the reference has detections to compare")
     }
 
+    /// The INT8 model (the default) against the same float reference, with the tolerance its
+    /// precision needs: every reference detection found with the same class, its box within 6 px
+    /// (on scenes 480 px wide: 1.25 % of the width) and its confidence within 0.05, and no
+    /// detection the reference lacks. Measured on the committed model: boxes within 3.3 px,
+    /// confidences within 0.015 (printed).
+    @Test func theInt8ModelAgreesWithTheFloatReferenceWithinItsTolerance() throws {
+        let (reference, folder) = try Self.reference()
+        let detector = try YOLODetector(
+            runtime: try Repository.runtime.get(),
+            configuration: ModelConfiguration(name: "demo-int8", path: Repository.demoModelInt8, confidenceThreshold: reference.confidence, iouThreshold: reference.iou)
+        )
+        var compared = 0, worstBox = 0.0, worstConfidence = 0.0
+        for testCase in reference.cases {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/reference/" + testCase.image)))
+            let (_, boxed) = try PhotoDecoder().decodeLetterboxed(bytes, size: detector.info.inputSize)
+            var unused = try #require(try detector.detect([boxed]).first)
+            for want in testCase.detections {
+                let candidates = unused.enumerated().filter { $0.element.className == want.class }.map { index, got in
+                    (index, zip([got.box.x1, got.box.y1, got.box.x2, got.box.y2], want.box).map { abs($0 - $1) }.max() ?? 0, abs(Double(got.confidence) - want.confidence))
+                }
+                guard let best = candidates.min(by: { $0.1 < $1.1 }), best.1 <= 6, best.2 <= 0.05 else {
+                    Issue.record("\(testCase.image): no detection within tolerance of \(want.class) \(want.confidence) \(want.box): \(candidates)")
+                    continue
+                }
+                worstBox = max(worstBox, best.1)
+                worstConfidence = max(worstConfidence, best.2)
+                unused.remove(at: best.0)
+                compared += 1
+            }
+            #expect(unused.isEmpty, "\(testCase.image): detections the reference lacks: \(unused)")
+        }
+        print("int8 against the float reference: \(compared) detections, boxes within \(worstBox) px, confidences within \(worstConfidence)")
+        #expect(compared == reference.cases.map(\.detections.count).reduce(0, +))
+    }
+
     /// The recall the demo model must reach on the held-out scenes (the issue's aim; see
     /// models/README.md for what the committed model measures).
     static let minimumRecall = 0.9
 
     /// The demo model finds damage where `render_dataset.py` drew it, on held-out scenes (seeds
     /// never used in training): recall at IoU 0.5, class included.
-    @Test func theDemoModelFindsRenderedDamageWhereItWasDrawn() throws {
+    @Test(arguments: [Repository.demoModel, Repository.demoModelInt8])
+    func theDemoModelFindsRenderedDamageWhereItWasDrawn(_ model: String) throws {
         struct Scene: Decodable {
             struct Object: Decodable {
                 var `class`: String
@@ -199,7 +237,7 @@ struct DetectionTests {
             var objects: [Object]
         }
         let scenes = try JSONDecoder().decode([Scene].self, from: Data(contentsOf: URL(fileURLWithPath: Repository.fixtures + "/holdout.json")))
-        let detector = try YOLODetector(runtime: try Repository.runtime.get(), configuration: ModelConfiguration(name: "demo", path: Repository.demoModel))
+        let detector = try YOLODetector(runtime: try Repository.runtime.get(), configuration: ModelConfiguration(name: "demo", path: model))
         var found: [String: Int] = [:], total: [String: Int] = [:]
         for scene in scenes {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Repository.fixtures + "/holdout/" + scene.image)))
@@ -215,7 +253,7 @@ struct DetectionTests {
             }
         }
         let recall = Double(found.values.reduce(0, +)) / Double(max(1, total.values.reduce(0, +)))
-        print("demo model recall at IoU 0.5: \(recall) overall; by class \(total.keys.sorted().map { "\($0) \(found[$0, default: 0])/\(total[$0]!)" })")
+        print("\((model as NSString).lastPathComponent) recall at IoU 0.5: \(recall) overall; by class \(total.keys.sorted().map { "\($0) \(found[$0, default: 0])/\(total[$0]!)" })")
         #expect(total.values.reduce(0, +) >= 20, "enough objects to measure")
         #expect(recall >= Self.minimumRecall, "recall \(recall)")
     }
