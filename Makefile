@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test setup build release clean k8s-check
+.PHONY: run test setup build release clean k8s-check bench
 
 setup:
 	@tools/setup.sh
@@ -30,6 +30,11 @@ test: build
 
 k8s-check:
 	tools/k8s/check.sh
+
+# Walkaround against a FastAPI + ONNX Runtime + OpenCV service and a FastAPI + OpenVINO + Pillow one,
+# interleaved on loopback; writes the table into docs/performance.md (tools/bench/run.sh, ~15 min).
+bench: setup
+	tools/bench/run.sh
 
 clean:
 	rm -rf .build

@@ -9,7 +9,7 @@ public struct InferenceOverloaded: Error, CustomStringConvertible {
 
 /// Gathers concurrent photos into one model run, as Triton's dynamic batcher does: a batch runs
 /// when it holds `maxBatch` photos or when its first photo has waited `maxDelay`, whichever comes
-/// first. At most `queueLimit` photos wait; more are refused with `InferenceOverloaded`. One batch
+/// first, and at once when no announced photo (`expect`) is still on its way. At most `queueLimit` photos wait; more are refused with `InferenceOverloaded`. One batch
 /// runs at a time, on its own thread, so the model's intra-op threads have the cores.
 public actor InferenceBatcher {
     public let detector: YOLODetector
@@ -20,10 +20,14 @@ public actor InferenceBatcher {
 
     private struct Pending {
         var photo: LetterboxedPhoto
+        /// Announced with `expect` (the pipeline's photos): its batch waits only for announced photos.
+        var announced: Bool
         var continuation: CheckedContinuation<[FoundObject], any Error>
     }
 
     private var pending: [Pending] = []
+    /// Photos announced (being read and decoded) that have not arrived: a batch waits only for these.
+    private var incoming = 0
     private var wakeRunner: CheckedContinuation<Void, Never>?
     private var stopped = false
     /// The sizes of the most recent batches (up to 100), newest last: for tests and diagnostics.
@@ -38,12 +42,20 @@ public actor InferenceBatcher {
         self.metrics = metrics
     }
 
-    /// The detections on one letterboxed photo, run in whatever batch it joins.
-    public func detect(_ photo: LetterboxedPhoto) async throws -> [FoundObject] {
+    /// A photo is on its way (see `InferenceService.expectPhoto`).
+    public func expect() { incoming += 1 }
+
+    /// An announced photo will not come.
+    public func abandon() { incoming = max(0, incoming - 1) }
+
+    /// The detections on one letterboxed photo, run in whatever batch it joins; `expected` when it
+    /// was announced.
+    public func detect(_ photo: LetterboxedPhoto, expected: Bool = false) async throws -> [FoundObject] {
+        if expected { incoming = max(0, incoming - 1) }
         guard !stopped else { throw CancellationError() }
         guard pending.count < queueLimit else { throw InferenceOverloaded() }
         return try await withCheckedThrowingContinuation { continuation in
-            pending.append(Pending(photo: photo, continuation: continuation))
+            pending.append(Pending(photo: photo, announced: expected, continuation: continuation))
             wakeRunner?.resume()
             wakeRunner = nil
         }
@@ -57,8 +69,12 @@ public actor InferenceBatcher {
                     await withCheckedContinuation { wakeRunner = $0 }
                     continue
                 }
+                // A pipeline photo (announced) waits for a fuller batch only while announced photos are
+                // still on their way: alone, it runs at once instead of waiting `maxDelay` for company
+                // that is not coming. Callers that announce nothing get the plain deadline.
                 let deadline = ContinuousClock.now + maxDelay
-                while pending.count < maxBatch, ContinuousClock.now < deadline, !Task.isCancelled {
+                let patient = pending.first.map { !$0.announced } ?? true
+                while pending.count < maxBatch, patient || incoming > 0, ContinuousClock.now < deadline, !Task.isCancelled {
                     try? await Task.sleep(for: .microseconds(500))
                 }
                 let batch = Array(pending.prefix(maxBatch))

@@ -152,17 +152,54 @@ public final class InferenceService: Service, Sendable {
         }
     }
 
+    /// Tells every model a photo is on its way (it is being read and decoded), so that a batch
+    /// waits for it only when one is coming; nil before the models are loaded. `detect` with it
+    /// consumes it; `abandon` it when the photo will not come (undecodable, a failure).
+    public func expectPhoto() async -> PhotoExpectation? {
+        let batchers = current.withLock { $0.batchers }
+        guard !batchers.isEmpty else { return nil }
+        for batcher in batchers { await batcher.expect() }
+        return PhotoExpectation(batchers: batchers)
+    }
+
     /// Every model's detections on a photo; each model sees the photo letterboxed to its own size
     /// (`letterbox(size)` makes it).
-    public func detect(_ letterbox: (Int) -> LetterboxedPhoto) async throws -> [ModelDetection] {
+    public func detect(expectation: PhotoExpectation? = nil, _ letterbox: (Int) -> LetterboxedPhoto) async throws -> [ModelDetection] {
         let batchers = current.withLock { $0.batchers }
         guard !batchers.isEmpty else { throw ONNXRuntimeError("the detection models are not loaded") }
+        // Each batcher counts the photo as arrived when it gets it; later ones after earlier models ran.
+        let expected = expectation?.consume() ?? false
         var found: [ModelDetection] = []
         for batcher in batchers {
             let model = batcher.detector.configuration
-            let objects = try await batcher.detect(letterbox(batcher.detector.info.inputSize))
+            let objects = try await batcher.detect(letterbox(batcher.detector.info.inputSize), expected: expected)
             found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0, part: model.part(of: $0.className)) }
         }
         return found
+    }
+}
+
+/// A photo announced to the batchers (`InferenceService.expectPhoto`): consumed by `detect`, or
+/// abandoned when the photo will not come, so that no batch waits for it.
+public final class PhotoExpectation: Sendable {
+    let batchers: [InferenceBatcher]
+    private let settled = Mutex(false)
+
+    init(batchers: [InferenceBatcher]) {
+        self.batchers = batchers
+    }
+
+    /// True the first time: the photo is handed over now.
+    func consume() -> Bool {
+        settled.withLock { done in
+            defer { done = true }
+            return !done
+        }
+    }
+
+    /// The photo will not come (a no-op once consumed).
+    public func abandon() {
+        guard consume() else { return }
+        for batcher in batchers { Task { await batcher.abandon() } }
     }
 }

@@ -27,6 +27,7 @@ public struct PhotoProcessor: Sendable {
     /// Tells subscribers about rejected photos; nil sends nothing.
     public var outbox: WebhookOutbox?
     private let processingSeconds: Metrics.Timer
+    private let metrics: any MetricsFactory
 
     public init(
         database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, analyzer: PhotoAnalyzer = PhotoAnalyzer(),
@@ -40,6 +41,17 @@ public struct PhotoProcessor: Sendable {
         self.analyzer = analyzer
         self.stageDelay = stageDelay
         self.processingSeconds = Metrics.Timer(label: "walkaround_photo_processing_seconds", factory: metrics)
+        self.metrics = metrics
+    }
+
+    /// Records how long one stage of a photo's processing took (`walkaround_photo_stage_seconds`):
+    /// `queue` (upload committed → claimed and started), `read` (the stored file), `decode_gate`
+    /// (decode at the model's scale and the quality measures), `inference` (every model, batching
+    /// included), `plates`, `store` (the transaction with the verdict and detections).
+    private func stage(_ name: String, since start: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        let now = ContinuousClock.now
+        Metrics.Timer(label: "walkaround_photo_stage_seconds", dimensions: [("stage", name)], factory: metrics).record(duration: now - start)
+        return now
     }
 
     /// Runs one attempt of `job`; throws `JobFailure` when the attempt fails.
@@ -59,17 +71,28 @@ public struct PhotoProcessor: Sendable {
             return
         }
         try await queue.markPhotoProcessing(job, photoID: photo.id)
+        // From the upload's commit (its row's time) to here: waiting for a worker and the claim.
+        Metrics.Timer(label: "walkaround_photo_stage_seconds", dimensions: [("stage", "queue")], factory: metrics)
+            .record(duration: .nanoseconds(Int64(max(0, min(Date().timeIntervalSince(photo.createdAt), 86_400)) * 1e9)))
+        var clock = ContinuousClock.now
+        // Tell the models a photo is on its way, so a batch waits for it only when one is coming.
+        let expectation = await inference?.expectPhoto()
+        defer { expectation?.abandon() }
         guard let bytes = try await blobs.read(sha256: photo.sha256) else {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
         }
+        clock = stage("read", since: clock)
         // Decoding and measuring take a core for tens of milliseconds: off the cooperative pool,
         // whose few threads also run the lease heartbeats and the request handlers.
         let analyzer = self.analyzer
         let analysis = try await CPUWork.pool.runIfActive { analyzer.analyze(bytes) }
-        let (detections, plateBoxes) = try await detect(analysis, photo: photo)
+        clock = stage("decode_gate", since: clock)
+        let (detections, plateBoxes) = try await detect(analysis, photo: photo, expectation: expectation)
+        clock = stage("inference", since: clock)
         // The declared plate steers the country guess and is what the vote is checked against.
         let declared = plateBoxes.isEmpty ? nil : try await InspectionRepository(database: database).get(photo.inspectionID)?.vehicle.plate
         let readings = await readPlates(plateBoxes, bytes: bytes, analysis: analysis, photo: photo, declared: declared)
+        if !plateBoxes.isEmpty { clock = stage("plates", since: clock) }
         if stageDelay > .zero { try await Task.sleep(for: stageDelay) }
         let finished = Date()
         let size = analysis.header?.uprightSize
@@ -110,12 +133,13 @@ public struct PhotoProcessor: Sendable {
                 )
             }
         }
-        processingSeconds.record(duration: .nanoseconds(Int64(max(0, finished.timeIntervalSince(photo.createdAt)) * 1e9)))
+        _ = stage("store", since: clock)
+        processingSeconds.record(duration: .nanoseconds(Int64(max(0, min(finished.timeIntervalSince(photo.createdAt), 86_400)) * 1e9)))
     }
 
     /// The models' detections on a decodable photo (none without models or pixels), and the boxes
     /// of the classes whose role is `plate`.
-    private func detect(_ analysis: PhotoAnalyzer.Analysis, photo: Photo) async throws -> ([Detection], [Box]) {
+    private func detect(_ analysis: PhotoAnalyzer.Analysis, photo: Photo, expectation: PhotoExpectation?) async throws -> ([Detection], [Box]) {
         guard let inference, analysis.header != nil else { return ([], []) }
         switch inference.state {
         case .loading: throw JobFailure.transient("the detection models are still loading")
@@ -124,7 +148,7 @@ public struct PhotoProcessor: Sendable {
         }
         let found: [ModelDetection]
         do {
-            found = try await inference.detect { size in analysis.letterboxed(size: size)! }
+            found = try await inference.detect(expectation: expectation) { size in analysis.letterboxed(size: size)! }
         } catch let overloaded as InferenceOverloaded {
             throw JobFailure.transient(overloaded.description)
         } catch {

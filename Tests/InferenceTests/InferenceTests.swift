@@ -286,6 +286,39 @@ struct DetectionTests {
         #expect(sizes.max() ?? 0 > 1, "photos arriving together ran together: \(sizes)")
     }
 
+    /// A pipeline photo that nothing else is coming after runs at once (it waited the whole
+    /// `maxDelay` before); one announced photo still on its way is waited for and joins the batch.
+    @Test func anAnnouncedPhotoAloneRunsAtOnceAndWaitsOnlyForAnnouncedCompany() async throws {
+        let (reference, folder) = try Self.reference()
+        let detector = try Self.detector(reference)
+        let photo = try PhotoDecoder().decodeLetterboxed(
+            [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/reference/" + reference.cases[0].image))), size: detector.info.inputSize
+        ).letterboxed
+        let batcher = InferenceBatcher(detector: detector, maxBatch: 4, maxDelay: .seconds(3), queueLimit: 64, metrics: NOOPMetricsHandler.instance)
+        let runner = Task { await batcher.run() }
+        defer { runner.cancel() }
+        _ = try await batcher.detect(photo)  // warm-up, unannounced: waits the plain deadline
+        await batcher.expect()
+        let started = ContinuousClock.now
+        _ = try await batcher.detect(photo, expected: true)
+        #expect(ContinuousClock.now - started < .seconds(2), "alone, it did not wait the 3 s deadline")
+        // Two announced; the second arrives 300 ms after the first: one batch of two.
+        await batcher.expect()
+        await batcher.expect()
+        async let first = batcher.detect(photo, expected: true)
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await batcher.detect(photo, expected: true)
+        _ = try await first
+        let sizes = await batcher.recentBatchSizes
+        #expect(sizes.last == 2, "\(sizes)")
+        // Announced, then abandoned: nobody waits for it.
+        await batcher.expect()
+        await batcher.abandon()
+        let again = ContinuousClock.now
+        _ = try await batcher.detect(photo, expected: true)
+        #expect(ContinuousClock.now - again < .seconds(2))
+    }
+
     @Test func aFullQueueRefusesInsteadOfGrowing() async throws {
         let (reference, folder) = try Self.reference()
         let detector = try Self.detector(reference)
