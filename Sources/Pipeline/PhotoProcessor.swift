@@ -84,8 +84,12 @@ public struct PhotoProcessor: Sendable {
         clock = stage("read", since: clock)
         // Decoding and measuring take a core for tens of milliseconds: off the cooperative pool,
         // whose few threads also run the lease heartbeats and the request handlers.
-        let analyzer = self.analyzer
-        let analysis = try await CPUWork.pool.runIfActive { analyzer.analyze(bytes) }
+        // One decode at the scale both need: the gate measures at the (largest) model's input size,
+        // whose letterbox the model then takes as it is (at 640 for a 480 model it decoded finer,
+        // measured more pixels and resampled a second time).
+        var analyzer = self.analyzer
+        if let size = inference?.inputSizes.max() { analyzer.modelSize = size }
+        let analysis = try await CPUWork.pool.runIfActive { [analyzer] in analyzer.analyze(bytes) }
         clock = stage("decode_gate", since: clock)
         let (detections, plateBoxes) = try await detect(analysis, photo: photo, expectation: expectation)
         clock = stage("inference", since: clock)

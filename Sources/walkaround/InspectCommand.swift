@@ -65,8 +65,10 @@ struct Inspect: AsyncParsableCommand {
 
     func run() async throws {
         let settings = WalkaroundSettings(reader: common.reader())
-        let analyzer = PhotoAnalyzer(decoder: PhotoDecoder(maxPixels: settings.maxImagePixels), thresholds: settings.quality)
+        var analyzer = PhotoAnalyzer(decoder: PhotoDecoder(maxPixels: settings.maxImagePixels), thresholds: settings.quality)
         let detectors = try loadDetectors(settings.inference)
+        // As the service: the gate measures at the model's input size, one decode for both.
+        if let size = detectors.map(\.info.inputSize).max() { analyzer.modelSize = size }
         let reader = detectors.isEmpty ? nil : try settings.plates.map { try PlateReader(settings: $0) }
         let preferred = plate.flatMap { PlateGrammar.best($0)?.country }
         var results: [Result] = []

@@ -8,8 +8,9 @@ import Testing
 
 /// Real model output where the demo model names one damage twice or differently at each
 /// inspection: rendered check-out/return pairs (Tests/InferenceTests/Fixtures/flips, made by
-/// `tools/eval-pairs/render_pairs.py OUT 300 20261203`, pairs 88, 115, 153 and 244, chosen by
-/// running the demo model on all 1200 photos and keeping those with two classes on one spot).
+/// `tools/eval-pairs/render_pairs.py OUT 300 20261203`, pairs 15, 88, 153 and 244, chosen by
+/// running the demo model (the float one, as the service runs it: one decode at 480 for the gate and
+/// the model) on all 1200 photos and keeping those with two classes on one spot).
 /// The whole pipeline runs on them: upload, detection, comparison, report.
 @Suite("Class flips on rendered pairs")
 struct ClassFlipTests {
@@ -44,14 +45,14 @@ struct ClassFlipTests {
         overrides["walkaround.quality.maxMeanLuminance"] = ConfigValue(.double(250), isSecret: false)
         overrides["walkaround.quality.maxBrightClipped"] = ConfigValue(.double(0.9), isSecret: false)
         try await TestApp.run(.sqlite, overrides) { app in
-            // 115: a scratch added at return, read as crack 0.93 and scratch 0.56 on one spot: one
-            // new damage (crack, with scratch as its alternative), not two; and the left's added scratch.
-            let pair115 = try await Self.returnReport(app, pair: 115)
-            let new115 = Self.with(pair115, status: "new")
-            #expect(Self.classes(new115) == ["crack", "scratch"], "\(pair115)")
-            let rearNew = try #require(new115.first { $0["view"] as? String == "rear" })
-            #expect(Self.alternatives(rearNew) == ["scratch"], "\(rearNew)")
-            #expect(Self.with(pair115, status: "pre_existing").allSatisfy { $0["class_name"] as? String == "tire_flat" })
+            // 15: a scratch added at return on the left, read as crack 0.60 and scratch 0.49 on one
+            // spot: one new damage (crack, scratch its alternative), not two; and the rear's added crack.
+            let pair15 = try await Self.returnReport(app, pair: 15)
+            let new15 = Self.with(pair15, status: "new")
+            #expect(Self.classes(new15) == ["crack", "crack"], "\(pair15)")
+            let leftNew = try #require(new15.first { $0["view"] as? String == "left" })
+            #expect(Self.alternatives(leftNew) == ["scratch"], "\(leftNew)")
+            #expect(Self.with(pair15, status: "pre_existing").map { $0["class_name"] as? String } == ["glass_shatter"])
 
             // 244: an old broken lamp, read as lamp_broken at check-out and as lamp_broken 0.87 +
             // scratch 0.48 at return: not new. The one added damage, a shattered window, is.
@@ -60,14 +61,12 @@ struct ClassFlipTests {
             let lamp = try #require(pair244.first { $0["class_name"] as? String == "lamp_broken" })
             #expect(["pre_existing", "needs_review"].contains(lamp["status"] as? String ?? ""), "\(lamp)")
 
-            // 153: an old scratch read as scratch 0.78 + crack 0.42 at check-out and crack 0.69 +
-            // scratch 0.59 at return (the top class swapped): pre-existing. New: the rear's broken
-            // lamp and scratch.
+            // 153: an old scratch read as crack 0.77 + scratch 0.48 at check-out and as crack 0.85
+            // at return: pre-existing. New: the rear's broken lamp and scratch.
             let pair153 = try await Self.returnReport(app, pair: 153)
             #expect(Self.classes(Self.with(pair153, status: "new")) == ["lamp_broken", "scratch"], "\(pair153)")
             #expect(Self.with(pair153, status: "new").allSatisfy { $0["view"] as? String == "rear" })
-            let swapped = try #require(pair153.first { Self.alternatives($0).contains("scratch") && $0["view"] as? String == "left" })
-            #expect(swapped["status"] as? String == "pre_existing", "\(swapped)")
+            #expect(Self.with(pair153, status: "pre_existing").filter { $0["view"] as? String == "left" }.count == 2, "\(pair153)")
 
             // 88: a broken lamp added inside an old flat tyre's box (0.85 of it inside): the spot is
             // one damage, and it matches the check-out's tyre; the confident lamp reading the
@@ -80,7 +79,7 @@ struct ClassFlipTests {
 
             // Across the four pairs: no damage invented. Each return added two damages at most,
             // and nothing the check-out had is ever new.
-            for (pair, damages) in [(115, pair115), (244, pair244), (153, pair153), (88, pair88)] {
+            for (pair, damages) in [(15, pair15), (244, pair244), (153, pair153), (88, pair88)] {
                 #expect(Self.with(damages, status: "new").count <= 2, "pair \(pair): \(damages)")
             }
         }

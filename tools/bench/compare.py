@@ -136,7 +136,7 @@ for photo in photos:
         once = walkaround_once if service[0] == "walkaround" else peer_once
         for _ in range(3):
             once(service[2], body, 0.005)
-    for concurrency in (1, 4):
+    for concurrency in [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,4").split(",")]:
         totals = {s[0]: {"latencies": [], "elapsed": 0.0, "cpu": 0.0, "rss": [], "detections": set(), "outcomes": set()} for s in services}
         for _ in range(ROUNDS):
             for service in services:
