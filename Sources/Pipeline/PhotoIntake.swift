@@ -15,8 +15,13 @@ public struct PhotoIntake: Sendable {
         public var format: ImageFormat
         /// The client's `Idempotency-Key`, scoped to the API key that sent it.
         public var idempotency: (apiKeyID: UUID, key: String)?
+        /// The bytes' SHA-256 when it was computed as they arrived; nil: computed here.
+        public var sha256: String?
 
-        public init(inspectionID: UUID, view: Photo.View, bytes: [UInt8], format: ImageFormat, idempotency: (apiKeyID: UUID, key: String)?) {
+        public init(
+            inspectionID: UUID, view: Photo.View, bytes: [UInt8], format: ImageFormat, idempotency: (apiKeyID: UUID, key: String)?, sha256: String? = nil
+        ) {
+            self.sha256 = sha256
             self.inspectionID = inspectionID
             self.view = view
             self.bytes = bytes
@@ -44,8 +49,13 @@ public struct PhotoIntake: Sendable {
     public let queue: JobQueue
     public let maxPhotosPerInspection: Int
     public let signal: WakeSignal
+    /// Where an accepted upload's bytes wait for this process's worker (nil: it reads the file).
+    public let handoff: UploadHandoff?
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, maxPhotosPerInspection: Int, signal: WakeSignal) {
+    public init(
+        database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, maxPhotosPerInspection: Int, signal: WakeSignal, handoff: UploadHandoff? = nil
+    ) {
+        self.handoff = handoff
         self.database = database
         self.blobs = blobs
         self.queue = queue
@@ -55,7 +65,7 @@ public struct PhotoIntake: Sendable {
 
     /// Stores the upload; `render` turns the new photo into the response body kept for replays.
     public func accept(_ upload: Upload, status: Int, render: @Sendable (Photo) throws -> String) async throws -> Outcome {
-        let sha256 = PhotoBlobStore.address(of: upload.bytes)
+        let sha256 = upload.sha256 ?? PhotoBlobStore.address(of: upload.bytes)
         let fingerprint = "\(upload.inspectionID.uuidString)|\(upload.view.rawValue)|\(sha256)"
         let idempotency = IdempotencyRepository(database: database)
         if let replay = try await previousAnswer(upload, fingerprint: fingerprint, in: idempotency) { return .replayed(replay) }
@@ -104,6 +114,8 @@ public struct PhotoIntake: Sendable {
             await removeUnreferenced(sha256)
             throw error
         }
+        // Durable now (file and row): the worker of this process may take the bytes from memory.
+        handoff?.put(upload.bytes, sha256: sha256)
         signal.signal()
         return .accepted(photo, response: response)
     }

@@ -26,6 +26,8 @@ public struct PhotoProcessor: Sendable {
     public var stageDelay: Duration
     /// Tells subscribers about rejected photos; nil sends nothing.
     public var outbox: WebhookOutbox?
+    /// Uploads of this process, still in memory: read instead of the file when there.
+    public var handoff: UploadHandoff?
     private let processingSeconds: Metrics.Timer
     private let metrics: any MetricsFactory
 
@@ -42,6 +44,13 @@ public struct PhotoProcessor: Sendable {
         self.stageDelay = stageDelay
         self.processingSeconds = Metrics.Timer(label: "walkaround_photo_processing_seconds", factory: metrics)
         self.metrics = metrics
+    }
+
+    /// The photo's bytes: the upload's, handed over in memory when this process accepted it,
+    /// else the stored file's.
+    private func handoffBytes(_ sha256: String) async throws -> [UInt8]? {
+        if let bytes = handoff?.take(sha256) { return bytes }
+        return try await blobs.read(sha256: sha256)
     }
 
     /// Records how long one stage of a photo's processing took (`walkaround_photo_stage_seconds`):
@@ -78,7 +87,7 @@ public struct PhotoProcessor: Sendable {
         // Tell the models a photo is on its way, so a batch waits for it only when one is coming.
         let expectation = await inference?.expectPhoto()
         defer { expectation?.abandon() }
-        guard let bytes = try await blobs.read(sha256: photo.sha256) else {
+        guard let bytes = try await handoffBytes(photo.sha256) else {
             throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
         }
         clock = stage("read", since: clock)

@@ -25,7 +25,25 @@ public struct PhotoBlobStore: Sendable {
 
     /// Hex SHA-256 of `bytes`.
     public static func address(of bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: bytes))
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A file's address computed as its bytes arrive (an upload's body, chunk by chunk), so the
+    /// hash is ready when the last chunk is.
+    public struct IncrementalAddress: Sendable {
+        private var hasher = SHA256()
+
+        public init() {}
+
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            hasher.update(bufferPointer: bytes)
+        }
+
+        public func finalize() -> String { PhotoBlobStore.hex(hasher.finalize()) }
     }
 
     /// Where the blob with this address lives.

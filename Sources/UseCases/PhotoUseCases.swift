@@ -30,12 +30,12 @@ public struct PhotoUseCases: Sendable {
     /// Stores the upload (see `PhotoIntake`); `render` makes the answer kept for replays of its
     /// `Idempotency-Key`, which is scoped to the key.
     public func upload(
-        to inspectionID: UUID, view: Photo.View, bytes: [UInt8], format: ImageFormat, idempotencyKey: String?, by key: APIKey, logger: Logger,
-        render: @Sendable (Photo) throws -> String
+        to inspectionID: UUID, view: Photo.View, bytes: [UInt8], sha256: String? = nil, format: ImageFormat, idempotencyKey: String?, by key: APIKey,
+        logger: Logger, render: @Sendable (Photo) throws -> String
     ) async throws -> PhotoIntake.Outcome {
         _ = try await mayUpload(to: inspectionID, by: key)
         let upload = PhotoIntake.Upload(
-            inspectionID: inspectionID, view: view, bytes: bytes, format: format, idempotency: idempotencyKey.map { (key.id, $0) }
+            inspectionID: inspectionID, view: view, bytes: bytes, format: format, idempotency: idempotencyKey.map { (key.id, $0) }, sha256: sha256
         )
         let outcome: PhotoIntake.Outcome
         do {

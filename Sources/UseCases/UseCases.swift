@@ -14,13 +14,16 @@ public struct UseCases: Sendable {
     public let costs: CostUseCases
 
     public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostBook? = nil,
-        signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages()
+        signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages(),
+        handoff: UploadHandoff? = nil
     ) {
         let outbox = WebhookOutbox(database: database, queue: queue, maxAttempts: webhooks.maxAttempts)
         inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
         photos = PhotoUseCases(
             database: database, blobs: blobs,
-            intake: PhotoIntake(database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal)
+            intake: PhotoIntake(
+                database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal, handoff: handoff
+            )
         )
         reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey, outbox: outbox, languages: languages)
         self.webhooks = WebhookUseCases(database: database, outbox: outbox, policy: webhooks.policy)

@@ -17,6 +17,8 @@ public struct WalkaroundComponents: Sendable {
     public let blobs: PhotoBlobStore
     public let queue: JobQueue
     public let signal: WakeSignal
+    /// Uploads' bytes for this process's worker (`--role all`); nil where no worker runs.
+    public let handoff: UploadHandoff?
     public let metrics: WalkaroundMetrics
     /// The detection models, in processes that run workers and have models configured.
     public let inference: InferenceService?
@@ -70,6 +72,7 @@ public struct WalkaroundComponents: Sendable {
             blobs: blobs,
             queue: JobQueue(database: database, retryPolicy: settings.retry),
             signal: WakeSignal(),
+            handoff: settings.role.runsWorkers ? UploadHandoff() : nil,
             metrics: metrics,
             inference: settings.role.runsWorkers
                 ? settings.inference.map { InferenceService(settings: $0, logger: logger, metrics: metrics.factory) } : nil,
@@ -94,6 +97,7 @@ public struct WalkaroundComponents: Sendable {
         let outbox = WebhookOutbox(database: database, queue: queue, maxAttempts: settings.webhooks.maxAttempts)
         var photos = processor
         photos.outbox = outbox
+        photos.handoff = handoff
         var reports = ReportProcessor(
             database: database, queue: queue,
             writer: ReportWriter(providers: settings.llmProviders, metrics: metrics.factory, logger: logger)
@@ -190,7 +194,7 @@ extension WalkaroundComponents {
         UseCases(
             database: database, blobs: blobs, erasure: erasure, queue: queue, signal: signal,
             maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs, signingKey: signingKey, webhooks: settings.webhooks,
-            languages: settings.reportLanguages
+            languages: settings.reportLanguages, handoff: handoff
         )
     }
 

@@ -294,14 +294,14 @@ struct DetectionTests {
         let photo = try PhotoDecoder().decodeLetterboxed(
             [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/reference/" + reference.cases[0].image))), size: detector.info.inputSize
         ).letterboxed
-        let batcher = InferenceBatcher(detector: detector, maxBatch: 4, maxDelay: .seconds(3), queueLimit: 64, metrics: NOOPMetricsHandler.instance)
+        // A deadline far longer than a run takes even on a loaded machine (the suite runs in parallel).
+        let batcher = InferenceBatcher(detector: detector, maxBatch: 4, maxDelay: .seconds(30), queueLimit: 64, metrics: NOOPMetricsHandler.instance)
         let runner = Task { await batcher.run() }
         defer { runner.cancel() }
-        _ = try await batcher.detect(photo)  // warm-up, unannounced: waits the plain deadline
         await batcher.expect()
         let started = ContinuousClock.now
         _ = try await batcher.detect(photo, expected: true)
-        #expect(ContinuousClock.now - started < .seconds(2), "alone, it did not wait the 3 s deadline")
+        #expect(ContinuousClock.now - started < .seconds(20), "alone, it did not wait the 30 s deadline")
         // Two announced; the second arrives 300 ms after the first: one batch of two.
         await batcher.expect()
         await batcher.expect()
@@ -316,7 +316,7 @@ struct DetectionTests {
         await batcher.abandon()
         let again = ContinuousClock.now
         _ = try await batcher.detect(photo, expected: true)
-        #expect(ContinuousClock.now - again < .seconds(2))
+        #expect(ContinuousClock.now - again < .seconds(20))
     }
 
     @Test func aFullQueueRefusesInsteadOfGrowing() async throws {

@@ -45,6 +45,8 @@ struct PhotoUploadTests {
             let photos = try await app.waitUntilSettled(id)
             #expect(photos.count == 2)
             #expect(photos.map { $0["status"] as? String } == ["processed", "processed"])
+            // The worker of this process took both uploads from memory, not from the files it was written to.
+            #expect(app.components.handoff?.heldBytes == 0)
             #expect(try ImageHeader.read(jpeg).width == 1200, "the JPEG is stored on its side, 1200×1600")
             #expect(photos.map { $0["width"] as? Int } == [1600, 780], "sizes are upright")
             #expect(photos.map { $0["height"] as? Int } == [1200, 1040])

@@ -31,7 +31,7 @@ struct PhotosController {
         let inspectionID = try InspectionsController.id(context)
         _ = try await useCases.mayUpload(to: inspectionID, by: key)
         let idempotencyKey = try Self.idempotencyKey(request)
-        let (bytes, formView) = try await readPhoto(request)
+        let (bytes, sha256, formView) = try await readPhoto(request)
         let queryView = request.uri.queryParameters["view"].map(String.init)
         // Both given: they must agree, or the photo would be filed under one the client did not mean.
         if let queryView, let formView, queryView != formView {
@@ -47,7 +47,7 @@ struct PhotosController {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "the photo is not a JPEG or PNG file")
         }
         let outcome = try await useCases.upload(
-            to: inspectionID, view: view, bytes: bytes, format: format, idempotencyKey: idempotencyKey, by: key, logger: context.logger
+            to: inspectionID, view: view, bytes: bytes, sha256: sha256, format: format, idempotencyKey: idempotencyKey, by: key, logger: context.logger
         ) { photo in
             String(decoding: try APIJSON.encoder.encode(PhotoResource(photo)), as: UTF8.self)
         }
@@ -169,7 +169,9 @@ struct PhotosController {
     }
 
     /// The photo's bytes from a raw image body or a multipart `photo` part, plus a multipart `view` field.
-    private func readPhoto(_ request: Request) async throws -> ([UInt8], String?) {
+    /// The photo's bytes, their SHA-256 when it was computed as they arrived (a raw body), and the
+    /// view a multipart form names.
+    private func readPhoto(_ request: Request) async throws -> ([UInt8], String?, String?) {
         let contentType = request.headers[.contentType] ?? ""
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let isMultipart = mediaType == "multipart/form-data"
@@ -181,22 +183,25 @@ struct PhotosController {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw Self.tooLarge(maxUploadBytes)
         }
-        // The body is read chunk by chunk into one array: held in memory once, not as a buffer and a copy.
+        // The body is read chunk by chunk into one array: held in memory once, not as a buffer and
+        // a copy. A raw photo is hashed as it arrives, so its address is ready with the last chunk.
         var body: [UInt8] = []
+        var address = isMultipart ? nil : PhotoBlobStore.IncrementalAddress()
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > 0 { body.reserveCapacity(length) }
         for try await chunk in request.body {
             guard chunk.readableBytes <= limit - body.count else { throw Self.tooLarge(maxUploadBytes) }
+            chunk.withUnsafeReadableBytes { address?.update($0) }
             body.append(contentsOf: chunk.readableBytesView)
         }
         guard isMultipart else {
             guard !body.isEmpty else { throw APIError.badRequest("empty_body", "the request has no photo") }
-            return (body, nil)
+            return (body, address?.finalize(), nil)
         }
         let (range, view) = try photoPart(of: body, contentType: contentType)
         // The photo part is cut out of the body in place (the parsed form is gone, so no copy is made).
         body.removeSubrange(range.upperBound...)
         body.removeSubrange(..<range.lowerBound)
-        return (body, view)
+        return (body, nil, view)
     }
 
     /// Where the `photo` part lies in a multipart body, and the `view` field.
