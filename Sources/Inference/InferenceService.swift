@@ -170,9 +170,16 @@ public final class InferenceService: Service, Sendable {
         // Each batcher counts the photo as arrived when it gets it; later ones after earlier models ran.
         let expected = expectation?.consume() ?? false
         var found: [ModelDetection] = []
-        for batcher in batchers {
+        for (index, batcher) in batchers.enumerated() {
             let model = batcher.detector.configuration
-            let objects = try await batcher.detect(letterbox(batcher.detector.info.inputSize), expected: expected)
+            let objects: [FoundObject]
+            do {
+                objects = try await batcher.detect(letterbox(batcher.detector.info.inputSize), expected: expected)
+            } catch {
+                // The models after this one will not see the photo: none of them may wait for it.
+                if expected { for later in batchers.dropFirst(index + 1) { await later.abandon() } }
+                throw error
+            }
             found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0, part: model.part(of: $0.className)) }
         }
         return found

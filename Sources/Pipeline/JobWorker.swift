@@ -121,24 +121,15 @@ public struct JobWorker: Service {
                 let free = settings.concurrency - inFlight.value
                 var claimed: [Job] = []
                 if free > 0 {
-                    do {
-                        // Bounded: a claim stuck on a lost connection must not stop the worker for good.
-                        let limit = max(settings.lease, .seconds(30))
-                        // Everything but deliveries first; then deliveries, up to their share of the slots.
-                        let room = maxDeliveries - deliveries.value
-                        if let jobs = try await Self.bounded(limit, {
-                            var jobs = try await queue.claim(limit: free, worker: name, lease: settings.lease, kinds: .excluding(.deliverWebhook))
-                            if jobs.count < free, room > 0 {
-                                jobs += try await queue.claim(limit: min(free - jobs.count, room), worker: name, lease: settings.lease, kinds: .only(.deliverWebhook))
-                            }
-                            return jobs
-                        }) {
-                            claimed = jobs
-                        } else {
-                            logger.error("claiming jobs did not answer in time; trying again", metadata: ["limit_s": "\(limit.seconds)"])
-                        }
-                    } catch {
-                        logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
+                    // Deliveries first, up to their share of the slots (so a backlog of photos does
+                    // not starve them), then everything else. Each claim commits on its own and
+                    // fails on its own: a failed second claim never discards the first one's jobs.
+                    let room = maxDeliveries - deliveries.value
+                    if room > 0 {
+                        claimed += await claimStep(limit: min(room, free), kinds: .only(.deliverWebhook))
+                    }
+                    if claimed.count < free {
+                        claimed += await claimStep(limit: free - claimed.count, kinds: .excluding(.deliverWebhook))
                     }
                 }
                 for job in claimed {
@@ -157,6 +148,21 @@ public struct JobWorker: Service {
                 }
             }
         }
+    }
+
+    /// One claim, bounded (a claim stuck on a lost connection must not stop the worker for good:
+    /// it is cancelled, rolled back, and tried again on the next pass); none on failure.
+    private func claimStep(limit: Int, kinds: JobQueue.KindFilter) async -> [Job] {
+        let timeLimit = max(settings.lease, .seconds(30))
+        do {
+            if let jobs = try await Self.bounded(timeLimit, { try await queue.claim(limit: limit, worker: name, lease: settings.lease, kinds: kinds) }) {
+                return jobs
+            }
+            logger.error("claiming jobs did not answer in time; trying again", metadata: ["limit_s": "\(timeLimit.seconds)"])
+        } catch {
+            logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
+        }
+        return []
     }
 
     /// One attempt of a job, with its outcome recorded, its lease renewed while it runs.

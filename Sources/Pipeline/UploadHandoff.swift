@@ -21,7 +21,9 @@ public final class UploadHandoff: Sendable {
         self.maxAge = maxAge
     }
 
-    /// Keeps `bytes` (whose SHA-256 is `sha256`) for the worker; too large for the capacity, not kept.
+    /// Keeps `bytes` (whose SHA-256 is `sha256`) for the worker; too large for the capacity, not
+    /// kept. Whatever nobody takes (an inspection erased first, a job another pod claimed) is
+    /// dropped `maxAge` later even when no other upload comes.
     public func put(_ bytes: [UInt8], sha256: String) {
         guard bytes.count <= capacity else { return }
         let now = ContinuousClock.now
@@ -33,6 +35,19 @@ public final class UploadHandoff: Sendable {
             state.entries[sha256] = Entry(bytes: bytes, at: now)
             state.order.append(sha256)
             state.total += bytes.count
+        }
+        prune()
+        let maxAge = self.maxAge
+        Task { [weak self] in
+            try? await Task.sleep(for: maxAge + .milliseconds(10))
+            self?.prune()
+        }
+    }
+
+    /// Drops the oldest entries while over the capacity, and every entry older than `maxAge`.
+    func prune() {
+        let now = ContinuousClock.now
+        state.withLock { state in
             while let oldest = state.order.first, let entry = state.entries[oldest],
                 state.total > capacity || now - entry.at > maxAge
             {
@@ -54,5 +69,8 @@ public final class UploadHandoff: Sendable {
     }
 
     /// Bytes held now (for tests and diagnostics).
-    public var heldBytes: Int { state.withLock { $0.total } }
+    public var heldBytes: Int {
+        prune()
+        return state.withLock { $0.total }
+    }
 }

@@ -287,10 +287,11 @@ public struct Migrations: Sendable {
         ),
         Migration(
             version: 12,
+            // No default: a row without a role (written before, or by a pod still running the code
+            // before this migration during a rolling update) takes it from its class when read.
             name: "what each detection is (damage, plate, car part), and the repair cost matrices set through the API",
             sql: """
-                ALTER TABLE detections ADD COLUMN role TEXT NOT NULL DEFAULT 'damage';
-                UPDATE detections SET role = 'plate' WHERE class_name = 'license_plate';
+                ALTER TABLE detections ADD COLUMN role TEXT;
                 CREATE TABLE cost_matrices (
                     version INTEGER PRIMARY KEY,
                     document TEXT NOT NULL,

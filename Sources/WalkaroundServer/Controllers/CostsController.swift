@@ -35,8 +35,8 @@ struct CostMatrixResource: ResponseCodable {
     var currency: String
     var entries: [CostMatrix.Entry]
 
+    /// The key's name only: reviewers read this too, and key ids are for admins.
     struct SetBy: Codable {
-        var keyId: String?
         var name: String?
     }
 
@@ -44,7 +44,7 @@ struct CostMatrixResource: ResponseCodable {
         source = current.stored == nil ? "file" : "api"
         version = current.stored?.version
         setAt = current.stored?.setAt
-        setBy = current.stored.map { SetBy(keyId: $0.keyID?.apiString, name: $0.keyName) }
+        setBy = current.stored.map { SetBy(name: $0.keyName) }
         currency = current.matrix.currency
         entries = current.matrix.entries
     }
