@@ -57,7 +57,7 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// Refuses a model whose `part` classes do not all name a part of the documented vocabulary
     /// (roles for classes the model lacks are harmless, as they were before part models).
     public func check(classes: [String]) throws {
-        let unnamed = classes.filter { role(of: $0) == .part && (part(of: $0) == nil || part(of: $0) == .unknown) }
+        let unnamed = classes.filter { role(of: $0) == .part && (part(of: $0) ?? .unknown) == .unknown }
         guard unnamed.isEmpty else {
             throw ONNXRuntimeError(
                 "model \(name): classes with role part must be car parts (\(CarPart.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ", "))) or be mapped to one in \"parts\": \(unnamed.joined(separator: ", "))"

@@ -59,8 +59,12 @@ public struct PhotoProcessor: Sendable {
     /// included), `plates`, `store` (the transaction with the verdict and detections).
     private func stage(_ name: String, since start: ContinuousClock.Instant) -> ContinuousClock.Instant {
         let now = ContinuousClock.now
-        Metrics.Timer(label: "walkaround_photo_stage_seconds", dimensions: [("stage", name)], factory: metrics).record(duration: now - start)
+        record(stage: name, now - start)
         return now
+    }
+
+    private func record(stage name: String, _ duration: Duration) {
+        Metrics.Timer(label: "walkaround_photo_stage_seconds", dimensions: [("stage", name)], factory: metrics).record(duration: duration)
     }
 
     /// Runs one attempt of `job`; throws `JobFailure` when the attempt fails.
@@ -81,8 +85,7 @@ public struct PhotoProcessor: Sendable {
         }
         try await queue.markPhotoProcessing(job, photoID: photo.id)
         // From the upload's commit (its row's time) to here: waiting for a worker and the claim.
-        Metrics.Timer(label: "walkaround_photo_stage_seconds", dimensions: [("stage", "queue")], factory: metrics)
-            .record(duration: .nanoseconds(Int64(max(0, min(Date().timeIntervalSince(photo.createdAt), 86_400)) * 1e9)))
+        record(stage: "queue", .nanoseconds(Int64(max(0, min(Date().timeIntervalSince(photo.createdAt), 86_400)) * 1e9)))
         var clock = ContinuousClock.now
         // Tell the models a photo is on its way, so a batch waits for it only when one is coming.
         let expectation = await inference?.expectPhoto()

@@ -17,9 +17,14 @@ public struct Box: Sendable, Equatable, Codable, Hashable {
     public var height: Double { max(0, y2 - y1) }
     public var area: Double { width * height }
 
+    /// The area this box shares with `other`.
+    public func overlap(_ other: Box) -> Double {
+        Box(x1: max(x1, other.x1), y1: max(y1, other.y1), x2: min(x2, other.x2), y2: min(y2, other.y2)).area
+    }
+
     /// Intersection over union with `other` (0 when neither has an area).
     public func iou(_ other: Box) -> Double {
-        let overlap = Box(x1: max(x1, other.x1), y1: max(y1, other.y1), x2: min(x2, other.x2), y2: min(y2, other.y2)).area
+        let overlap = overlap(other)
         let union = area + other.area - overlap
         return union > 0 ? overlap / union : 0
     }

@@ -147,11 +147,7 @@ extension CarPart {
         guard region.isFinite, region.area > 0 else { return nil }
         func coverage(_ part: PartSighting) -> Double {
             guard part.region.isFinite else { return 0 }
-            let overlap = Box(
-                x1: max(region.x1, part.region.x1), y1: max(region.y1, part.region.y1),
-                x2: min(region.x2, part.region.x2), y2: min(region.y2, part.region.y2)
-            ).area
-            return overlap / region.area
+            return region.overlap(part.region) / region.area
         }
         let scored = parts.map { (part: $0, coverage: coverage($0)) }.filter { $0.coverage >= partCoverage && $0.part.part != .unknown }
         let holding = scored.filter { $0.coverage >= partContains }

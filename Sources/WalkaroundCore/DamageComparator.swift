@@ -59,7 +59,7 @@ public struct DamageComparator: Sendable {
     /// one box (nearly) inside the other.
     public func sameSpot(_ a: Box, _ b: Box) -> Bool {
         if a.iou(b) >= mergeIoU { return true }
-        let overlap = Box(x1: max(a.x1, b.x1), y1: max(a.y1, b.y1), x2: min(a.x2, b.x2), y2: min(a.y2, b.y2)).area
+        let overlap = a.overlap(b)
         let smaller = min(a.area, b.area)
         return smaller > 0 && overlap / smaller >= mergeContainment
     }
