@@ -150,7 +150,10 @@ struct ReportsController {
             }
             return language
         }
-        return request.headers[.acceptLanguage].flatMap { ReportLanguage.preferred(acceptLanguage: String($0.prefix(1024))) }
+        guard let header = request.headers[.acceptLanguage] else { return nil }
+        // As documented (maxLength 1024): a longer header is refused, not cut (schemathesis found it accepted).
+        guard header.count <= 1024 else { throw APIError.badRequest("invalid_parameter", "Accept-Language is longer than 1024 characters") }
+        return ReportLanguage.preferred(acceptLanguage: header)
     }
 
     /// The written report as JSON, with its version as the ETag that review changes send in `If-Match`.
