@@ -17,12 +17,21 @@ public struct SessionSettings: Sendable, Equatable {
     /// Refuse to load rather than fall back to the CPU (GPU pods: a pod that holds a GPU and runs on
     /// its CPU should be not-ready, not slow).
     public var requireCUDA: Bool
+    /// Whether the intra-op threads spin while they wait for work (ONNX Runtime's
+    /// `session.intra_op.allow_spinning`). Spinning saves a wake-up per parallel section but burns
+    /// the cores the decoder and the HTTP server share with the model between runs: off by
+    /// default (measured on 2 cores: the same latency, a photo's decode + run cost 60–69 CPU ms
+    /// instead of 96–98; `inference-bench` with `INFERENCE_SPINNING=0/1`).
+    public var allowSpinning: Bool
 
-    public init(intraOpThreads: Int = 0, optimization: Optimization = .all, preferCUDA: Bool = true, requireCUDA: Bool = false) {
+    public init(
+        intraOpThreads: Int = 0, optimization: Optimization = .all, preferCUDA: Bool = true, requireCUDA: Bool = false, allowSpinning: Bool = false
+    ) {
         self.intraOpThreads = intraOpThreads
         self.optimization = optimization
         self.preferCUDA = preferCUDA || requireCUDA
         self.requireCUDA = requireCUDA
+        self.allowSpinning = allowSpinning
     }
 }
 
@@ -57,6 +66,9 @@ public final class ONNXSession: @unchecked Sendable {
         defer { runtime.release(100, options) }
         try runtime.check(runtime.function(23, as: (@convention(c) (OpaquePointer?, Int32) -> Status).self)(options, settings.optimization.rawValue))
         try runtime.check(runtime.function(24, as: (@convention(c) (OpaquePointer?, Int32) -> Status).self)(options, Int32(settings.intraOpThreads)))
+        // AddSessionConfigEntry (slot 130): `(SessionOptions*, cstr key, cstr value) -> St`.
+        let configEntry = runtime.function(130, as: (@convention(c) (OpaquePointer?, ONNXRuntime.CString, ONNXRuntime.CString) -> Status).self)
+        try runtime.check(configEntry(options, "session.intra_op.allow_spinning", settings.allowSpinning ? "1" : "0"))
         var provider = "CPUExecutionProvider"
         if settings.preferCUDA {
             if (try? runtime.availableProviders())?.contains("CUDAExecutionProvider") == true {

@@ -70,6 +70,8 @@ public struct PhotoIntake: Sendable {
         let idempotency = IdempotencyRepository(database: database)
         if let replay = try await previousAnswer(upload, fingerprint: fingerprint, in: idempotency) { return .replayed(replay) }
 
+        // The worker's decode starts now, beside the fsync and the commit; dropped if refused.
+        let early = handoff?.startAnalysis(upload.bytes)
         try await blobs.store(upload.bytes, sha256: sha256)
         let photo = Photo(
             inspectionID: upload.inspectionID,
@@ -115,7 +117,7 @@ public struct PhotoIntake: Sendable {
             throw error
         }
         // Durable now (file and row): the worker of this process may take the bytes from memory.
-        handoff?.put(upload.bytes, sha256: sha256)
+        handoff?.put(upload.bytes, sha256: sha256, analysis: early)
         signal.signal()
         return .accepted(photo, response: response)
     }

@@ -46,11 +46,13 @@ public struct PhotoProcessor: Sendable {
         self.metrics = metrics
     }
 
-    /// The photo's bytes: the upload's, handed over in memory when this process accepted it,
-    /// else the stored file's.
-    private func handoffBytes(_ sha256: String) async throws -> [UInt8]? {
-        if let bytes = handoff?.take(sha256) { return bytes }
-        return try await blobs.read(sha256: sha256)
+    /// The analyzer photos are decoded and measured with: at the scale both the gate and the
+    /// models need, the (largest) model's input size, whose letterbox the model then takes as it
+    /// is (at 640 for a 480 model it decoded finer, measured more pixels and resampled a second time).
+    public var effectiveAnalyzer: PhotoAnalyzer {
+        var analyzer = self.analyzer
+        if let size = inference?.inputSizes.max() { analyzer.modelSize = size }
+        return analyzer
     }
 
     /// Records how long one stage of a photo's processing took (`walkaround_photo_stage_seconds`):
@@ -90,18 +92,22 @@ public struct PhotoProcessor: Sendable {
         // Tell the models a photo is on its way, so a batch waits for it only when one is coming.
         let expectation = await inference?.expectPhoto()
         defer { expectation?.abandon() }
-        guard let bytes = try await handoffBytes(photo.sha256) else {
-            throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store")
-        }
+        // The upload's bytes, handed over in memory when this process accepted it, else the file's.
+        let handed = handoff?.take(photo.sha256)
+        var stored = handed?.bytes
+        if stored == nil { stored = try await blobs.read(sha256: photo.sha256) }
+        guard let bytes = stored else { throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store") }
         clock = stage("read", since: clock)
-        // Decoding and measuring take a core for tens of milliseconds: off the cooperative pool,
-        // whose few threads also run the lease heartbeats and the request handlers.
-        // One decode at the scale both need: the gate measures at the (largest) model's input size,
-        // whose letterbox the model then takes as it is (at 640 for a 480 model it decoded finer,
-        // measured more pixels and resampled a second time).
-        var analyzer = self.analyzer
-        if let size = inference?.inputSizes.max() { analyzer.modelSize = size }
-        let analysis = try await CPUWork.pool.runIfActive { [analyzer] in analyzer.analyze(bytes) }
+        let analyzer = effectiveAnalyzer
+        let analysis: PhotoAnalyzer.Analysis
+        if let early = handed?.analysis, early.analyzer.modelSize == analyzer.modelSize, let done = try? await early.result.value {
+            // Started while the upload was being stored; `decode_gate` is then what was left of it.
+            analysis = done
+        } else {
+            // Decoding and measuring take a core for tens of milliseconds: off the cooperative pool,
+            // whose few threads also run the lease heartbeats and the request handlers.
+            analysis = try await CPUWork.pool.runIfActive { [analyzer] in analyzer.analyze(bytes) }
+        }
         clock = stage("decode_gate", since: clock)
         let (detections, plateBoxes) = try await detect(analysis, photo: photo, expectation: expectation)
         clock = stage("inference", since: clock)
@@ -112,7 +118,7 @@ public struct PhotoProcessor: Sendable {
         if stageDelay > .zero { try await Task.sleep(for: stageDelay) }
         let finished = Date()
         let size = analysis.header?.uprightSize
-        let maxDistance = analyzer.thresholds.maxDuplicateDistance
+        let maxDistance = self.analyzer.thresholds.maxDuplicateDistance
         try await database.transaction { db in
             var report = analysis.report
             let hash = report.accepted ? report.measures.flatMap({ PerceptualHash(hex: $0.perceptualHash) }) : nil

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Synchronization
 
 /// Hands an upload's bytes, already in memory, to the worker of the same process, so the photo
@@ -7,34 +8,88 @@ import Synchronization
 /// are put here, and anything not found here is read from the photo store. Bounded by total
 /// bytes and age, oldest dropped first, so a flood of uploads or a photo erased before it was
 /// processed does not keep memory.
+///
+/// It also starts the photo's decode and quality measures while the upload is still being made
+/// durable (`startAnalysis`), so the worker finds them done or under way instead of starting
+/// them after the file's fsync, the commit, the wake-up and the claim. Nothing is decided on
+/// them before the photo is accepted: a refused upload's analysis is dropped.
 public final class UploadHandoff: Sendable {
     public let capacity: Int
     public let maxAge: Duration
+    /// Early analyses running at once, at most (more uploads at once are analysed by the worker).
+    public let maxEarlyAnalyses: Int
+
+    /// An analysis started while its upload was being stored, and the analyzer it used.
+    public struct EarlyAnalysis: Sendable {
+        public let analyzer: PhotoAnalyzer
+        public let result: Task<PhotoAnalyzer.Analysis, any Error>
+    }
+
+    /// What the worker gets: the bytes, and the analysis when one was started.
+    public struct Handed: Sendable {
+        public var bytes: [UInt8]
+        public var analysis: EarlyAnalysis?
+    }
+
     private struct Entry {
-        var bytes: [UInt8]
+        var handed: Handed
+        var cost: Int
         var at: ContinuousClock.Instant
     }
-    private let state = Mutex<(entries: [String: Entry], order: [String], total: Int)>(([:], [], 0))
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var order: [String] = []
+        var total = 0
+        var analyzer: (@Sendable () -> PhotoAnalyzer)?
+        var earlyRunning = 0
+    }
+    private let state = Mutex(State())
 
-    public init(capacity: Int = 64 << 20, maxAge: Duration = .seconds(60)) {
+    public init(capacity: Int = 64 << 20, maxAge: Duration = .seconds(60), maxEarlyAnalyses: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.capacity = max(0, capacity)
         self.maxAge = maxAge
+        self.maxEarlyAnalyses = max(0, maxEarlyAnalyses)
     }
 
-    /// Keeps `bytes` (whose SHA-256 is `sha256`) for the worker; too large for the capacity, not
-    /// kept. Whatever nobody takes (an inspection erased first, a job another pod claimed) is
-    /// dropped `maxAge` later even when no other upload comes.
-    public func put(_ bytes: [UInt8], sha256: String) {
-        guard bytes.count <= capacity else { return }
+    /// The analyzer the worker uses (decoded at its models' input size); until one is set, no
+    /// analysis starts early.
+    public func useAnalyzer(_ analyzer: @escaping @Sendable () -> PhotoAnalyzer) {
+        state.withLock { $0.analyzer = analyzer }
+    }
+
+    /// Starts decoding and measuring `bytes` on the CPU pool, unless no analyzer is set or
+    /// `maxEarlyAnalyses` already run.
+    public func startAnalysis(_ bytes: [UInt8]) -> EarlyAnalysis? {
+        let analyzer: PhotoAnalyzer? = state.withLock { state in
+            guard let make = state.analyzer, state.earlyRunning < maxEarlyAnalyses else { return nil }
+            state.earlyRunning += 1
+            return make()
+        }
+        guard let analyzer else { return nil }
+        let result = Task {
+            defer { self.state.withLock { $0.earlyRunning -= 1 } }
+            return try await CPUWork.pool.runIfActive { analyzer.analyze(bytes) }
+        }
+        return EarlyAnalysis(analyzer: analyzer, result: result)
+    }
+
+    /// Keeps `bytes` (whose SHA-256 is `sha256`) and their early analysis for the worker; too
+    /// large for the capacity, not kept. An analysis counts as a decoded photo that covers its
+    /// model size (3 bytes a pixel, up to twice the size each way). Whatever nobody takes (an
+    /// inspection erased first, a job another pod claimed) is dropped `maxAge` later even when
+    /// no other upload comes.
+    public func put(_ bytes: [UInt8], sha256: String, analysis: EarlyAnalysis? = nil) {
+        let cost = bytes.count + (analysis.map { 12 * $0.analyzer.modelSize * $0.analyzer.modelSize } ?? 0)
+        guard cost <= capacity else { return }
         let now = ContinuousClock.now
         state.withLock { state in
             if let old = state.entries[sha256] {
-                state.total -= old.bytes.count
+                state.total -= old.cost
                 state.order.removeAll { $0 == sha256 }
             }
-            state.entries[sha256] = Entry(bytes: bytes, at: now)
+            state.entries[sha256] = Entry(handed: Handed(bytes: bytes, analysis: analysis), cost: cost, at: now)
             state.order.append(sha256)
-            state.total += bytes.count
+            state.total += cost
         }
         prune()
         let maxAge = self.maxAge
@@ -53,22 +108,23 @@ public final class UploadHandoff: Sendable {
             {
                 state.order.removeFirst()
                 state.entries[oldest] = nil
-                state.total -= entry.bytes.count
+                state.total -= entry.cost
             }
         }
     }
 
-    /// The bytes of `sha256` if they are still here (taken: the next caller reads the file).
-    public func take(_ sha256: String) -> [UInt8]? {
+    /// The bytes of `sha256` and their early analysis if they are still here (taken: the next
+    /// caller reads the file).
+    public func take(_ sha256: String) -> Handed? {
         state.withLock { state in
             guard let entry = state.entries.removeValue(forKey: sha256) else { return nil }
             state.order.removeAll { $0 == sha256 }
-            state.total -= entry.bytes.count
-            return ContinuousClock.now - entry.at > maxAge ? nil : entry.bytes
+            state.total -= entry.cost
+            return ContinuousClock.now - entry.at > maxAge ? nil : entry.handed
         }
     }
 
-    /// Bytes held now (for tests and diagnostics).
+    /// Bytes held now, analyses counted as `put` says (for tests and diagnostics).
     public var heldBytes: Int {
         prune()
         return state.withLock { $0.total }

@@ -98,6 +98,7 @@ public struct WalkaroundComponents: Sendable {
         var photos = processor
         photos.outbox = outbox
         photos.handoff = handoff
+        handoff?.useAnalyzer { processor.effectiveAnalyzer }
         var reports = ReportProcessor(
             database: database, queue: queue,
             writer: ReportWriter(providers: settings.llmProviders, metrics: metrics.factory, logger: logger)

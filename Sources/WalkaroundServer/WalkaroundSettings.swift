@@ -205,16 +205,18 @@ public struct WalkaroundSettings: Sendable {
         return (stations, problems)
     }
 
-    /// `WALKAROUND_INFERENCE_THREADS`, and `WALKAROUND_INFERENCE_CUDA`: `true` (use CUDA when there,
-    /// else the CPU), `false`, or `require` (a model that cannot run on CUDA fails to load, and
-    /// /ready says why).
+    /// `WALKAROUND_INFERENCE_THREADS`, `WALKAROUND_INFERENCE_SPINNING` (whether idle intra-op
+    /// threads spin), and `WALKAROUND_INFERENCE_CUDA`: `true` (use CUDA when there, else the CPU),
+    /// `false`, or `require` (a model that cannot run on CUDA fails to load, and /ready says why).
     static func sessionSettings(_ reader: ConfigReader) -> SessionSettings {
-        let threads = reader.int(forKey: "walkaround.inference.threads", default: 0)
+        var settings = SessionSettings(intraOpThreads: reader.int(forKey: "walkaround.inference.threads", default: 0))
+        settings.allowSpinning = reader.bool(forKey: "walkaround.inference.spinning", default: SessionSettings().allowSpinning)
         switch reader.string(forKey: "walkaround.inference.cuda", default: "true").lowercased() {
-        case "false", "0", "no", "off": return SessionSettings(intraOpThreads: threads, preferCUDA: false)
-        case "require", "required": return SessionSettings(intraOpThreads: threads, requireCUDA: true)
-        default: return SessionSettings(intraOpThreads: threads, preferCUDA: true)
+        case "false", "0", "no", "off": settings.preferCUDA = false
+        case "require", "required": (settings.preferCUDA, settings.requireCUDA) = (true, true)
+        default: settings.preferCUDA = true
         }
+        return settings
     }
 
     /// A secret value from its key or, when that is unset or empty, from the file its `_FILE` key

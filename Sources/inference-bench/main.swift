@@ -1,5 +1,5 @@
 // Inference benchmark, Swift side. Usage: inference-bench MODEL PHOTO [ITERATIONS] [THREADS]
-// Prints JSON lines: the raw ONNX Runtime Run of one letterboxed photo at 640 and at the model's
+// (INFERENCE_SPINNING=0: idle intra-op threads do not spin.) Prints JSON lines: the raw ONNX Runtime Run of one letterboxed photo at 640 and at the model's
 // own input size, and the in-process photo path (decode + orient + letterbox + tensor + Run +
 // decode/NMS) at the model's size. Library: ORT_LIBRARY_PATH or .ort/lib/libonnxruntime.so.
 import Foundation
@@ -16,15 +16,24 @@ func percentile(_ values: [Double], _ share: Double) -> Double {
     return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * share).rounded(.up)) - 1))]
 }
 
+/// The process's CPU time (user + system) in milliseconds.
+func cpuMilliseconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
+}
+
 func measure(_ name: String, iterations: Int, _ body: () throws -> Void) rethrows {
     for _ in 0..<3 { try body() }
     var times: [Double] = []
+    let cpu = cpuMilliseconds()
     for _ in 0..<iterations {
         let start = ContinuousClock.now
         try body()
         times.append(milliseconds(ContinuousClock.now - start))
     }
-    print(String(format: "{\"what\": \"%@\", \"median_ms\": %.2f, \"p90_ms\": %.2f, \"iterations\": %d}", name, percentile(times, 0.5), percentile(times, 0.9), iterations))
+    let cpuPerIteration = (cpuMilliseconds() - cpu) / Double(max(1, iterations))
+    print(String(format: "{\"what\": \"%@\", \"median_ms\": %.2f, \"p90_ms\": %.2f, \"cpu_ms\": %.2f, \"iterations\": %d}", name, percentile(times, 0.5), percentile(times, 0.9), cpuPerIteration, iterations))
 }
 
 let arguments = CommandLine.arguments
@@ -42,7 +51,9 @@ let bytes = [UInt8](data)
 let runtime = try ONNXRuntime(path: ONNXRuntime.defaultLibraryPath(environment: ProcessInfo.processInfo.environment))
 let detector = try YOLODetector(
     runtime: runtime, configuration: ModelConfiguration(name: "bench", path: arguments[1]),
-    settings: SessionSettings(intraOpThreads: threads, preferCUDA: false)
+    settings: SessionSettings(
+        intraOpThreads: threads, preferCUDA: false, allowSpinning: ProcessInfo.processInfo.environment["INFERENCE_SPINNING"] != "0"
+    )
 )
 let size = detector.info.inputSize
 let decoder = PhotoDecoder()
