@@ -32,12 +32,12 @@ public struct InspectionErasure: Sendable {
     }
 
     public let database: any SQLDatabase
-    public let blobs: PhotoBlobStore
+    public let blobs: any PhotoStore
     public let queue: JobQueue
     public let signal: WakeSignal
     private let metrics: any MetricsFactory
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, signal: WakeSignal, metrics: any MetricsFactory = MetricsSystem.factory) {
+    public init(database: any SQLDatabase, blobs: any PhotoStore, queue: JobQueue, signal: WakeSignal, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.database = database
         self.blobs = blobs
         self.queue = queue

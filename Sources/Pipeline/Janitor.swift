@@ -64,7 +64,7 @@ public struct Janitor: Service {
     }
 
     public let database: any SQLDatabase
-    public let blobs: PhotoBlobStore
+    public let blobs: any PhotoStore
     public let erasure: InspectionErasure
     public let settings: Settings
     private let logger: Logger
@@ -73,7 +73,7 @@ public struct Janitor: Service {
     static let erasuresPerStation = 200
 
     public init(
-        database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, settings: Settings, logger: Logger,
+        database: any SQLDatabase, blobs: any PhotoStore, erasure: InspectionErasure, settings: Settings, logger: Logger,
         metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.database = database

@@ -45,7 +45,7 @@ public struct PhotoIntake: Sendable {
     }
 
     public let database: any SQLDatabase
-    public let blobs: PhotoBlobStore
+    public let blobs: any PhotoStore
     public let queue: JobQueue
     public let maxPhotosPerInspection: Int
     public let signal: WakeSignal
@@ -53,7 +53,7 @@ public struct PhotoIntake: Sendable {
     public let handoff: UploadHandoff?
 
     public init(
-        database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, maxPhotosPerInspection: Int, signal: WakeSignal, handoff: UploadHandoff? = nil
+        database: any SQLDatabase, blobs: any PhotoStore, queue: JobQueue, maxPhotosPerInspection: Int, signal: WakeSignal, handoff: UploadHandoff? = nil
     ) {
         self.handoff = handoff
         self.database = database
@@ -90,7 +90,7 @@ public struct PhotoIntake: Sendable {
                 // Under the address lock the file is either still there or was collected meanwhile
                 // (an erasure of the only other photo with these bytes): then it is written again.
                 try await db.lockAddress(sha256)
-                if !blobs.exists(sha256: sha256) { try await blobs.store(upload.bytes, sha256: sha256) }
+                if try await !blobs.exists(sha256: sha256) { try await blobs.store(upload.bytes, sha256: sha256) }
                 guard inspection.status == .open else { throw Refusal.inspectionCompleted }
                 let photos = PhotoRepository(database: database)
                 guard try await photos.count(of: upload.inspectionID, in: db) < maxPhotosPerInspection else {

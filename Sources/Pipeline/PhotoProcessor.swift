@@ -15,7 +15,7 @@ import WalkaroundCore
 /// the reason, not retried: the same bytes would fail the same way.
 public struct PhotoProcessor: Sendable {
     public let database: any SQLDatabase
-    public let blobs: PhotoBlobStore
+    public let blobs: any PhotoStore
     public let queue: JobQueue
     public let analyzer: PhotoAnalyzer
     /// The detection models; nil runs the quality gate only.
@@ -32,7 +32,7 @@ public struct PhotoProcessor: Sendable {
     private let metrics: any MetricsFactory
 
     public init(
-        database: any SQLDatabase, blobs: PhotoBlobStore, queue: JobQueue, analyzer: PhotoAnalyzer = PhotoAnalyzer(),
+        database: any SQLDatabase, blobs: any PhotoStore, queue: JobQueue, analyzer: PhotoAnalyzer = PhotoAnalyzer(),
         inference: InferenceService? = nil, plates: PlateReader? = nil, stageDelay: Duration = .zero, metrics: any MetricsFactory
     ) {
         self.inference = inference

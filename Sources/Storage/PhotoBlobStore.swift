@@ -140,7 +140,7 @@ public struct PhotoBlobStore: Sendable {
         return Double(info.st_mtim.tv_sec) < date.timeIntervalSince1970
     }
 
-    public func exists(sha256: String) -> Bool {
+    public func exists(sha256: String) async throws -> Bool {
         FileManager.default.fileExists(atPath: path(for: sha256))
     }
 

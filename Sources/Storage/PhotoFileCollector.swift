@@ -13,9 +13,9 @@ import Foundation
 /// `blob_garbage`, so the janitor retries them.
 public struct PhotoFileCollector: Sendable {
     public let database: any SQLDatabase
-    public let blobs: PhotoBlobStore
+    public let blobs: any PhotoStore
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore) {
+    public init(database: any SQLDatabase, blobs: any PhotoStore) {
         self.database = database
         self.blobs = blobs
     }

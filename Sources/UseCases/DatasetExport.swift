@@ -14,12 +14,12 @@ public struct DatasetExport: Sendable {
     let reports: ReportRepository
     let photos: PhotoRepository
     let detections: DetectionRepository
-    let blobs: PhotoBlobStore
+    let blobs: any PhotoStore
 
     /// The classes in the demo model's order (tools/demo-model/render_dataset.py), the index each label line uses.
     public static let classes = ["dent", "scratch", "crack", "glass_shatter", "lamp_broken", "tire_flat", "license_plate"]
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore) {
+    public init(database: any SQLDatabase, blobs: any PhotoStore) {
         reports = ReportRepository(database: database)
         photos = PhotoRepository(database: database)
         detections = DetectionRepository(database: database)

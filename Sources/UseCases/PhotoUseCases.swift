@@ -10,10 +10,10 @@ public struct PhotoUseCases: Sendable {
     let inspections: InspectionRepository
     let photos: PhotoRepository
     let detections: DetectionRepository
-    let blobs: PhotoBlobStore
+    let blobs: any PhotoStore
     let intake: PhotoIntake
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, intake: PhotoIntake) {
+    public init(database: any SQLDatabase, blobs: any PhotoStore, intake: PhotoIntake) {
         inspections = InspectionRepository(database: database)
         photos = PhotoRepository(database: database)
         detections = DetectionRepository(database: database)

@@ -11,7 +11,7 @@ public struct ReportUseCases: Sendable {
     let reports: ReportRepository
     let photos: PhotoRepository
     let detections: DetectionRepository
-    let blobs: PhotoBlobStore
+    let blobs: any PhotoStore
     let database: any SQLDatabase
     /// Prices the reviewed charges; nil: reports carry no estimates.
     let costs: CostBook?
@@ -23,7 +23,7 @@ public struct ReportUseCases: Sendable {
     public let languages: ReportLanguages
 
     public init(
-        database: any SQLDatabase, blobs: PhotoBlobStore, costs: CostBook? = nil, signingKey: ReportSigningKey? = nil, outbox: WebhookOutbox? = nil,
+        database: any SQLDatabase, blobs: any PhotoStore, costs: CostBook? = nil, signingKey: ReportSigningKey? = nil, outbox: WebhookOutbox? = nil,
         languages: ReportLanguages = ReportLanguages()
     ) {
         self.languages = languages

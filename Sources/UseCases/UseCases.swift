@@ -13,7 +13,7 @@ public struct UseCases: Sendable {
     public let webhooks: WebhookUseCases
     public let costs: CostUseCases
 
-    public init(database: any SQLDatabase, blobs: PhotoBlobStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostBook? = nil,
+    public init(database: any SQLDatabase, blobs: any PhotoStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostBook? = nil,
         signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages(),
         handoff: UploadHandoff? = nil
     ) {

@@ -14,7 +14,7 @@ import WalkaroundCore
 public struct WalkaroundComponents: Sendable {
     public let settings: WalkaroundSettings
     public let database: any SQLDatabase
-    public let blobs: PhotoBlobStore
+    public let blobs: any PhotoStore
     public let queue: JobQueue
     public let signal: WakeSignal
     /// Uploads' bytes for this process's worker (`--role all`); nil where no worker runs.
@@ -42,7 +42,8 @@ public struct WalkaroundComponents: Sendable {
             costs = try CostMatrix.load(data)
             logger.info("cost matrix loaded", metadata: ["path": "\(path)", "currency": "\(costs!.currency)", "cells": "\(costs!.prices.count)"])
         }
-        let blobs = try PhotoBlobStore(root: settings.photoDir)
+        let blobs: any PhotoStore = try settings.s3.map { try S3PhotoStore(settings: $0) } ?? PhotoBlobStore(root: settings.photoDir)
+        logger.info("photo store", metadata: ["location": "\(blobs.location)"])
         // A configured key must exist; the embedded default makes one in the data folder.
         let signingKey = try ReportSigningKey.load(
             path: settings.signingKeyPath ?? settings.signingKeyDefaultPath, create: settings.signingKeyPath == nil
@@ -201,7 +202,7 @@ extension WalkaroundComponents {
 
     var operations: OperationsController {
         OperationsController(
-            database: database, queue: queue, metrics: metrics, inference: inference, platesFailure: platesFailure
+            database: database, queue: queue, metrics: metrics, inference: inference, platesFailure: platesFailure, photos: blobs
         )
     }
 

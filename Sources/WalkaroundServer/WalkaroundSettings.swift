@@ -4,6 +4,7 @@ import Logging
 import Inference
 import Pipeline
 import Reporting
+import Storage
 import WalkaroundCore
 
 /// Everything the service reads from configuration, with its defaults.
@@ -68,6 +69,9 @@ public struct WalkaroundSettings: Sendable {
     /// The report writer's LLM chain, in order (self-hosted first, then the fallback API); empty
     /// writes every report with the template.
     public var llmProviders: [LLMProvider]
+    /// The S3-compatible bucket photos are kept in (`WALKAROUND_S3_ENDPOINT` and friends); nil keeps
+    /// them in the data folder.
+    public var s3: S3Settings?
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Photo-store housekeeping and retention, run by worker processes.
@@ -147,6 +151,8 @@ public struct WalkaroundSettings: Sendable {
                 lanes: reader.int(forKey: "walkaround.plates.lanes", default: 2)
             ) : nil
         llmProviders = Self.llmProviders(reader)
+        s3 = Self.s3Settings(reader)
+        problems += s3?.problems ?? []
         worker = JobWorker.Settings(
             concurrency: reader.int(forKey: "walkaround.worker.concurrency", default: 4),
             lease: .milliseconds(reader.int(forKey: "walkaround.job.leaseMs", default: 60_000)),
@@ -227,6 +233,31 @@ public struct WalkaroundSettings: Sendable {
             let value = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty
         else { return nil }
         return value
+    }
+
+    /// `WALKAROUND_S3_ENDPOINT`, `_BUCKET`, `_REGION`, `_PATH_STYLE` (default true), the credentials
+    /// in `_ACCESS_KEY_ID` and `_SECRET_ACCESS_KEY` or the files their `_FILE` keys name (and an
+    /// optional `_SESSION_TOKEN`), `_SSE` and `_KMS_KEY_ID`, `_PREFIX`, `_TIMEOUT_MS`,
+    /// `_MULTIPART_THRESHOLD_BYTES` and `_PART_BYTES`; nil without an endpoint.
+    static func s3Settings(_ reader: ConfigReader) -> S3Settings? {
+        guard let endpoint = reader.string(forKey: "walkaround.s3.endpoint"), !endpoint.isEmpty else { return nil }
+        var settings = S3Settings(
+            endpoint: endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint,
+            bucket: reader.string(forKey: "walkaround.s3.bucket", default: ""),
+            region: reader.string(forKey: "walkaround.s3.region", default: ""),
+            accessKeyID: secret(reader, "walkaround.s3.accessKeyId", fileKey: "walkaround.s3.accessKeyIdFile") ?? "",
+            secretAccessKey: secret(reader, "walkaround.s3.secretAccessKey", fileKey: "walkaround.s3.secretAccessKeyFile") ?? ""
+        )
+        settings.pathStyle = reader.bool(forKey: "walkaround.s3.pathStyle", default: true)
+        settings.sessionToken = secret(reader, "walkaround.s3.sessionToken", fileKey: "walkaround.s3.sessionTokenFile")
+        settings.serverSideEncryption = reader.string(forKey: "walkaround.s3.sse").flatMap { $0.isEmpty ? nil : $0 }
+        settings.kmsKeyID = reader.string(forKey: "walkaround.s3.kmsKeyId").flatMap { $0.isEmpty ? nil : $0 }
+        settings.prefix = reader.string(forKey: "walkaround.s3.prefix", default: settings.prefix)
+        settings.multipartThreshold = reader.int(forKey: "walkaround.s3.multipartThresholdBytes", default: settings.multipartThreshold)
+        settings.partSize = reader.int(forKey: "walkaround.s3.partBytes", default: settings.partSize)
+        let timeout = min(max(reader.int(forKey: "walkaround.s3.timeoutMs", default: 30_000), 100), 600_000)
+        settings.timeout = .milliseconds(timeout)
+        return settings
     }
 
     /// `WALKAROUND_LLM_URL` (the self-hosted OpenAI-compatible server, e.g. llama.cpp's) and

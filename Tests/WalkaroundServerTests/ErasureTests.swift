@@ -33,20 +33,20 @@ struct ErasureTests {
             let refused = try await app.upload(overLimit, to: id, view: "rear")
             #expect(refused.status == .conflict)
             #expect(refused.errorCode == "photo_limit_reached", "\(refused.text)")
-            #expect(!app.components.blobs.exists(sha256: PhotoBlobStore.address(of: overLimit)), "the refused photo's file is gone")
+            #expect(try await !app.components.blobs.exists(sha256: PhotoBlobStore.address(of: overLimit)), "the refused photo's file is gone")
 
             #expect(try await app.request(.post, "/v1/inspections/\(id)/complete", key: app.keys.station).status == .ok)
             let late = TestImages.jpeg(seed: 42)
             #expect(try await app.upload(late, to: id).status == .conflict)
-            #expect(!app.components.blobs.exists(sha256: PhotoBlobStore.address(of: late)))
+            #expect(try await !app.components.blobs.exists(sha256: PhotoBlobStore.address(of: late)))
 
             // Refused bytes that another photo uses keep their file.
             let other = try await app.createInspection()
             let shared = TestImages.jpeg(seed: 43)
             #expect(try await app.upload(shared, to: other).status == .accepted)
             #expect(try await app.upload(shared, to: id).status == .conflict)
-            #expect(app.components.blobs.exists(sha256: PhotoBlobStore.address(of: shared)))
-            #expect(app.components.blobs.exists(sha256: kept))
+            #expect(try await app.components.blobs.exists(sha256: PhotoBlobStore.address(of: shared)))
+            #expect(try await app.components.blobs.exists(sha256: kept))
         }
     }
 
@@ -79,7 +79,7 @@ struct ErasureTests {
         try await TestApp.run(backend) { app in
             let id = try await app.createInspection()
             let address = try sha(try await app.upload(TestImages.jpeg(seed: 50), to: id))
-            let path = app.components.blobs.path(for: address)
+            let path = try app.folder.path(for: address)
             // Make the unlink fail (EISDIR): the file becomes a folder. Root ignores permissions, so chmod would not.
             try FileManager.default.removeItem(atPath: path)
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
@@ -109,7 +109,7 @@ struct ErasureTests {
     @Test(arguments: Backend.available)
     func theJanitorRemovesOnlyUnreferencedAndStaleFiles(_ backend: Backend) async throws {
         try await TestApp.run(backend) { app in
-            let blobs = app.components.blobs
+            let blobs = try app.folder
             let id = try await app.createInspection()
             let referenced = try sha(try await app.upload(TestImages.jpeg(seed: 51), to: id))
             // What an upload that died between its file and its commit leaves: a file without a row, and a temporary.
@@ -125,15 +125,15 @@ struct ErasureTests {
             let janitor = app.components.makeJanitor(logger: TestEnvironment.logger)
             let fresh = await janitor.sweep()
             #expect(fresh.unreferencedRemoved == 0 && fresh.temporariesRemoved == 0, "younger than the grace period (1 h): left alone")
-            #expect(blobs.exists(sha256: strayAddress))
+            #expect(try await blobs.exists(sha256: strayAddress))
 
             let later = await janitor.sweep(now: Date().addingTimeInterval(2 * 3600))
             #expect(later.unreferencedRemoved == 1)
             #expect(later.temporariesRemoved == 1)
             #expect(later.errors == 0)
-            #expect(!blobs.exists(sha256: strayAddress))
+            #expect(try await !blobs.exists(sha256: strayAddress))
             #expect(!FileManager.default.fileExists(atPath: temporary))
-            #expect(blobs.exists(sha256: referenced), "a file a photo uses stays")
+            #expect(try await blobs.exists(sha256: referenced), "a file a photo uses stays")
             #expect(FileManager.default.fileExists(atPath: foreign))
             let photo = try #require((try await app.inspection(id)["photos"] as? [[String: Any]])?.first?["id"] as? String)
             #expect(try await app.request(.get, "/v1/photos/\(photo)/image", key: app.keys.station).status == .ok)
@@ -372,7 +372,7 @@ struct ErasureTests {
             #expect(first.erased.map(\.apiString) == [old])
             #expect(first.errors == 0)
             #expect(try await app.request(.get, "/v1/inspections/\(old)", key: app.keys.admin).status == .notFound)
-            #expect(!app.components.blobs.exists(sha256: address), "its photo file went with it")
+            #expect(try await !app.components.blobs.exists(sha256: address), "its photo file went with it")
             for kept in [oldHeld, recent] { #expect(try await app.request(.get, "/v1/inspections/\(kept)", key: app.keys.admin).status == .ok) }
             #expect(try await app.request(.get, "/v1/inspections/\(otherStation)", key: app.keys.admin).status == .ok, "BER-02 has no retention period")
 

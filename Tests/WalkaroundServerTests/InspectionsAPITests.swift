@@ -179,8 +179,8 @@ struct InspectionsAPITests {
 
             #expect(try await app.request(.get, "/v1/inspections/\(id)", key: app.keys.admin).status == .notFound)
             #expect(try await app.request(.get, "/v1/photos/\(photoID)/image", key: app.keys.admin).status == .notFound)
-            #expect(!app.components.blobs.exists(sha256: uniqueSHA), "the erased inspection's own file is gone")
-            #expect(app.components.blobs.exists(sha256: sharedSHA), "a file another inspection uses stays")
+            #expect(try await !app.components.blobs.exists(sha256: uniqueSHA), "the erased inspection's own file is gone")
+            #expect(try await app.components.blobs.exists(sha256: sharedSHA), "a file another inspection uses stays")
             let rows = try await app.database.execute("SELECT COUNT(*) AS n FROM photos")
             #expect(try rows.first?.int("n") == 1)
             let jobs = try await app.database.execute("SELECT COUNT(*) AS n FROM jobs")

@@ -22,7 +22,7 @@ struct StorageOutageTests {
 
     @Test func aFullPhotoDiskIs503AndLosesNothing() async throws {
         try await TestApp.run(.sqlite) { app in
-            let root = app.components.blobs.root
+            let root = try app.folder.root
             guard try await Self.mount(["-t", "tmpfs", "-o", "size=2m", "tmpfs", root]) == 0 else {
                 Issue.record("could not mount a tmpfs over \(root): this test needs root and mount(8)")
                 return

@@ -113,6 +113,11 @@ var walkaroundExecutable: String {
 
 /// A running application (router test mode: real routes, middleware, services and database, no sockets).
 struct TestApp: Sendable {
+    /// The photo folder, for tests of the local store (fails the test under another store).
+    var folder: PhotoBlobStore {
+        get throws { try #require(components.blobs as? PhotoBlobStore, "this test needs the local photo folder") }
+    }
+
     let client: any TestClientProtocol
     /// The metrics port's routes (`/metrics`, the detailed `/ready`).
     let operationsClient: any TestClientProtocol

@@ -15,8 +15,13 @@ struct OperationsController {
     let queuedGauge: Gauge
     let inference: InferenceService?
     let platesFailure: String?
+    let photos: (any PhotoStore)?
 
-    init(database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics, inference: InferenceService?, platesFailure: String? = nil) {
+    init(
+        database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics, inference: InferenceService?, platesFailure: String? = nil,
+        photos: (any PhotoStore)? = nil
+    ) {
+        self.photos = photos
         self.inference = inference
         self.platesFailure = platesFailure
         self.database = database
@@ -63,6 +68,8 @@ struct OperationsController {
         var models: String?
         /// `failed: reason` when the plate reader could not start; absent otherwise.
         var plates: String?
+        /// `ok`, or `failed: reason` when the photo store does not answer or refuses the credentials.
+        var photoStore: String?
     }
 
     /// Alive: the process answers. Never touches the database, so a database outage does not restart pods.
@@ -87,8 +94,20 @@ struct OperationsController {
             case .failed(let reason): "failed: \(reason)"
             }
         let plates = platesFailure.map { "failed: \($0)" }
-        let isReady = reachable && pending.isEmpty && (models == nil || models == "ready") && plates == nil
-        return Readiness(status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending, models: models, plates: plates)
+        var photoStore: String?
+        if let photos {
+            do {
+                try await photos.check()
+                photoStore = "ok"
+            } catch {
+                photoStore = "failed: \(error)"
+            }
+        }
+        let isReady = reachable && pending.isEmpty && (models == nil || models == "ready") && plates == nil && (photoStore == nil || photoStore == "ok")
+        return Readiness(
+            status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending, models: models, plates: plates,
+            photoStore: photoStore
+        )
     }
 
     @Sendable func exposition(request: Request, context: WalkaroundRequestContext) async throws -> Response {
