@@ -182,9 +182,10 @@ public struct S3PhotoStore: PhotoStore {
         return removed
     }
 
-    /// The bucket answers with these credentials (`/ready`): throws what it said otherwise.
+    /// The bucket answers with these credentials (`/ready`): throws what it said otherwise (a
+    /// listing of one key, whose error has a body to quote, where a HEAD's has none).
     public func check() async throws {
-        _ = try await send("HEAD", key: "", expect: [200])
+        _ = try await send("GET", key: "", query: [("list-type", "2"), ("max-keys", "1"), ("prefix", settings.prefix)], expect: [200])
     }
 
     // MARK: Multipart uploads
