@@ -301,6 +301,18 @@ def assert_environment(env, docs):
     if api_hpa:
         targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in api_hpa["spec"]["metrics"]}
         check(env, targets == {"cpu": 70, "memory": 80}, f"api HPA targets {targets}, expected CPU 70 %, memory 80 %")
+    # Photos are in the bucket: no pod shares a volume, and prod's bucket is in an EU region.
+    claims = [v["persistentVolumeClaim"]["claimName"] for dep in (api, worker) for v in dep["spec"]["template"]["spec"].get("volumes", [])
+              if "persistentVolumeClaim" in v]
+    check(env, not claims, f"api or worker pods mount volumes {claims}: photos belong in the S3 bucket")
+    rwx = [d["metadata"]["name"] for d in docs if d["kind"] == "PersistentVolumeClaim" and "ReadWriteMany" in d["spec"].get("accessModes", [])]
+    check(env, not rwx, f"ReadWriteMany volumes {rwx}")
+    config = next((d.get("data", {}) for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("walkaround-config")), {})
+    region, endpoint = config.get("WALKAROUND_S3_REGION", ""), config.get("WALKAROUND_S3_ENDPOINT", "")
+    check(env, endpoint.startswith("https://") and config.get("WALKAROUND_S3_BUCKET"), f"no S3 bucket over HTTPS configured ({endpoint!r})")
+    if env == "prod":
+        check(env, region.startswith("eu-"), f"prod's photo bucket is in region {region!r}, not an EU one")
+        check(env, "amazonaws.com" not in endpoint or f".{region}." in endpoint, f"prod's S3 endpoint {endpoint} is not the bucket region's ({region})")
     scaled = by_kind(docs, "ScaledObject")
     gpu_limit = container(worker)["resources"].get("limits", {}).get("nvidia.com/gpu")
     if env == "dev":

@@ -58,6 +58,8 @@ CASES = [
      "hadolint", "[checkov]"),
     ("a Dockerfile that runs as root", "docker/Dockerfile", "USER 10001:10001\n", "USER root\n",
      "checkov", "[hadolint]"),
+    ("prod's photo bucket moved out of the EU", "kubernetes/overlays/prod/kustomization.yaml",
+     "      - WALKAROUND_S3_REGION=eu-central-1", "      - WALKAROUND_S3_REGION=us-east-1", "checkov,hadolint", "not an EU one"),
 ]
 
 
