@@ -17,6 +17,8 @@ pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
 # Plates: Tesseract's C API and its English data (the single-line LSTM model).
 pkg-config --exists tesseract 2>/dev/null || missing+=(libtesseract-dev)
 ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata >/dev/null 2>&1 || missing+=(tesseract-ocr-eng)
+# Redis for the tests (tools/with-redis.sh); the service runs without one.
+command -v redis-server >/dev/null || missing+=(redis-server)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

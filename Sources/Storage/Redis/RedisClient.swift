@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import Synchronization
+
+/// A small pool of RESP3 connections to one Redis server, for what Redis is good at here: caches,
+/// rate counters and events across pods. Redis is never the only copy of anything, so its
+/// failures cost speed only: after a failed command the client answers `RedisError.unavailable`
+/// at once for a back-off period (no request waits on a dead server), `walkaround_redis_up`
+/// shows the degraded mode, and `walkaround_redis_commands_total{outcome}` counts.
+public final class RedisClient: Sendable {
+    public let settings: RedisSettings
+    private let logger: Logger
+    private struct State {
+        var connections: [RedisConnection?]
+        var next = 0
+        var downUntil: ContinuousClock.Instant?
+        var failures = 0
+    }
+    private let state: Mutex<State>
+    private let up: Gauge
+    private let metrics: any MetricsFactory
+
+    public init(settings: RedisSettings, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.settings = settings
+        self.logger = logger
+        self.metrics = metrics
+        self.state = Mutex(State(connections: Array(repeating: nil, count: max(1, min(settings.poolSize, 64)))))
+        self.up = Gauge(label: "walkaround_redis_up", factory: metrics)
+        up.record(1)
+    }
+
+    /// Whether commands are being tried now (false while backing off after a failure).
+    public var isAvailable: Bool {
+        state.withLock { state in state.downUntil.map { ContinuousClock.now >= $0 } ?? true }
+    }
+
+    /// Runs one command (`["SET", key, value]`); its answer, or `RedisError`.
+    @discardableResult
+    public func command(_ arguments: [String]) async throws -> RESPValue {
+        try await command(arguments.map { Array($0.utf8) })
+    }
+
+    @discardableResult
+    public func command(_ arguments: [[UInt8]]) async throws -> RESPValue {
+        let name = arguments.first.map { String(decoding: $0, as: UTF8.self).uppercased() } ?? ""
+        let connection = try await connection()
+        do {
+            let value = try await connection.send(arguments, timeout: settings.timeout)
+            succeeded()
+            count(outcome: "ok")
+            return value
+        } catch let error as RedisError {
+            if case .server = error {
+                count(outcome: "error_reply")
+            } else {
+                failed(error, command: name)
+            }
+            throw error
+        }
+    }
+
+    /// Several commands in one round trip (pipelined); their answers in order.
+    public func pipeline(_ commands: [[String]]) async throws -> [RESPValue] {
+        let connection = try await connection()
+        do {
+            let answers = try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
+                for (index, command) in commands.enumerated() {
+                    group.addTask { (index, try await connection.send(command.map { Array($0.utf8) }, timeout: self.settings.timeout)) }
+                }
+                var answers = [RESPValue](repeating: .null, count: commands.count)
+                for try await (index, answer) in group { answers[index] = answer }
+                return answers
+            }
+            succeeded()
+            count(outcome: "ok")
+            return answers
+        } catch let error as RedisError {
+            if case .server = error { count(outcome: "error_reply") } else { failed(error, command: "PIPELINE") }
+            throw error
+        }
+    }
+
+    /// A live connection from the pool (round robin), connecting the slot's if it has none.
+    private func connection() async throws -> RedisConnection {
+        let (slot, existing): (Int, RedisConnection?) = try state.withLock { state in
+            if let until = state.downUntil, ContinuousClock.now < until {
+                throw RedisError.unavailable("backing off after a failure")
+            }
+            let slot = state.next % state.connections.count
+            state.next = (state.next + 1) % state.connections.count
+            return (slot, state.connections[slot])
+        }
+        if let existing, existing.isActive { return existing }
+        do {
+            let fresh = try await RedisConnection.connect(settings)
+            let old: RedisConnection? = state.withLock { state in
+                let old = state.connections[slot]
+                state.connections[slot] = fresh
+                return old
+            }
+            old?.close()
+            return fresh
+        } catch let error as RedisError {
+            failed(error, command: "CONNECT")
+            throw error
+        }
+    }
+
+    private func succeeded() {
+        let wasDown = state.withLock { state in
+            defer { (state.failures, state.downUntil) = (0, nil) }
+            return state.failures > 0
+        }
+        if wasDown {
+            up.record(1)
+            logger.notice("redis is answering again", metadata: ["host": "\(settings.host):\(settings.port)"])
+        }
+    }
+
+    private func failed(_ error: RedisError, command: String) {
+        count(outcome: error == .timeout ? "timeout" : "unavailable")
+        let (failures, backoff) = state.withLock { state in
+            state.failures = min(state.failures + 1, 30)
+            let factor = Int64(1) << Int64(min(state.failures - 1, 16))
+            let backoff = min(settings.backoff * factor, settings.maxBackoff)
+            state.downUntil = ContinuousClock.now + backoff
+            return (state.failures, backoff)
+        }
+        up.record(0)
+        if failures == 1 || failures % 10 == 0 {
+            logger.warning(
+                "redis failed; running without it (slower, nothing lost)",
+                metadata: ["command": "\(command)", "error": "\(error)", "retry_in": "\(backoff)", "failures": "\(failures)"]
+            )
+        }
+    }
+
+    private func count(outcome: String) {
+        Counter(label: "walkaround_redis_commands_total", dimensions: [("outcome", outcome)], factory: metrics).increment()
+    }
+
+    /// Closes every connection (at shutdown).
+    public func close() {
+        let connections = state.withLock { state in
+            defer { state.connections = state.connections.map { _ in nil } }
+            return state.connections
+        }
+        for connection in connections { connection?.close() }
+    }
+}
+
+/// One connection subscribed to a channel pattern (`PSUBSCRIBE`), handing each message to
+/// `onMessage`; reconnects with back-off while the server is away. Messages published while it
+/// was disconnected are lost (Redis pub/sub keeps none): callers treat them as hints.
+public final class RedisSubscriber: Sendable {
+    public let settings: RedisSettings
+    public let pattern: String
+    private let logger: Logger
+    private let onMessage: @Sendable (_ channel: String, _ payload: [UInt8]) -> Void
+    private let subscribed = Flag()
+
+    public init(settings: RedisSettings, pattern: String, logger: Logger, onMessage: @escaping @Sendable (_ channel: String, _ payload: [UInt8]) -> Void) {
+        self.settings = settings
+        self.pattern = pattern
+        self.logger = logger
+        self.onMessage = onMessage
+    }
+
+    /// Whether the subscription is in place now.
+    public var isSubscribed: Bool { subscribed.value.withLock { $0 } }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let onMessage = self.onMessage, subscribed = self.subscribed
+                let connection = try await RedisConnection.connect(settings) { push in
+                    guard case .push(let parts) = push, let kind = parts.first?.string?.lowercased() else { return }
+                    switch kind {
+                    case "pmessage" where parts.count == 4:
+                        if let channel = parts[2].string, let payload = parts[3].bytes { onMessage(channel, payload) }
+                    case "psubscribe":
+                        subscribed.value.withLock { $0 = true }
+                    default: break
+                    }
+                }
+                connection.sendWithoutAnswer([Array("PSUBSCRIBE".utf8), Array(pattern.utf8)])
+                if failures > 0 { logger.notice("redis subscription restored", metadata: ["pattern": "\(pattern)"]) }
+                failures = 0
+                await withTaskCancellationHandler {
+                    try? await connection.channel.closeFuture.get()
+                } onCancel: {
+                    connection.close()
+                }
+                subscribed.value.withLock { $0 = false }
+            } catch {
+                subscribed.value.withLock { $0 = false }
+                failures += 1
+                if failures == 1 || failures % 20 == 0 {
+                    logger.warning("redis subscription down; events from other pods arrive by polling", metadata: ["error": "\(error)"])
+                }
+            }
+            let delay = min(settings.backoff * Int64(1 << min(failures, 6)), settings.maxBackoff)
+            try? await Task.sleep(for: delay)
+        }
+    }
+}
