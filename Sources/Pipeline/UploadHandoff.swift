@@ -79,7 +79,13 @@ public final class UploadHandoff: Sendable {
     /// inspection erased first, a job another pod claimed) is dropped `maxAge` later even when
     /// no other upload comes.
     public func put(_ bytes: [UInt8], sha256: String, analysis: EarlyAnalysis? = nil) {
-        let cost = bytes.count + (analysis.map { 12 * $0.analyzer.modelSize * $0.analyzer.modelSize } ?? 0)
+        var analysis = analysis
+        var cost = bytes.count + (analysis.map { 12 * min($0.analyzer.modelSize, 8192) * min($0.analyzer.modelSize, 8192) } ?? 0)
+        if cost > capacity, analysis != nil {
+            // Too large with its analysis (a very large model input): the bytes alone, decoded again by the worker.
+            analysis = nil
+            cost = bytes.count
+        }
         guard cost <= capacity else { return }
         let now = ContinuousClock.now
         state.withLock { state in

@@ -47,7 +47,7 @@ public struct ChatCompletionsClient: Sendable {
         if let key = provider.apiKey, !key.isEmpty { outgoing.headers.add(name: "Authorization", value: "Bearer \(key)") }
         outgoing.body = .bytes(ByteBuffer(bytes: try body(request, provider: provider)))
         let (client, prepared) = (http, outgoing)
-        let (status, headers, bytes): (HTTPResponseStatus, HTTPHeaders, ByteBuffer) = try await withDeadline(provider.timeout) {
+        let (status, headers, bytes): (HTTPResponseStatus, HTTPHeaders, ByteBuffer) = try await withDeadline(provider.timeout, orThrow: LLMError.timeout) {
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(prepared, timeout: .nanoseconds(Int64(provider.timeout.seconds * 1e9)))
@@ -145,20 +145,6 @@ public enum LLMError: Error, Equatable, CustomStringConvertible {
         case .malformed(let reason): "malformed answer: \(reason)"
         case .ungrounded(let problems): "ungrounded answer: \(problems.joined(separator: "; "))"
         }
-    }
-}
-
-/// Runs `body`, throwing `LLMError.timeout` when it takes longer than `limit`.
-func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw LLMError.timeout }
-        return value
     }
 }
 

@@ -47,7 +47,17 @@ public struct PhotoFileCollector: Sendable {
                     try await db.execute("DELETE FROM blob_garbage WHERE sha256 = \(address)")
                     return .referenced
                 }
-                try await blobs.remove(sha256: address)
+                // A removal whose outcome is unknown (an object store that timed out) is tried again
+                // under the lock until one answers for sure: an earlier request that lands late then
+                // finds the object already gone, not an upload's re-stored one after the lock is released.
+                for attempt in 1...3 {
+                    do {
+                        try await blobs.remove(sha256: address)
+                        break
+                    } catch where attempt < 3 {
+                        continue
+                    }
+                }
                 try await db.execute("DELETE FROM blob_garbage WHERE sha256 = \(address)")
                 return .removed
             }

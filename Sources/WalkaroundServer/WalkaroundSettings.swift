@@ -152,6 +152,8 @@ public struct WalkaroundSettings: Sendable {
             ) : nil
         llmProviders = Self.llmProviders(reader)
         s3 = Self.s3Settings(reader)
+        // No photo is larger than an upload may be.
+        s3?.maxObjectBytes = max(1, maxUploadBytes)
         problems += s3?.problems ?? []
         worker = JobWorker.Settings(
             concurrency: reader.int(forKey: "walkaround.worker.concurrency", default: 4),
@@ -255,8 +257,7 @@ public struct WalkaroundSettings: Sendable {
         settings.prefix = reader.string(forKey: "walkaround.s3.prefix", default: settings.prefix)
         settings.multipartThreshold = reader.int(forKey: "walkaround.s3.multipartThresholdBytes", default: settings.multipartThreshold)
         settings.partSize = reader.int(forKey: "walkaround.s3.partBytes", default: settings.partSize)
-        let timeout = min(max(reader.int(forKey: "walkaround.s3.timeoutMs", default: 30_000), 100), 600_000)
-        settings.timeout = .milliseconds(timeout)
+        settings.timeout = .milliseconds(min(max(reader.int(forKey: "walkaround.s3.timeoutMs", default: 30_000), 100), 600_000))
         return settings
     }
 

@@ -88,6 +88,14 @@ import Testing
         bad.multipartThreshold = 1 << 20
         #expect(bad.problems == ["WALKAROUND_S3_MULTIPART_THRESHOLD_BYTES must be at least the part size"])
         #expect(throws: StorageError.self) { try S3PhotoStore(settings: bad) }
+        bad = good
+        bad.endpoint = "https://AKIA:secret@s3.example.eu"
+        #expect(bad.problems.count == 1 && !bad.problems[0].contains("secret"), "credentials in the endpoint are refused, not echoed")
+        bad = good
+        (bad.prefix, bad.timeout) = ("", .milliseconds(10))
+        #expect(bad.problems.count == 2, "an empty prefix would let the janitor sweep the whole bucket: \(bad.problems)")
+        bad.secretAccessKey = "very-secret"
+        #expect(!"\(bad)".contains("very-secret"), "settings print without the secret")
         let store = try? S3PhotoStore(settings: good)
         #expect(throws: StorageError.self) { try store?.key("../../etc/passwd") }
         #expect((try? store?.key(String(repeating: "a", count: 64))) == "photos/" + String(repeating: "a", count: 64))

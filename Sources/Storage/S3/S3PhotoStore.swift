@@ -4,9 +4,10 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import WalkaroundCore
 
 /// How to reach an S3-compatible bucket (`WALKAROUND_S3_*`).
-public struct S3Settings: Sendable, Equatable {
+public struct S3Settings: Sendable, Equatable, CustomStringConvertible {
     /// `http(s)://host[:port]`: AWS's regional endpoint or any S3-compatible server.
     public var endpoint: String
     public var bucket: String
@@ -51,12 +52,17 @@ public struct S3Settings: Sendable, Equatable {
         self.maxObjectBytes = maxObjectBytes
     }
 
+    /// Never the secret or the token.
+    public var description: String {
+        "S3Settings(endpoint: \(endpoint), bucket: \(bucket), region: \(region), pathStyle: \(pathStyle), accessKeyID: \(accessKeyID), prefix: \(prefix))"
+    }
+
     /// What is wrong with these settings, empty when usable.
     public var problems: [String] {
         var problems: [String] = []
         guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil,
-            url.path.isEmpty || url.path == "/", url.query == nil
-        else { return ["WALKAROUND_S3_ENDPOINT \"\(endpoint)\" is not http(s)://host[:port]"] }
+            url.path.isEmpty || url.path == "/", url.query == nil, url.user == nil, url.password == nil
+        else { return ["WALKAROUND_S3_ENDPOINT is not http(s)://host[:port] (credentials go in their own settings)"] }
         // Bucket names: 3–63 characters, lower-case letters, digits, dots and hyphens (S3's rule).
         if !(3...63).contains(bucket.count) || !bucket.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 46 || $0 == 45 }) {
             problems.append("WALKAROUND_S3_BUCKET \"\(bucket)\" is not a valid bucket name (3-63 of a-z, 0-9, '.', '-')")
@@ -70,6 +76,12 @@ public struct S3Settings: Sendable, Equatable {
         }
         if !(5 << 20...5 << 30).contains(partSize) { problems.append("WALKAROUND_S3_PART_BYTES must be from 5 MiB to 5 GiB") }
         if multipartThreshold < partSize { problems.append("WALKAROUND_S3_MULTIPART_THRESHOLD_BYTES must be at least the part size") }
+        if !(Duration.milliseconds(100)...Duration.seconds(600)).contains(timeout) { problems.append("WALKAROUND_S3_TIMEOUT_MS must be from 100 to 600000") }
+        // The janitor sweeps everything under the prefix: never the whole bucket.
+        if prefix.isEmpty || !prefix.hasSuffix("/") || prefix.hasPrefix("/") || prefix.count > 200 {
+            problems.append("WALKAROUND_S3_PREFIX must be a folder like photos/ (not empty, ending in /)")
+        }
+        if !(1...Int(Int32.max)).contains(maxObjectBytes) { problems.append("the largest photo must be from 1 byte to 2 GiB") }
         return problems
     }
 }
@@ -82,7 +94,7 @@ public struct S3Settings: Sendable, Equatable {
 /// and an unfinished multipart upload is aborted, or removed later by the janitor. A store that
 /// does not answer, answers 5xx, or refuses the credentials throws `StorageError.unavailable`
 /// with what it said: the upload is refused with 503 and nothing is recorded, a worker retries.
-public struct S3PhotoStore: PhotoStore {
+public struct S3PhotoStore: PhotoStore, CustomStringConvertible {
     public let settings: S3Settings
     private let signer: S3Signer
     private let client: HTTPClient
@@ -90,11 +102,15 @@ public struct S3PhotoStore: PhotoStore {
     private let host: String
     private let port: Int?
 
-    /// The process's client for object stores: connect within 5 s; each request's deadline is the settings' timeout.
-    public static let sharedClient = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: .init(timeout: .init(connect: .seconds(5), read: nil))
-    )
+    /// The process's client for object stores: connect within 5 s, no redirects (a signed
+    /// request is never sent elsewhere), up to 64 connections per host; each exchange, body
+    /// included, has the settings' timeout as its deadline.
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(60)))
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     public init(settings: S3Settings, client: HTTPClient = Self.sharedClient) throws {
         let problems = settings.problems
@@ -115,6 +131,8 @@ public struct S3PhotoStore: PhotoStore {
         "s3 bucket \(settings.bucket) in \(settings.region) at \(settings.endpoint)"
     }
 
+    public var description: String { "S3PhotoStore(\(location))" }
+
     /// The object key of an address; addresses are 64 hex digits, anything else is refused.
     func key(_ sha256: String) throws -> String {
         guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
@@ -133,12 +151,17 @@ public struct S3PhotoStore: PhotoStore {
         }
         var headers = encryptionHeaders
         headers.append(("content-type", "application/octet-stream"))
-        _ = try await send("PUT", key: key, body: bytes, headers: headers, expect: [200])
+        _ = try await send("PUT", key: key, body: bytes, headers: headers, sha256Checksum: true, expect: [200])
     }
 
+    /// The object's bytes, checked against their address: a changed object is an error, never a photo.
     public func read(sha256: String) async throws -> [UInt8]? {
         let response = try await send("GET", key: try key(sha256), expect: [200, 404])
-        return response.status == 404 ? nil : response.body
+        guard response.status == 200 else { return nil }
+        guard PhotoBlobStore.address(of: response.body) == sha256 else {
+            throw StorageError.unavailable("the S3 object for \(sha256) does not hold those bytes (changed or truncated in the store)")
+        }
+        return response.body
     }
 
     public func remove(sha256: String) async throws {
@@ -152,7 +175,10 @@ public struct S3PhotoStore: PhotoStore {
     public func addresses(modifiedBefore date: Date) async throws -> [String] {
         var found: [String] = []
         var token: String?
+        var seen: Set<String> = []
         repeat {
+            // A store that repeats its token or never ends its listing is not followed for ever.
+            if let token { guard seen.insert(token).inserted, seen.count <= 10_000 else { break } }
             var query = [("list-type", "2"), ("prefix", settings.prefix), ("max-keys", "1000")]
             if let token { query.append(("continuation-token", token)) }
             let xml = String(decoding: try await send("GET", key: "", query: query, expect: [200]).body, as: UTF8.self)
@@ -173,7 +199,8 @@ public struct S3PhotoStore: PhotoStore {
         var removed = 0
         for upload in S3XML.elements("Upload", in: xml) {
             guard let key = S3XML.elements("Key", in: upload).first, key.hasPrefix(settings.prefix),
-                let id = S3XML.elements("UploadId", in: upload).first,
+                (try? self.key(String(key.dropFirst(settings.prefix.count)))) == key,
+                let id = S3XML.elements("UploadId", in: upload).first, !id.isEmpty,
                 let started = S3XML.elements("Initiated", in: upload).first.flatMap(S3XML.date), started < date
             else { continue }
             _ = try await send("DELETE", key: key, query: [("uploadId", id)], expect: [200, 204, 404])
@@ -243,11 +270,14 @@ public struct S3PhotoStore: PhotoStore {
         var body: [UInt8]
     }
 
-    /// One signed request; `key` empty addresses the bucket. A status outside `expect` throws
-    /// `StorageError.unavailable` with the store's error code and message.
+    /// One signed request; `key` empty addresses the bucket. A body goes with `Content-MD5` (every
+    /// S3 store checks it), and with `x-amz-checksum-sha256` when `sha256Checksum` (single PUTs:
+    /// AWS refuses a part's checksum the upload did not announce). A status outside `expect`
+    /// throws `StorageError.unavailable` with the store's error code and message. The whole
+    /// exchange, body included, has the settings' timeout.
     private func send(
         _ method: String, key: String, query: [(String, String)] = [], body: [UInt8]? = nil, headers extra: [(String, String)] = [],
-        expect: Set<Int>
+        sha256Checksum: Bool = false, expect: Set<Int>
     ) async throws -> Response {
         let path = (settings.pathStyle ? "/\(settings.bucket)/" : "/") + key
         let hostHeader = port.map { "\(host):\($0)" } ?? host
@@ -258,7 +288,7 @@ public struct S3PhotoStore: PhotoStore {
             let digest = SHA256.hash(data: body)
             payloadHash = S3Signer.hex(digest)
             headers.append(("content-md5", Data(Insecure.MD5.hash(data: body)).base64EncodedString()))
-            headers.append(("x-amz-checksum-sha256", Data(digest).base64EncodedString()))
+            if sha256Checksum { headers.append(("x-amz-checksum-sha256", Data(digest).base64EncodedString())) }
             headers.append(("content-length", "\(body.count)"))
         } else {
             payloadHash = S3Signer.emptyPayloadHash
@@ -271,18 +301,28 @@ public struct S3PhotoStore: PhotoStore {
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers + signed where name != "content-length" { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response: HTTPClientResponse
-        var collected: [UInt8] = []
+        let (status, responseHeaders, collected): (Int, HTTPHeaders, [UInt8])
         do {
-            response = try await client.execute(request, timeout: .nanoseconds(Int64(settings.timeout.components.seconds) * 1_000_000_000))
-            if method != "HEAD" {
-                // Read as it streams, within the limit on an object's size.
-                for try await chunk in response.body {
-                    guard collected.count + chunk.readableBytes <= settings.maxObjectBytes else {
-                        throw StorageError.unavailable("the S3 store sent more than \(settings.maxObjectBytes) bytes for \(key)")
-                    }
-                    collected.append(contentsOf: chunk.readableBytesView)
+            (status, responseHeaders, collected) = try await withDeadline(
+                settings.timeout, orThrow: StorageError.unavailable("the S3 store did not answer \(method) \(key.isEmpty ? "on the bucket" : key) within \(settings.timeout)")
+            ) { [client, settings, request] in
+                let response = try await client.execute(request, timeout: TimeAmount(settings.timeout))
+                let status = Int(response.status.code)
+                // An object within the size limit; an error answer within 64 KiB (only its code is read).
+                let limit = expect.contains(status) ? settings.maxObjectBytes : 64 << 10
+                if let declared = response.headers.first(name: "content-length").flatMap(Int.init), declared > limit, method != "HEAD" {
+                    throw StorageError.unavailable("the S3 store announced \(declared) bytes for \(key), more than \(limit)")
                 }
+                var collected: [UInt8] = []
+                if method != "HEAD" {
+                    for try await chunk in response.body {
+                        guard collected.count + chunk.readableBytes <= limit else {
+                            throw StorageError.unavailable("the S3 store sent more than \(limit) bytes for \(key)")
+                        }
+                        collected.append(contentsOf: chunk.readableBytesView)
+                    }
+                }
+                return (status, response.headers, collected)
             }
         } catch let error as StorageError {
             throw error
@@ -291,7 +331,6 @@ public struct S3PhotoStore: PhotoStore {
         } catch {
             throw StorageError.unavailable("the S3 store at \(settings.endpoint) did not answer \(method) \(key.isEmpty ? "on the bucket" : key): \(error)")
         }
-        let status = Int(response.status.code)
         guard expect.contains(status) else {
             let text = String(decoding: collected.prefix(4096), as: UTF8.self)
             let code = S3XML.elements("Code", in: text).first ?? "HTTP \(status)"
@@ -299,7 +338,7 @@ public struct S3PhotoStore: PhotoStore {
             let hint = status == 403 ? " (are WALKAROUND_S3_ACCESS_KEY_ID, the secret and WALKAROUND_S3_REGION right?)" : ""
             throw StorageError.unavailable("the S3 store refused \(method) \(key.isEmpty ? "on the bucket" : key) with \(status) \(code)\(message)\(hint)")
         }
-        return Response(status: status, headers: response.headers, body: collected)
+        return Response(status: status, headers: responseHeaders, body: collected)
     }
 }
 

@@ -4,6 +4,7 @@ import Inference
 import Metrics
 import Pipeline
 import Storage
+import WalkaroundCore
 
 /// Unauthenticated operational routes: `/health`, `/ready` and `/openapi.yaml` on the service port;
 /// `/metrics` and the detailed `/ready` on the metrics port.
@@ -15,13 +16,15 @@ struct OperationsController {
     let queuedGauge: Gauge
     let inference: InferenceService?
     let platesFailure: String?
-    let photos: (any PhotoStore)?
+    /// The photo store's check, at most every 10 s (the public `/ready` must not make a store
+    /// request per hit, nor wait on a slow store).
+    let photoCheck: StoreCheck?
 
     init(
         database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics, inference: InferenceService?, platesFailure: String? = nil,
         photos: (any PhotoStore)? = nil
     ) {
-        self.photos = photos
+        self.photoCheck = photos.map { StoreCheck(store: $0) }
         self.inference = inference
         self.platesFailure = platesFailure
         self.database = database
@@ -94,15 +97,7 @@ struct OperationsController {
             case .failed(let reason): "failed: \(reason)"
             }
         let plates = platesFailure.map { "failed: \($0)" }
-        var photoStore: String?
-        if let photos {
-            do {
-                try await photos.check()
-                photoStore = "ok"
-            } catch {
-                photoStore = "failed: \(error)"
-            }
-        }
+        let photoStore = await photoCheck?.status()
         let isReady = reachable && pending.isEmpty && (models == nil || models == "ready") && plates == nil && (photoStore == nil || photoStore == "ok")
         return Readiness(
             status: isReady ? "ready" : "not_ready", database: reachable, pendingMigrations: pending, models: models, plates: plates,
@@ -136,4 +131,43 @@ public enum OpenAPIDocument {
         else { return "openapi: 3.1.0\ninfo: {title: Walkaround, version: missing}\npaths: {}\n" }
         return text
     }()
+}
+
+/// The last outcome of the photo store's check, refreshed at most every `interval` by one caller
+/// at a time (others get the last outcome), each check limited to `timeout`.
+actor StoreCheck {
+    let store: any PhotoStore
+    let interval: Duration
+    let timeout: Duration
+    private var last: (at: ContinuousClock.Instant, status: String)?
+    private var running: Task<String, Never>?
+
+    init(store: any PhotoStore, interval: Duration = .seconds(10), timeout: Duration = .seconds(2)) {
+        self.store = store
+        self.interval = interval
+        self.timeout = timeout
+    }
+
+    /// `ok` or `failed: reason`.
+    func status() async -> String {
+        if let last, ContinuousClock.now - last.at < interval { return last.status }
+        if let running {
+            if let last { return last.status }
+            return await running.value
+        }
+        let (store, timeout) = (self.store, self.timeout)
+        let task = Task<String, Never> {
+            do {
+                try await withDeadline(timeout, orThrow: StorageError.unavailable("no answer within \(timeout)")) { try await store.check() }
+                return "ok"
+            } catch {
+                return "failed: \(error)"
+            }
+        }
+        running = task
+        let status = await task.value
+        running = nil
+        last = (ContinuousClock.now, status)
+        return status
+    }
 }

@@ -1,0 +1,15 @@
+/// Runs `body`, throwing `error` when it takes longer than `limit` (`body` is cancelled then).
+public func withDeadline<T: Sendable>(
+    _ limit: Duration, orThrow error: @autoclosure @escaping @Sendable () -> any Error, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw error() }
+        return value
+    }
+}
