@@ -183,6 +183,16 @@ public struct JobQueue: Sendable {
         try await database.first("SELECT COUNT(*) AS n FROM jobs WHERE status = \(Job.Status.queued.sqlValue)")?.int("n") ?? 0
     }
 
+    /// Whether the inspection's report job is still to run or running (its prose may still change).
+    public func reportPending(inspectionID: UUID) async throws -> Bool {
+        try await database.first(
+            """
+            SELECT id FROM jobs WHERE inspection_id = \(inspectionID) AND kind = \(Job.Kind.writeReport.rawValue)
+            AND status IN (\(Job.Status.queued.sqlValue), \(Job.Status.running.sqlValue)) LIMIT 1
+            """
+        ) != nil
+    }
+
     /// The jobs of a photo, oldest first.
     public func jobs(forPhoto photoID: UUID) async throws -> [Job] {
         try await database.execute("SELECT * FROM jobs WHERE photo_id = \(photoID) ORDER BY created_at").map(Job.init(row:))

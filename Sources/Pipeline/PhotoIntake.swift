@@ -51,6 +51,8 @@ public struct PhotoIntake: Sendable {
     public let signal: WakeSignal
     /// Where an accepted upload's bytes wait for this process's worker (nil: it reads the file).
     public let handoff: UploadHandoff?
+    /// Tells the inspection's event streams about an accepted photo.
+    public var events: InspectionEvents?
 
     public init(
         database: any SQLDatabase, blobs: any PhotoStore, queue: JobQueue, maxPhotosPerInspection: Int, signal: WakeSignal, handoff: UploadHandoff? = nil
@@ -119,6 +121,7 @@ public struct PhotoIntake: Sendable {
         // Durable now (file and row): the worker of this process may take the bytes from memory.
         handoff?.put(upload.bytes, sha256: sha256, analysis: early)
         signal.signal()
+        await events?.changed(upload.inspectionID)
         return .accepted(photo, response: response)
     }
 

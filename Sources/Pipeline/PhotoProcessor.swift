@@ -28,6 +28,8 @@ public struct PhotoProcessor: Sendable {
     public var outbox: WebhookOutbox?
     /// Uploads of this process, still in memory: read instead of the file when there.
     public var handoff: UploadHandoff?
+    /// Tells the inspection's event streams when the photo starts and when its verdict is stored.
+    public var events: InspectionEvents?
     private let processingSeconds: Metrics.Timer
     private let metrics: any MetricsFactory
 
@@ -86,6 +88,7 @@ public struct PhotoProcessor: Sendable {
             return
         }
         try await queue.markPhotoProcessing(job, photoID: photo.id)
+        await events?.changed(photo.inspectionID)
         // From the upload's commit (its row's time) to here: waiting for a worker and the claim.
         record(stage: "queue", .nanoseconds(Int64(max(0, min(Date().timeIntervalSince(photo.createdAt), 86_400)) * 1e9)))
         var clock = ContinuousClock.now
@@ -156,6 +159,7 @@ public struct PhotoProcessor: Sendable {
             }
         }
         _ = stage("store", since: clock)
+        await events?.changed(photo.inspectionID)
         processingSeconds.record(duration: .nanoseconds(Int64(max(0, min(finished.timeIntervalSince(photo.createdAt), 86_400)) * 1e9)))
     }
 

@@ -19,6 +19,8 @@ public struct ReportProcessor: Sendable {
     public var costs: CostBook?
     /// Tells subscribers when a report is written; nil sends nothing.
     public var outbox: WebhookOutbox?
+    /// Tells the inspection's event streams when the report is stored and when its prose changes.
+    public var events: InspectionEvents?
     /// The language of each station's reports (the template's and the LLM's).
     public var languages = ReportLanguages()
     /// How long a report job waits before looking again at photos still being processed.
@@ -83,6 +85,7 @@ public struct ReportProcessor: Sendable {
             return true
         }
         guard stored else { return }
+        await events?.changed(id)
         guard asksProviders else { return writer.countTemplate() }
         let (prose, discarded) = await writer.providerProse(for: report, language: language)
         if prose == nil { writer.countTemplate() }
@@ -94,6 +97,7 @@ public struct ReportProcessor: Sendable {
             }
             try await queue.complete(job, at: Date(), in: db)
         }
+        await events?.changed(id)
     }
 
     /// The inspection's photos and detections, or nil while any photo is still queued or processing.

@@ -50,6 +50,8 @@ public struct InspectionUseCases: Sendable {
     let erasure: InspectionErasure
     let queue: JobQueue
     let signal: WakeSignal
+    /// Signals streams of changed inspections (`events(_:by:)`).
+    public var events: InspectionEvents?
 
     public init(database: any SQLDatabase, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal) {
         self.database = database
@@ -100,8 +102,11 @@ public struct InspectionUseCases: Sendable {
     }
 
     public func details(_ id: UUID, by key: APIKey) async throws -> InspectionDetails {
-        let inspection = try await inspection(id, for: key)
-        return InspectionDetails(
+        try await details(of: try await inspection(id, for: key))
+    }
+
+    func details(of inspection: Inspection) async throws -> InspectionDetails {
+        InspectionDetails(
             inspection: inspection,
             photos: try await PhotoRepository(database: database).photos(of: inspection.id),
             detections: try await DetectionRepository(database: database).detections(ofInspection: inspection.id),
@@ -131,6 +136,7 @@ public struct InspectionUseCases: Sendable {
             throw UseCaseError.conflict("inspection_completed", "inspection is already completed")
         }
         signal.signal()
+        await events?.changed(inspection.id)
         logger.info("inspection completed", metadata: ["inspection": "\(inspection.id)"])
         return (try await inspections.get(inspection.id) ?? inspection, photos)
     }
@@ -242,5 +248,88 @@ public struct InspectionUseCases: Sendable {
             throw UseCaseError.invalid("invalid_field", "reference is longer than 200 characters")
         }
         return Inspection(kind: kind, station: station, vehicle: VehicleRef(plate: plate, vin: vin), reference: draft.reference, createdAt: now.truncatedToMicroseconds)
+    }
+}
+
+/// What an inspection's event stream sends (`InspectionUseCases.updates`).
+public enum InspectionUpdate: Sendable {
+    /// The inspection as it is (first, and when its status changes).
+    case inspection(Inspection)
+    /// A photo as it is now, with what was found on it (first for every photo, then on each change).
+    case photo(Photo, detections: [Detection], plateReadings: [PlateReading])
+    /// The report's state: `queued` once requested, `written` when it can be read (and again when its prose changes).
+    case report(StoredReport.Status, version: Int)
+    /// Nothing changed for a while: a comment keeps proxies from closing the stream.
+    case heartbeat
+}
+
+extension InspectionUseCases {
+    /// The inspection's changes as they happen: everything as it is first, then each photo's and
+    /// the report's changes, read from the database whenever the inspection is signalled
+    /// (`InspectionEvents`: this pod at once, other pods through Redis) and at least every
+    /// `recheck` (every second while signals from other pods are not arriving). Ends when the
+    /// inspection is completed and its report written, when it is erased, or after `maxDuration`.
+    /// Access is checked before the first update.
+    public func updates(
+        _ id: UUID, by key: APIKey, recheck: Duration = .seconds(5), heartbeat: Duration = .seconds(15), maxDuration: Duration = .seconds(900)
+    ) async throws -> AsyncThrowingStream<InspectionUpdate, any Error> {
+        let first = try await details(id, by: key)
+        let reports = ReportRepository(database: database)
+        let events = self.events
+        let (stream, continuation) = AsyncThrowingStream<InspectionUpdate, any Error>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let task = Task {
+            let ends = ContinuousClock.now + maxDuration
+            var sentInspection: Inspection.Status?
+            var sentPhotos: [UUID: String] = [:]
+            var sentReport: (StoredReport.Status, Int)?
+            var lastSent = ContinuousClock.now
+            var current: InspectionDetails? = first
+            do {
+                while !Task.isCancelled, ContinuousClock.now < ends {
+                    guard let now = current else { break }  // erased
+                    if sentInspection != now.inspection.status {
+                        continuation.yield(.inspection(now.inspection))
+                        sentInspection = now.inspection.status
+                        lastSent = .now
+                    }
+                    for photo in now.photos {
+                        let detections = now.detections[photo.id] ?? []
+                        let signature = "\(photo.status.rawValue)|\(photo.processedAt?.timeIntervalSince1970 ?? 0)|\(detections.count)"
+                        guard sentPhotos[photo.id] != signature else { continue }
+                        continuation.yield(.photo(photo, detections: detections, plateReadings: now.plateReadings[photo.id] ?? []))
+                        sentPhotos[photo.id] = signature
+                        lastSent = .now
+                    }
+                    if let report = try await reports.get(id), sentReport.map({ $0.0 != report.status || $0.1 != report.version }) ?? true {
+                        continuation.yield(.report(report.status, version: report.version))
+                        sentReport = (report.status, report.version)
+                        lastSent = .now
+                    }
+                    // Done: the report is written and no report job is left to change its prose.
+                    if sentReport?.0 == .written, now.inspection.status == .completed, try await !queue.reportPending(inspectionID: id) {
+                        break
+                    }
+                    if ContinuousClock.now - lastSent >= heartbeat {
+                        continuation.yield(.heartbeat)
+                        lastSent = .now
+                    }
+                    let wait = min(events?.crossesPods == true ? recheck : min(recheck, .seconds(1)), heartbeat)
+                    if let events { _ = await events.wait(for: id, timeout: wait) } else { try await Task.sleep(for: wait) }
+                    current = try await inspections.get(id).asyncMap { try await self.details(of: $0) }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -15,16 +15,17 @@ public struct UseCases: Sendable {
 
     public init(database: any SQLDatabase, blobs: any PhotoStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostBook? = nil,
         signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages(),
-        handoff: UploadHandoff? = nil
+        handoff: UploadHandoff? = nil, events: InspectionEvents? = nil
     ) {
         let outbox = WebhookOutbox(database: database, queue: queue, maxAttempts: webhooks.maxAttempts)
-        inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
-        photos = PhotoUseCases(
-            database: database, blobs: blobs,
-            intake: PhotoIntake(
-                database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal, handoff: handoff
-            )
+        var inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
+        inspections.events = events
+        self.inspections = inspections
+        var intake = PhotoIntake(
+            database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal, handoff: handoff
         )
+        intake.events = events
+        photos = PhotoUseCases(database: database, blobs: blobs, intake: intake)
         reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey, outbox: outbox, languages: languages)
         self.webhooks = WebhookUseCases(database: database, outbox: outbox, policy: webhooks.policy)
         keys = KeyUseCases(database: database)

@@ -31,6 +31,10 @@ public struct WalkaroundComponents: Sendable {
     public let costs: CostBook
     /// The key that signs final reports.
     public let signingKey: ReportSigningKey
+    /// Redis (`WALKAROUND_REDIS_URL`), for caches, rate counters and events across pods; nil without one.
+    public let redis: RedisClient?
+    /// Signals inspection changes to event streams, in this process and through Redis.
+    public let events: InspectionEvents
 
     /// Opens the database named by the settings (PostgreSQL for `DATABASE_URL`, else SQLite in the data folder).
     public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
@@ -42,6 +46,7 @@ public struct WalkaroundComponents: Sendable {
             costs = try CostMatrix.load(data)
             logger.info("cost matrix loaded", metadata: ["path": "\(path)", "currency": "\(costs!.currency)", "cells": "\(costs!.prices.count)"])
         }
+        let redis = try settings.redisURL.map { RedisClient(settings: try RedisSettings(url: $0), logger: logger, metrics: metrics.factory) }
         let blobs: any PhotoStore = try settings.s3.map { try S3PhotoStore(settings: $0) } ?? PhotoBlobStore(root: settings.photoDir)
         logger.info("photo store", metadata: ["location": "\(blobs.location)"])
         // A configured key must exist; the embedded default makes one in the data folder.
@@ -80,7 +85,9 @@ public struct WalkaroundComponents: Sendable {
             plates: plates,
             platesFailure: platesFailure,
             costs: CostBook(file: costs, database: database),
-            signingKey: signingKey
+            signingKey: signingKey,
+            redis: redis,
+            events: InspectionEvents(redis: redis, logger: logger)
         )
     }
 
@@ -99,6 +106,7 @@ public struct WalkaroundComponents: Sendable {
         var photos = processor
         photos.outbox = outbox
         photos.handoff = handoff
+        photos.events = events
         handoff?.useAnalyzer { processor.effectiveAnalyzer }
         var reports = ReportProcessor(
             database: database, queue: queue,
@@ -107,6 +115,7 @@ public struct WalkaroundComponents: Sendable {
         reports.comparator = settings.comparator
         reports.costs = costs
         reports.outbox = outbox
+        reports.events = events
         reports.languages = settings.reportLanguages
         let webhooks = WebhookDeliverer(database: database, queue: queue, settings: settings.webhooks, logger: logger)
         return JobWorker(
@@ -134,6 +143,17 @@ public func buildApplication(components: WalkaroundComponents, logger: Logger) -
     var services: [any Service] = []
     if let postgres = components.database as? PostgresDatabase { services.append(postgres) }
     if let inference = components.inference { services.append(inference) }
+    // Other pods' inspection signals, for this pod's event streams.
+    if let redis = components.redis {
+        let events = components.events
+        services.append(
+            RedisSubscriberService(
+                subscriber: RedisSubscriber(settings: redis.settings, pattern: InspectionEvents.channelPrefix + "*", logger: logger) { channel, _ in
+                    if let id = UUID(uuidString: String(channel.dropFirst(InspectionEvents.channelPrefix.count))) { events.wake(id) }
+                }
+            )
+        )
+    }
     if settings.role.runsWorkers {
         services.append(components.makeWorker(logger: logger))
         services.append(components.makeJanitor(logger: logger))
@@ -196,7 +216,7 @@ extension WalkaroundComponents {
         UseCases(
             database: database, blobs: blobs, erasure: erasure, queue: queue, signal: signal,
             maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs, signingKey: signingKey, webhooks: settings.webhooks,
-            languages: settings.reportLanguages, handoff: handoff
+            languages: settings.reportLanguages, handoff: handoff, events: events
         )
     }
 
@@ -230,5 +250,14 @@ extension WalkaroundComponents {
             group.cancelAll()
             return result
         }
+    }
+}
+
+/// Runs a Redis subscription for the application's lifetime.
+struct RedisSubscriberService: Service {
+    let subscriber: RedisSubscriber
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await subscriber.run() }
     }
 }

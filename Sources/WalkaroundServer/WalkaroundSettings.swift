@@ -72,6 +72,8 @@ public struct WalkaroundSettings: Sendable {
     /// The S3-compatible bucket photos are kept in (`WALKAROUND_S3_ENDPOINT` and friends); nil keeps
     /// them in the data folder.
     public var s3: S3Settings?
+    /// `WALKAROUND_REDIS_URL` (or the file `WALKAROUND_REDIS_URL_FILE` names): nil runs without Redis.
+    public var redisURL: String?
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Photo-store housekeeping and retention, run by worker processes.
@@ -151,6 +153,10 @@ public struct WalkaroundSettings: Sendable {
                 lanes: reader.int(forKey: "walkaround.plates.lanes", default: 2)
             ) : nil
         llmProviders = Self.llmProviders(reader)
+        redisURL = Self.secret(reader, "walkaround.redis.url", fileKey: "walkaround.redis.urlFile")
+        if let url = redisURL, (try? RedisSettings(url: url)) == nil {
+            problems.append("WALKAROUND_REDIS_URL is not redis://[user:password@]host[:port][/db] or rediss://…")
+        }
         s3 = Self.s3Settings(reader)
         // No photo is larger than an upload may be.
         s3?.maxObjectBytes = max(1, maxUploadBytes)

@@ -138,9 +138,12 @@ public struct RESPParser: Sendable {
         case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: ">"), UInt8(ascii: "%"), UInt8(ascii: "|"):
             let declared = try Self.integer(line)
             if declared == -1 { return .null }  // RESP2's null array
-            guard (0...Int64(limits.maxElements)).contains(declared) else { throw RESPProtocolError("aggregate of \(declared) elements") }
-            let count = Int(declared)
             let isMap = type == UInt8(ascii: "%") || type == UInt8(ascii: "|")
+            // A map's count is of pairs: twice as many values.
+            guard (0...Int64(limits.maxElements / (isMap ? 2 : 1))).contains(declared) else {
+                throw RESPProtocolError("aggregate of \(declared) elements")
+            }
+            let count = Int(declared)
             var elements: [RESPValue] = []
             elements.reserveCapacity(min(count * (isMap ? 2 : 1), 1024))
             for _ in 0..<(isMap ? count * 2 : count) {

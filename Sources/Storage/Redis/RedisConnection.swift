@@ -92,7 +92,7 @@ final class RESPHandler: ChannelDuplexHandler {
 
 /// Where a Redis server is and how to talk to it (`WALKAROUND_REDIS_URL`:
 /// `redis://[user:password@]host[:port][/db]`, `rediss://` for TLS).
-public struct RedisSettings: Sendable, Equatable {
+public struct RedisSettings: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var username: String?
@@ -122,6 +122,9 @@ public struct RedisSettings: Sendable, Equatable {
         self.backoff = backoff
         self.maxBackoff = maxBackoff
     }
+
+    /// Never the password.
+    public var description: String { "redis\(tls ? "s" : "")://\(host):\(port)/\(database)" }
 
     /// Parses a `redis://` or `rediss://` URL; throws what is wrong with it (never echoing the password).
     public init(url: String) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Storage
@@ -14,6 +15,7 @@ struct InspectionsController {
         group.post("inspections", use: create)
         group.get("inspections", use: list)
         group.get("inspections/:id", use: get)
+        group.get("inspections/:id/events", use: events)
         group.delete("inspections/:id", use: erase)
         group.post("inspections/:id/complete", use: complete)
         group.put("inspections/:id/hold", use: placeHold)
@@ -36,6 +38,42 @@ struct InspectionsController {
         return VehicleHistoryResource(
             vehicle: VehicleResource(history.vehicle), items: history.inspections.items.map { InspectionResource($0) },
             nextCursor: history.inspections.nextCursor
+        )
+    }
+
+    /// `GET /v1/inspections/{id}/events`: server-sent events of the inspection's changes —
+    /// `inspection`, one `photo` per photo as it is, then each photo's change (queued, processing,
+    /// its verdict with detections), `report` (`queued`, `written`, and again when its prose
+    /// changes) — whichever pod did the work. Ends when the report is written for good; a client
+    /// that reconnects gets everything as it is again.
+    @Sendable func events(request: Request, context: WalkaroundRequestContext) async throws -> Response {
+        let updates = try await useCases.updates(Self.id(context), by: context.requireKey())
+        let encoder = APIJSON.encoder
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store", HTTPField.Name("X-Accel-Buffering")!: "no"],
+            body: ResponseBody { writer in
+                // A client that reconnects after 2 s gets the state again.
+                try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+                var sequence = 0
+                for try await update in updates {
+                    let (name, data): (String, Data)
+                    switch update {
+                    case .heartbeat:
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        continue
+                    case .inspection(let inspection):
+                        (name, data) = ("inspection", try encoder.encode(InspectionResource(inspection)))
+                    case .photo(let photo, let detections, let readings):
+                        (name, data) = ("photo", try encoder.encode(PhotoResource(photo, detections: detections, plateReadings: readings)))
+                    case .report(let status, let version):
+                        (name, data) = ("report", try encoder.encode(ReportStateResource(status: status.rawValue, version: version)))
+                    }
+                    sequence += 1
+                    try await writer.write(ByteBuffer(string: "event: \(name)\nid: \(sequence)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
+                }
+                try await writer.finish(nil)
+            }
         )
     }
 
@@ -170,4 +208,10 @@ extension Request {
             throw APIError.unprocessable("invalid_field", "body does not match the expected shape")
         }
     }
+}
+
+/// A report's state in the event stream.
+struct ReportStateResource: Encodable {
+    var status: String
+    var version: Int
 }

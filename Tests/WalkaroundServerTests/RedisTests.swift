@@ -1,0 +1,150 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import Logging
+import Pipeline
+import Storage
+import Testing
+
+@testable import WalkaroundServer
+
+/// The Redis `make test` starts (tools/with-redis.sh).
+enum TestRedis {
+    static let env = ProcessInfo.processInfo.environment
+
+    static var available: Bool { env["WALKAROUND_TEST_REDIS_URL"] != nil || env["WALKAROUND_TEST_REQUIRE_REDIS"] == "1" }
+
+    static func url() throws -> String {
+        try #require(env["WALKAROUND_TEST_REDIS_URL"], "Redis tests need WALKAROUND_TEST_REDIS_URL: run them with `make test`")
+    }
+
+    static func overrides() throws -> [AbsoluteConfigKey: ConfigValue] {
+        ["walkaround.redis.url": ConfigValue(.string(try url()), isSecret: true)]
+    }
+
+    static func kill() async throws {
+        let file = try #require(env["WALKAROUND_TEST_REDIS_PIDFILE"])
+        let pid = try #require(Int32((try String(contentsOfFile: file, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+        Foundation.kill(pid, SIGKILL)
+        for _ in 0..<100 where Foundation.kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    static func start() async throws {
+        let started = try await ChildProcess.run("/bin/bash", [try #require(env["WALKAROUND_TEST_REDIS_RESTART"])], timeout: .seconds(30))
+        #expect(started.status == 0, "\(started.errors)")
+    }
+}
+
+/// Redis for what it is good at, against a real redis-server: commands and pipelining, signals
+/// between pods, the event stream, and Redis killed mid-run costing speed only. Serialized: one
+/// test kills the server.
+@Suite("Redis", .serialized, .enabled(if: TestRedis.available))
+struct RedisTests {
+    static let logger = Logger(label: "redis-test")
+
+    @Test func commandsAndPipelinesGetTheirOwnAnswers() async throws {
+        let client = RedisClient(settings: try RedisSettings(url: try TestRedis.url()), logger: Self.logger)
+        defer { client.close() }
+        let key = "test:\(UUID().uuidString)"
+        #expect(try await client.command(["SET", key, "v1", "PX", "60000"]) == .simpleString("OK"))
+        #expect(try await client.command(["GET", key]).string == "v1")
+        #expect(try await client.command(["GET", key + ":missing"]) == .null)
+        // Many in flight on few connections: each answer reaches its own command.
+        let answers = try await client.pipeline((0..<200).map { ["INCRBY", key + ":n", "\($0)"] })
+        #expect(answers.count == 200 && answers.compactMap(\.int).count == 200)
+        #expect(try await client.command(["GET", key + ":n"]).int == Int64((0..<200).reduce(0, +)))
+        await #expect(throws: RedisError.self) { try await client.command(["NOSUCHCOMMAND"]) }
+        #expect(try await client.command(["HGETALL", key + ":none"]) == .map([]), "RESP3: a map, not a flat array")
+        #expect(client.isAvailable, "an error reply is an answer, not an outage")
+        var wrong = try RedisSettings(url: try TestRedis.url())
+        wrong.password = "wrong"
+        let refused = RedisClient(settings: wrong, logger: Self.logger)
+        await #expect(throws: RedisError.self) { try await refused.command(["PING"]) }
+    }
+
+    /// Two pods' event hubs on one Redis: a change in one wakes the other's stream at once.
+    @Test func aChangeInOnePodWakesTheOthersStreams() async throws {
+        let settings = try RedisSettings(url: try TestRedis.url())
+        let (redisA, redisB) = (RedisClient(settings: settings, logger: Self.logger), RedisClient(settings: settings, logger: Self.logger))
+        defer { redisA.close(); redisB.close() }
+        let podA = InspectionEvents(redis: redisA, logger: Self.logger), podB = InspectionEvents(redis: redisB, logger: Self.logger)
+        let subscriber = RedisSubscriber(settings: settings, pattern: InspectionEvents.channelPrefix + "*", logger: Self.logger) { channel, _ in
+            if let id = UUID(uuidString: String(channel.dropFirst(InspectionEvents.channelPrefix.count))) { podA.wake(id) }
+        }
+        let running = Task { await subscriber.run() }
+        defer { running.cancel() }
+        for _ in 0..<200 where !subscriber.isSubscribed { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(subscriber.isSubscribed)
+        let (watched, other) = (UUID(), UUID())
+        async let woken = podA.wait(for: watched, timeout: .seconds(60))
+        async let notWoken = podA.wait(for: other, timeout: .milliseconds(500))
+        for _ in 0..<100 where podA.waiting < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        let started = ContinuousClock.now
+        await podB.changed(watched)
+        #expect(await woken, "woken by the other pod's signal, not by the 60 s timeout")
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(await notWoken == false, "another inspection's stream is not woken")
+    }
+
+    /// The event stream tells a station about its photo's verdict and the report, in order, and ends
+    /// once the report is written.
+    @Test func theEventStreamFollowsAnInspectionToItsReport() async throws {
+        try await TestApp.run(.sqlite, try TestRedis.overrides()) { app in
+            let id = try await app.createInspection()
+            #expect(try await app.request(.get, "/v1/inspections/\(id)/events", key: app.keys.otherStation).status == .forbidden, "another station's")
+            let stream = Task { try await app.request(.get, "/v1/inspections/\(id)/events", key: app.keys.station) }
+            for _ in 0..<500 where app.components.events.waiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try await app.upload(TestImages.jpeg(seed: 90), to: id).status == .accepted)
+            _ = try await app.waitUntilSettled(id)
+            #expect(try await app.request(.post, "/v1/inspections/\(id)/complete", key: app.keys.station).status == .ok)
+            let response = try await stream.value
+            #expect(response.status == .ok && response.headers[.contentType] == "text/event-stream; charset=utf-8")
+            let events = response.text.components(separatedBy: "\n\n").compactMap { block -> (String, [String: Any])? in
+                let lines = block.split(separator: "\n")
+                guard let name = lines.first(where: { $0.hasPrefix("event: ") })?.dropFirst(7),
+                    let data = lines.first(where: { $0.hasPrefix("data: ") })?.dropFirst(6),
+                    let object = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]
+                else { return nil }
+                return (String(name), object)
+            }
+            let names = events.map(\.0)
+            #expect(names.first == "inspection" && names.last == "report", "\(names)")
+            let photoStates = events.filter { $0.0 == "photo" }.compactMap { $0.1["status"] as? String }
+            #expect(photoStates.first == "queued" || photoStates.first == "processing", "\(photoStates)")
+            #expect(photoStates.last == "processed", "the verdict arrives: \(photoStates)")
+            #expect(events.contains { $0.0 == "inspection" && $0.1["status"] as? String == "completed" })
+            #expect(events.last?.1["status"] as? String == "written")
+        }
+    }
+
+    @Test func redisKilledMidRunCostsSpeedOnly() async throws {
+        try await TestApp.run(.sqlite, try TestRedis.overrides()) { app in
+            let redis = try #require(app.components.redis)
+            let id = try await app.createInspection()
+            #expect(try await app.upload(TestImages.jpeg(seed: 91), to: id, view: "front").status == .accepted)
+            try await TestRedis.kill()
+            let outcome = await Result {
+                // Uploads, processing and the event stream go on without it.
+                #expect(try await app.upload(TestImages.jpeg(seed: 92), to: id, view: "rear").status == .accepted)
+                let photos = try await app.waitUntilSettled(id)
+                #expect(photos.count == 2 && photos.allSatisfy { $0["status"] as? String == "processed" }, "\(photos)")
+                #expect(!redis.isAvailable, "the client knows it is down")
+                let metrics = try await app.operations("/metrics").text
+                #expect(metrics.contains("walkaround_redis_up 0"), "the degraded mode shows")
+                #expect(try await app.request(.post, "/v1/inspections/\(id)/complete", key: app.keys.station).status == .ok)
+                let events = try await app.request(.get, "/v1/inspections/\(id)/events", key: app.keys.station)
+                #expect(events.status == .ok && events.text.contains("\"status\":\"written\""), "the stream polls instead")
+            }
+            try await TestRedis.start()
+            try outcome.get()
+            // Back: the client answers again after its back-off.
+            var answered = false
+            for _ in 0..<300 where !answered {
+                answered = (try? await redis.command(["PING"])) != nil
+                if !answered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(answered)
+            #expect(try await app.operations("/metrics").text.contains("walkaround_redis_up 1"))
+        }
+    }
+}
