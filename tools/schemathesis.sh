@@ -23,7 +23,8 @@ fi
 work=$(mktemp -d /tmp/walkaround-st.XXXXXX)
 trap 'serve_stop; rm -rf "$work"' EXIT
 key=$("$bin" keys create --role admin --name schemathesis --data-dir "$work/data" 2>/dev/null)
-serve_start "$bin" "$work/data" "$work/server.log" WALKAROUND_MODEL_PATH= WALKAROUND_PLATES_ENABLED=false LOG_LEVEL=warning
+serve_start "$bin" "$work/data" "$work/server.log" WALKAROUND_MODEL_PATH= WALKAROUND_PLATES_ENABLED=false LOG_LEVEL=warning \
+  WALKAROUND_RATE_LIMIT_KEY_PER_MINUTE=0 WALKAROUND_RATE_LIMIT_STATION_PER_MINUTE=0
 port=$SERVE_PORT
 pid=$SERVE_PID
 

@@ -1,4 +1,5 @@
 import Dispatch
+import Crypto
 import Foundation
 import Imaging
 import Logging
@@ -42,6 +43,13 @@ public struct ModelDetection: Sendable, Equatable {
     public var object: FoundObject
     /// For a `part` class: the car part it names.
     public var part: CarPart?
+
+    public init(model: String, role: ClassRole, object: FoundObject, part: CarPart? = nil) {
+        self.model = model
+        self.role = role
+        self.object = object
+        self.part = part
+    }
 }
 
 /// Loads the configured models when the service starts and runs their batchers until shutdown.
@@ -57,7 +65,7 @@ public final class InferenceService: Service, Sendable {
     public let settings: InferenceSettings
     private let logger: Logger
     private let metrics: any MetricsFactory
-    private let current = Mutex<(state: State, batchers: [InferenceBatcher])>((.loading, []))
+    private let current = Mutex<(state: State, batchers: [InferenceBatcher], digest: String?)>((.loading, [], nil))
 
     public init(settings: InferenceSettings, logger: Logger, metrics: any MetricsFactory) {
         self.settings = settings
@@ -70,17 +78,26 @@ public final class InferenceService: Service, Sendable {
     /// The square input sizes of the loaded models (empty until loaded).
     public var inputSizes: [Int] { current.withLock { $0.batchers.map { $0.detector.info.inputSize } } }
 
+    /// What the loaded models find depends on, hashed (SHA-256 of each model file, its name,
+    /// thresholds and roles, and the session's precision settings): the key of cached detections.
+    /// Nil until loaded.
+    public var modelsDigest: String? { current.withLock { $0.digest } }
+
     public func run() async throws {
         let settings = self.settings, logger = self.logger
-        let loaded: Result<[YOLODetector], any Error> = await withCheckedContinuation { continuation in
+        let loaded: Result<([YOLODetector], String), any Error> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(returning: Result {
                     let models = try settings.modelsFile.map(Self.readModels) ?? settings.models
                     guard !models.isEmpty else { throw ONNXRuntimeError("no detection model is configured") }
                     let runtime = try ONNXRuntime(path: settings.libraryPath)
                     logger.info("ONNX Runtime loaded", metadata: ["version": "\(runtime.version)", "path": "\(settings.libraryPath)"])
-                    return try models.map { model in
+                    var digest = SHA256()
+                    let detectors = try models.map { model in
                         let detector = try YOLODetector(runtime: runtime, configuration: model, settings: settings.session, logger: logger)
+                        guard let file = FileManager.default.contents(atPath: model.path) else { throw ONNXRuntimeError("cannot read \(model.path)") }
+                        digest.update(data: file)
+                        digest.update(data: Data("\(model.name)|\(model.confidenceThreshold)|\(model.iouThreshold)|\(model.maxDetections)|\(model.roles.sorted { $0.key < $1.key })|\(model.defaultRole.map { "\($0)" } ?? "-")|\(model.parts.sorted { $0.key < $1.key })\n".utf8))
                         logger.info(
                             "model loaded",
                             metadata: [
@@ -90,19 +107,20 @@ public final class InferenceService: Service, Sendable {
                         )
                         return detector
                     }
+                    return (detectors, digest.finalize().map { String(format: "%02x", $0) }.joined())
                 })
             }
         }
         let batchers: [InferenceBatcher]
         switch loaded {
-        case .success(let detectors):
+        case .success(let (detectors, digest)):
             batchers = detectors.map {
                 InferenceBatcher(detector: $0, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, queueLimit: settings.queueLimit, metrics: metrics)
             }
-            current.withLock { $0 = (.ready, batchers) }
+            current.withLock { $0 = (.ready, batchers, digest) }
         case .failure(let error):
             logger.error("models could not be loaded", metadata: ["error": "\(error)"])
-            current.withLock { $0 = (.failed("\(error)"), []) }
+            current.withLock { $0 = (.failed("\(error)"), [], nil) }
             try await gracefulShutdown()
             return
         }

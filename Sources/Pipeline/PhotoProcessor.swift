@@ -30,6 +30,8 @@ public struct PhotoProcessor: Sendable {
     public var handoff: UploadHandoff?
     /// Tells the inspection's event streams when the photo starts and when its verdict is stored.
     public var events: InspectionEvents?
+    /// Detections of bytes already seen with these models (Redis); nil runs the models every time.
+    public var detectionCache: DetectionCache?
     private let processingSeconds: Metrics.Timer
     private let metrics: any MetricsFactory
 
@@ -172,13 +174,19 @@ public struct PhotoProcessor: Sendable {
         case .failed(let reason): throw JobFailure.transient("the detection models failed to load: \(reason)")
         case .ready: break
         }
-        let found: [ModelDetection]
-        do {
-            found = try await inference.detect(expectation: expectation) { size in analysis.letterboxed(size: size)! }
-        } catch let overloaded as InferenceOverloaded {
-            throw JobFailure.transient(overloaded.description)
-        } catch {
-            throw JobFailure.transient("detection failed: \(error)")
+        var found: [ModelDetection]
+        let digest = inference.modelsDigest
+        if let detectionCache, let digest, let cached = await detectionCache.get(sha256: photo.sha256, digest: digest) {
+            found = cached
+        } else {
+            do {
+                found = try await inference.detect(expectation: expectation) { size in analysis.letterboxed(size: size)! }
+            } catch let overloaded as InferenceOverloaded {
+                throw JobFailure.transient(overloaded.description)
+            } catch {
+                throw JobFailure.transient("detection failed: \(error)")
+            }
+            if let detectionCache, let digest { await detectionCache.set(found, sha256: photo.sha256, digest: digest) }
         }
         let now = Date()
         // Stored by what they are: damages and plates by their class, parts by the part they name;

@@ -35,6 +35,8 @@ public struct WalkaroundComponents: Sendable {
     public let redis: RedisClient?
     /// Signals inspection changes to event streams, in this process and through Redis.
     public let events: InspectionEvents
+    /// Requests per key and station (in Redis when there is one).
+    public let rateLimiter: RateLimiter
 
     /// Opens the database named by the settings (PostgreSQL for `DATABASE_URL`, else SQLite in the data folder).
     public static func open(settings: WalkaroundSettings, metrics: WalkaroundMetrics, logger: Logger) async throws -> WalkaroundComponents {
@@ -87,7 +89,8 @@ public struct WalkaroundComponents: Sendable {
             costs: CostBook(file: costs, database: database),
             signingKey: signingKey,
             redis: redis,
-            events: InspectionEvents(redis: redis, logger: logger)
+            events: InspectionEvents(redis: redis, logger: logger),
+            rateLimiter: RateLimiter(limits: settings.rateLimits, redis: redis, metrics: metrics.factory)
         )
     }
 
@@ -107,6 +110,7 @@ public struct WalkaroundComponents: Sendable {
         photos.outbox = outbox
         photos.handoff = handoff
         photos.events = events
+        photos.detectionCache = redis.map { DetectionCache(redis: $0, metrics: metrics.factory) }
         handoff?.useAnalyzer { processor.effectiveAnalyzer }
         var reports = ReportProcessor(
             database: database, queue: queue,
@@ -189,6 +193,7 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     ReportsController.addPublicRoutes(to: router, signingKey: components.signingKey)
 
     let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: components.database)))
+        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter))
     let imageWork = ImageWork(concurrency: components.settings.imageConcurrency, maxWait: components.settings.imageMaxWait)
     let useCases = components.useCases
     InspectionsController(useCases: useCases.inspections).addRoutes(to: api)

@@ -74,6 +74,8 @@ public struct WalkaroundSettings: Sendable {
     public var s3: S3Settings?
     /// `WALKAROUND_REDIS_URL` (or the file `WALKAROUND_REDIS_URL_FILE` names): nil runs without Redis.
     public var redisURL: String?
+    /// `WALKAROUND_RATE_LIMIT_KEY_PER_MINUTE` and `_STATION_PER_MINUTE` (0: no limit).
+    public var rateLimits: RateLimits
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Photo-store housekeeping and retention, run by worker processes.
@@ -157,6 +159,11 @@ public struct WalkaroundSettings: Sendable {
         if let url = redisURL, (try? RedisSettings(url: url)) == nil {
             problems.append("WALKAROUND_REDIS_URL is not redis://[user:password@]host[:port][/db] or rediss://…")
         }
+        let defaultLimits = RateLimits()
+        rateLimits = RateLimits(
+            perKey: reader.int(forKey: "walkaround.rateLimit.keyPerMinute", default: defaultLimits.perKey),
+            perStation: reader.int(forKey: "walkaround.rateLimit.stationPerMinute", default: defaultLimits.perStation)
+        )
         s3 = Self.s3Settings(reader)
         // No photo is larger than an upload may be.
         s3?.maxObjectBytes = max(1, maxUploadBytes)

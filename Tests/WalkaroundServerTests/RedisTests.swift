@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import Logging
 import Pipeline
 import Storage
@@ -117,6 +118,43 @@ struct RedisTests {
         }
     }
 
+    /// The same bytes uploaded again (another inspection) take their detections from the cache;
+    /// a poisoned entry is a miss, not a finding.
+    @Test func aRepeatedUploadSkipsTheModels() async throws {
+        var overrides = DemoModel.overrides()
+        overrides.merge(try TestRedis.overrides()) { $1 }
+        try await TestApp.run(.sqlite, overrides) { app in
+            #expect(try await DetectionAPITests.waitForReady(app)["models"] as? String == "ready")
+            let reference = try DemoModel.reference()
+            let withDamage = try #require(reference.first { !$0.detections.isEmpty })
+            let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DemoModel.fixtures + "/reference/" + withDamage.image)))
+            var found: [[String]] = []
+            for _ in 0..<2 {
+                let id = try await app.createInspection()
+                #expect(try await app.upload(png, to: id, view: "front", contentType: "image/png").status == .accepted)
+                let photo = try #require(try await app.waitUntilSettled(id).first)
+                found.append(((photo["detections"] as? [[String: Any]]) ?? []).map { "\($0["class"] ?? "")@\($0["confidence"] ?? "")" }.sorted())
+            }
+            #expect(!found[0].isEmpty && found[0] == found[1], "\(found)")
+            let metrics = try await app.operations("/metrics").text
+            #expect(metrics.contains(#"walkaround_detection_cache_total{outcome="miss"} 1"#), "\(metrics.split(separator: "\n").filter { $0.contains("cache") })")
+            #expect(metrics.contains(#"walkaround_detection_cache_total{outcome="hit"} 1"#))
+            // A poisoned entry for these bytes: ignored, the models run again.
+            let redis = try #require(app.components.redis)
+            let keys = try await redis.command(["KEYS", "walkaround:detections:*"])
+            guard case .array(let names) = keys, let name = names.first?.string else {
+                Issue.record("no cache entry: \(keys)")
+                return
+            }
+            try await redis.command(["SET", name, #"[{"model":"damage","role":"damage","classIndex":0,"className":"dent","confidence":2,"box":[0,0,1e999,1]}]"#])
+            let id = try await app.createInspection()
+            #expect(try await app.upload(png, to: id, view: "front", contentType: "image/png").status == .accepted)
+            let photo = try #require(try await app.waitUntilSettled(id).first)
+            #expect(((photo["detections"] as? [[String: Any]]) ?? []).count == found[0].count)
+            #expect(try await app.operations("/metrics").text.contains(#"walkaround_detection_cache_total{outcome="invalid"} 1"#))
+        }
+    }
+
     @Test func redisKilledMidRunCostsSpeedOnly() async throws {
         try await TestApp.run(.sqlite, try TestRedis.overrides()) { app in
             let redis = try #require(app.components.redis)
@@ -145,6 +183,68 @@ struct RedisTests {
             }
             #expect(answered)
             #expect(try await app.operations("/metrics").text.contains("walkaround_redis_up 1"))
+        }
+    }
+}
+
+/// Rate limits per key and per station: 429 with `Retry-After` over the limit, counted across
+/// pods in Redis, per pod without it.
+@Suite("Rate limits", .serialized)
+struct RateLimitTests {
+    static func limits(key: Int, station: Int) -> [AbsoluteConfigKey: ConfigValue] {
+        [
+            "walkaround.rateLimit.keyPerMinute": ConfigValue(.int(key), isSecret: false),
+            "walkaround.rateLimit.stationPerMinute": ConfigValue(.int(station), isSecret: false),
+        ]
+    }
+
+    /// Requests until the first 429 (at most `limit + 5`), and that answer.
+    static func exhaust(_ app: TestApp, key: String, limit: Int) async throws -> (Int, TestResponse?) {
+        for sent in 1...(limit + 5) {
+            let response = try await app.request(.get, "/v1/inspections?limit=1", key: key)
+            if response.status == .tooManyRequests { return (sent, response) }
+            #expect(response.status == .ok)
+        }
+        return (limit + 5, nil)
+    }
+
+    @Test func overTheKeysLimitIs429UntilTheMinuteEnds() async throws {
+        try await TestApp.run(.sqlite, Self.limits(key: 5, station: 0)) { app in
+            // A window may end mid-test: then the count starts again and the 429 comes later, never earlier.
+            let (sent, refused) = try await Self.exhaust(app, key: app.keys.station, limit: 5)
+            let response = try #require(refused, "no 429 after \(sent) requests")
+            #expect(sent >= 6)
+            #expect(response.errorCode == "rate_limited")
+            let wait = try #require(response.headers[.retryAfter].flatMap { Int($0) })
+            #expect((1...60).contains(wait))
+            #expect(try await app.request(.get, "/v1/inspections?limit=1", key: app.keys.reviewer).status == .ok, "another key is not limited")
+            #expect(try await app.request(.get, "/v1/inspections?limit=1", key: "wrong").status == .unauthorized, "an unknown key is 401, not counted")
+            #expect(try await app.operations("/metrics").text.contains(#"walkaround_rate_limited_total{scope="key"}"#))
+        }
+    }
+
+    @Test func aStationsKeysShareItsLimit() async throws {
+        try await TestApp.run(.sqlite, Self.limits(key: 0, station: 6)) { app in
+            let second = try await APIKeyRepository(database: app.database).create(role: .station, station: "MUC-01", name: "muc-2").secret
+            for _ in 0..<3 { #expect(try await app.request(.get, "/v1/inspections?limit=1", key: app.keys.station).status == .ok) }
+            let (sent, refused) = try await Self.exhaust(app, key: second, limit: 3)
+            #expect(refused?.status == .tooManyRequests && sent >= 4, "the station's 6 were used by its two keys")
+            #expect(try await app.request(.get, "/v1/inspections?limit=1", key: app.keys.otherStation).status == .ok, "another station is not limited")
+        }
+    }
+
+    @Test(.enabled(if: TestRedis.available)) func twoPodsCountTogetherInRedis() async throws {
+        var overrides = Self.limits(key: 8, station: 0)
+        overrides.merge(try TestRedis.overrides()) { $1 }
+        try await TestApp.run(.sqlite, overrides) { podA in
+            // The second pod needs the same key: the same database, so run it on podA's settings' folder.
+            let limiter = RateLimiter(limits: RateLimits(perKey: 8, perStation: 0), redis: RedisClient(settings: try RedisSettings(url: try TestRedis.url()), logger: RedisTests.logger))
+            let keyID = try #require(try await APIKeyRepository(database: podA.database).authenticate(secret: podA.keys.station)).id
+            // Pod B (a limiter on the same Redis) uses 5 of the key's 8.
+            for _ in 0..<5 { #expect(await limiter.admit(keyID: keyID, station: nil) == nil) }
+            let (sent, refused) = try await Self.exhaust(podA, key: podA.keys.station, limit: 3)
+            #expect(refused?.status == .tooManyRequests, "pod A saw pod B's requests")
+            #expect(sent <= 4 || sent >= 9, "the 4th request on pod A is over, unless a new minute began: \(sent)")
         }
     }
 }

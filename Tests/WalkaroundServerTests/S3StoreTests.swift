@@ -16,7 +16,7 @@ enum TestS3 {
         return S3Settings(
             endpoint: endpoint, bucket: env["WALKAROUND_TEST_S3_BUCKET"] ?? "", region: "eu-central-1",
             accessKeyID: env["WALKAROUND_TEST_S3_ACCESS_KEY_ID"] ?? "", secretAccessKey: env["WALKAROUND_TEST_S3_SECRET_ACCESS_KEY"] ?? "",
-            prefix: prefix, timeout: .seconds(10)
+            prefix: prefix, timeout: .seconds(120)
         )
     }
 
@@ -30,7 +30,7 @@ enum TestS3 {
             "walkaround.s3.prefix": ConfigValue(.string(s3.prefix), isSecret: false),
             "walkaround.s3.accessKeyId": ConfigValue(.string(s3.accessKeyID), isSecret: true),
             "walkaround.s3.secretAccessKey": ConfigValue(.string(secret ?? s3.secretAccessKey), isSecret: true),
-            "walkaround.s3.timeoutMs": ConfigValue(.int(5_000), isSecret: false),
+            "walkaround.s3.timeoutMs": ConfigValue(.int(60_000), isSecret: false),
         ]
     }
 

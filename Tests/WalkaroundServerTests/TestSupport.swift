@@ -74,6 +74,10 @@ struct TestEnvironment: Sendable {
         // Tests run side by side: each metrics server takes a free port.
         if values["walkaround.metrics.port"] == nil { values["walkaround.metrics.port"] = ConfigValue(.int(0), isSecret: false) }
         if values["walkaround.worker.pollMs"] == nil { values["walkaround.worker.pollMs"] = ConfigValue(.int(20), isSecret: false) }
+        // No rate limits unless a test asks for them (RateLimitTests): the suite sends hundreds a minute per key.
+        for key: AbsoluteConfigKey in ["walkaround.rateLimit.keyPerMinute", "walkaround.rateLimit.stationPerMinute"] where values[key] == nil {
+            values[key] = ConfigValue(.int(0), isSecret: false)
+        }
         // No detection model unless a test asks for one (`TestModels.demoOverrides`).
         if values["walkaround.model.path"] == nil { values["walkaround.model.path"] = ConfigValue(.string(""), isSecret: false) }
         return WalkaroundSettings(reader: ConfigReader(provider: InMemoryProvider(values: values)))

@@ -195,13 +195,17 @@ final class RedisConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let channel = self.channel
         let fired = Flag()
+        // Completing a promise twice does nothing, so the deadline and a failed write may both
+        // fail it whatever the handler did: the command never waits past its deadline.
         let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             fired.value.withLock { $0 = true }
+            promise.fail(RedisError.timeout)
             channel.close(promise: nil)
         }
         defer { deadline.cancel() }
-        // A failed write fails the command's promise through the handler (the channel closes).
-        channel.writeAndFlush(RESPCommand(arguments: arguments, promise: promise), promise: nil)
+        channel.writeAndFlush(RESPCommand(arguments: arguments, promise: promise)).whenFailure { error in
+            promise.fail(RedisError.unavailable("\(error)"))
+        }
         let value: RESPValue
         do {
             value = try await promise.futureResult.get()

@@ -1,4 +1,5 @@
 import Hummingbird
+import Pipeline
 import Storage
 
 /// Authenticates `Authorization: Bearer <key>` against the stored key hashes. Default deny:
@@ -16,6 +17,23 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.apiKey = key
         context.logger[metadataKey: "api_key"] = "\(key.id)"
+        return try await next(request, context)
+    }
+}
+
+/// Limits requests per key and per station (`RateLimiter`): over the limit, 429 `rate_limited`
+/// with `Retry-After` (seconds until the minute's window ends). After authentication, so an
+/// unknown key is 401 and uncounted.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = WalkaroundRequestContext
+    let limiter: RateLimiter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let key = context.apiKey, let wait = await limiter.admit(keyID: key.id, station: key.station) {
+            var error = APIError(.tooManyRequests, code: "rate_limited", message: "too many requests for this key or station; retry after the Retry-After seconds")
+            error.headers[.retryAfter] = "\(wait.components.seconds)"
+            throw error
+        }
         return try await next(request, context)
     }
 }
