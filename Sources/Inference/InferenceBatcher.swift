@@ -7,22 +7,24 @@ public struct InferenceOverloaded: Error, CustomStringConvertible {
     public var description: String { "the inference queue is full" }
 }
 
-/// Gathers concurrent photos into one model run, as Triton's dynamic batcher does: a batch runs
+/// Gathers concurrent photos (or the tensors of remote callers, `infer`) into one model run, as Triton's dynamic batcher does: a batch runs
 /// when it holds `maxBatch` photos or when its first photo has waited `maxDelay`, whichever comes
 /// first, and at once when no announced photo (`expect`) is still on its way. At most `queueLimit` photos wait; more are refused with `InferenceOverloaded`. One batch
 /// runs at a time, on its own thread, so the model's intra-op threads have the cores.
 public actor InferenceBatcher {
-    public let detector: YOLODetector
-    public let maxBatch: Int
-    public let maxDelay: Duration
-    public let queueLimit: Int
+    public nonisolated let detector: YOLODetector
+    public nonisolated let maxBatch: Int
+    public nonisolated let maxDelay: Duration
+    public nonisolated let queueLimit: Int
     private let metrics: any MetricsFactory
 
     private struct Pending {
-        var photo: LetterboxedPhoto
+        /// `[k, 3, size, size]`: one photo, or a remote caller's k.
+        var input: Tensor
+        var images: Int { input.shape[0] }
         /// Announced with `expect` (the pipeline's photos): its batch waits only for announced photos.
         var announced: Bool
-        var continuation: CheckedContinuation<[FoundObject], any Error>
+        var continuation: CheckedContinuation<Tensor, any Error>
     }
 
     private var pending: [Pending] = []
@@ -51,11 +53,23 @@ public actor InferenceBatcher {
     /// The detections on one letterboxed photo, run in whatever batch it joins; `expected` when it
     /// was announced.
     public func detect(_ photo: LetterboxedPhoto, expected: Bool = false) async throws -> [FoundObject] {
+        let output = try await infer(YOLODetector.tensor([photo]), expected: expected)
+        return detector.decode(output, image: 0, letterbox: photo.letterbox)
+    }
+
+    /// The model's raw output for `input` (`[k, 3, size, size]` float32, the model's input size),
+    /// run in whatever batch it joins: `[k, 4 + classes, anchors]`. What the Open Inference
+    /// Protocol route serves. A shape the model does not take is refused before it waits.
+    public func infer(_ input: Tensor, expected: Bool = false) async throws -> Tensor {
         if expected { incoming = max(0, incoming - 1) }
+        let size = detector.info.inputSize
+        guard input.shape.count == 4, (1...maxBatch).contains(input.shape[0]), input.shape[1] == 3, input.shape[2] == size, input.shape[3] == size else {
+            throw ONNXRuntimeError("the input's shape is \(input.shape); this model takes [1...\(maxBatch), 3, \(size), \(size)]")
+        }
         guard !stopped else { throw CancellationError() }
         guard pending.count < queueLimit else { throw InferenceOverloaded() }
         return try await withCheckedThrowingContinuation { continuation in
-            pending.append(Pending(photo: photo, announced: expected, continuation: continuation))
+            pending.append(Pending(input: input, announced: expected, continuation: continuation))
             wakeRunner?.resume()
             wakeRunner = nil
         }
@@ -74,18 +88,29 @@ public actor InferenceBatcher {
                 // that is not coming. Callers that announce nothing get the plain deadline.
                 let deadline = ContinuousClock.now + maxDelay
                 let patient = pending.first.map { !$0.announced } ?? true
-                while pending.count < maxBatch, patient || incoming > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+                while images(in: pending) < maxBatch, patient || incoming > 0, ContinuousClock.now < deadline, !Task.isCancelled {
                     try? await Task.sleep(for: .microseconds(500))
                 }
-                let batch = Array(pending.prefix(maxBatch))
+                // Whole requests up to `maxBatch` images (always at least the first).
+                var batch: [Pending] = []
+                var count = 0
+                for request in pending where batch.isEmpty || count + request.images <= maxBatch {
+                    batch.append(request)
+                    count += request.images
+                    if count >= maxBatch { break }
+                }
                 pending.removeFirst(batch.count)
-                recentBatchSizes = Array((recentBatchSizes + [batch.count]).suffix(100))
+                recentBatchSizes = Array((recentBatchSizes + [count]).suffix(100))
                 await runBatch(batch)
             }
             stop()
         } onCancel: {
             Task { await self.stop() }
         }
+    }
+
+    private func images(in requests: [Pending]) -> Int {
+        requests.reduce(0) { $0 + $1.images }
     }
 
     private func stop() {
@@ -99,20 +124,20 @@ public actor InferenceBatcher {
 
     private func runBatch(_ batch: [Pending]) async {
         let detector = self.detector
-        let photos = batch.map(\.photo)
+        let inputs = batch.map(\.input)
         let start = ContinuousClock.now
-        let result: Result<[[FoundObject]], any Error> = await withCheckedContinuation { continuation in
-            Self.queue.async { continuation.resume(returning: Result { try detector.detect(photos) }) }
+        let result: Result<[Tensor], any Error> = await withCheckedContinuation { continuation in
+            Self.queue.async { continuation.resume(returning: Result { try detector.run(inputs) }) }
         }
         let timer = Timer(
             label: "inference_duration_seconds",
-            dimensions: [("model", detector.configuration.name), ("batch_size", "\(batch.count)")],
+            dimensions: [("model", detector.configuration.name), ("batch_size", "\(images(in: batch))")],
             factory: metrics
         )
         timer.record(duration: ContinuousClock.now - start)
         switch result {
-        case .success(let detections):
-            for (request, found) in zip(batch, detections) { request.continuation.resume(returning: found) }
+        case .success(let outputs):
+            for (request, output) in zip(batch, outputs) { request.continuation.resume(returning: output) }
         case .failure(let error):
             for request in batch { request.continuation.resume(throwing: error) }
         }

@@ -75,6 +75,11 @@ public final class InferenceService: Service, Sendable {
 
     public var state: State { current.withLock { $0.state } }
 
+    /// The loaded model named `name` (its batcher), nil before loading or for another name.
+    public func batcher(named name: String) -> InferenceBatcher? {
+        current.withLock { $0.batchers.first { $0.detector.configuration.name == name } }
+    }
+
     /// The square input sizes of the loaded models (empty until loaded).
     public var inputSizes: [Int] { current.withLock { $0.batchers.map { $0.detector.info.inputSize } } }
 
@@ -92,12 +97,8 @@ public final class InferenceService: Service, Sendable {
                     guard !models.isEmpty else { throw ONNXRuntimeError("no detection model is configured") }
                     let runtime = try ONNXRuntime(path: settings.libraryPath)
                     logger.info("ONNX Runtime loaded", metadata: ["version": "\(runtime.version)", "path": "\(settings.libraryPath)"])
-                    var digest = SHA256()
                     let detectors = try models.map { model in
                         let detector = try YOLODetector(runtime: runtime, configuration: model, settings: settings.session, logger: logger)
-                        guard let file = FileManager.default.contents(atPath: model.path) else { throw ONNXRuntimeError("cannot read \(model.path)") }
-                        digest.update(data: file)
-                        digest.update(data: Data("\(model.name)|\(model.confidenceThreshold)|\(model.iouThreshold)|\(model.maxDetections)|\(model.roles.sorted { $0.key < $1.key })|\(model.defaultRole.map { "\($0)" } ?? "-")|\(model.parts.sorted { $0.key < $1.key })\n".utf8))
                         logger.info(
                             "model loaded",
                             metadata: [
@@ -107,7 +108,7 @@ public final class InferenceService: Service, Sendable {
                         )
                         return detector
                     }
-                    return (detectors, digest.finalize().map { String(format: "%02x", $0) }.joined())
+                    return (detectors, try Self.digest(of: models))
                 })
             }
         }
@@ -130,6 +131,21 @@ public final class InferenceService: Service, Sendable {
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// The hash of what the models find depends on: each model file's bytes, its name,
+    /// thresholds and roles (the key of cached detections).
+    public static func digest(of models: [ModelConfiguration]) throws -> String {
+        var digest = SHA256()
+        for model in models {
+            guard let file = FileManager.default.contents(atPath: model.path) else { throw ONNXRuntimeError("cannot read \(model.path)") }
+            digest.update(data: file)
+            let roles = model.roles.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }.joined(separator: ",")
+            let parts = model.parts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }.joined(separator: ",")
+            let text = "\(model.name)|\(model.confidenceThreshold)|\(model.iouThreshold)|\(model.maxDetections)|\(roles)|\(model.defaultRole?.rawValue ?? "-")|\(parts)\n"
+            digest.update(data: Data(text.utf8))
+        }
+        return digest.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// Reads a models file (see `InferenceSettings.modelsFile`).

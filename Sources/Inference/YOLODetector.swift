@@ -158,7 +158,7 @@ public final class YOLODetector: Sendable {
         try Self.checkLayout(probe.shape, classes: info.classNames.count, batch: 1, model: configuration.path)
     }
 
-    static func checkLayout(_ shape: [Int], classes: Int, batch: Int, model: String) throws {
+    public static func checkLayout(_ shape: [Int], classes: Int, batch: Int, model: String) throws {
         guard shape.count == 3, shape[0] == batch, shape[1] == 4 + classes, shape[2] > 0 else {
             throw ONNXRuntimeError(
                 "\(model) is not a YOLO detection model: its output is \(shape), expected [\(batch), \(4 + classes), anchors] (4 box values and \(classes) class scores per anchor)"
@@ -185,6 +185,23 @@ public final class YOLODetector: Sendable {
             }
         }
         return Tensor(shape: [photos.count, 3, size, size], values: values)
+    }
+
+    /// Runs the model once on several inputs (`[k, 3, size, size]` each), concatenated; each
+    /// input's share of the output (`[k, 4 + classes, anchors]`), checked for the YOLO layout.
+    public func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        guard let first = inputs.first else { return [] }
+        let images = inputs.reduce(0) { $0 + $1.shape[0] }
+        let joined = inputs.count == 1 ? first : Tensor(shape: [images] + first.shape.dropFirst(), values: inputs.flatMap(\.values))
+        let output = try session.run(joined)
+        try Self.checkLayout(output.shape, classes: info.classNames.count, batch: images, model: configuration.path)
+        let perImage = output.shape[1] * output.shape[2]
+        var offset = 0
+        return inputs.map { input in
+            let count = input.shape[0] * perImage
+            defer { offset += count }
+            return Tensor(shape: [input.shape[0], output.shape[1], output.shape[2]], values: Array(output.values[offset..<(offset + count)]))
+        }
     }
 
     /// Runs the model on a batch of photos letterboxed to its input size.

@@ -19,7 +19,7 @@ public struct PhotoProcessor: Sendable {
     public let queue: JobQueue
     public let analyzer: PhotoAnalyzer
     /// The detection models; nil runs the quality gate only.
-    public let inference: InferenceService?
+    public let inference: (any DetectionModels)?
     /// Reads the plates the models find; nil leaves plates unread.
     public let plates: PlateReader?
     /// Added before the stage finishes; a fault-injection knob for crash tests and demos, zero otherwise.
@@ -37,7 +37,7 @@ public struct PhotoProcessor: Sendable {
 
     public init(
         database: any SQLDatabase, blobs: any PhotoStore, queue: JobQueue, analyzer: PhotoAnalyzer = PhotoAnalyzer(),
-        inference: InferenceService? = nil, plates: PlateReader? = nil, stageDelay: Duration = .zero, metrics: any MetricsFactory
+        inference: (any DetectionModels)? = nil, plates: PlateReader? = nil, stageDelay: Duration = .zero, metrics: any MetricsFactory
     ) {
         self.inference = inference
         self.plates = plates

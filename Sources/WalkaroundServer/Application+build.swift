@@ -22,6 +22,10 @@ public struct WalkaroundComponents: Sendable {
     public let metrics: WalkaroundMetrics
     /// The detection models, in processes that run workers and have models configured.
     public let inference: InferenceService?
+    /// The models in inference pods (`WALKAROUND_INFERENCE_URL`), instead of `inference`, for workers.
+    public let remoteInference: RemoteInference?
+    /// What the photo stage detects with: the pods' models or this process's.
+    public var detection: (any DetectionModels)? { remoteInference ?? inference }
     /// The plate reader, where workers run detection models and plates are enabled.
     public let plates: PlateReader?
     /// Why the plate reader could not start (missing Tesseract data); the process then reports not ready.
@@ -48,7 +52,11 @@ public struct WalkaroundComponents: Sendable {
             costs = try CostMatrix.load(data)
             logger.info("cost matrix loaded", metadata: ["path": "\(path)", "currency": "\(costs!.currency)", "cells": "\(costs!.prices.count)"])
         }
-        let redis = try settings.redisURL.map { RedisClient(settings: try RedisSettings(url: $0), logger: logger, metrics: metrics.factory) }
+        let redis = try settings.redisURL.map { url in
+            var redisSettings = try RedisSettings(url: url)
+            redisSettings.timeout = settings.redisTimeout
+            return RedisClient(settings: redisSettings, logger: logger, metrics: metrics.factory)
+        }
         let blobs: any PhotoStore = try settings.s3.map { try S3PhotoStore(settings: $0) } ?? PhotoBlobStore(root: settings.photoDir)
         logger.info("photo store", metadata: ["location": "\(blobs.location)"])
         // A configured key must exist; the embedded default makes one in the data folder.
@@ -82,8 +90,13 @@ public struct WalkaroundComponents: Sendable {
             signal: WakeSignal(),
             handoff: settings.role.runsWorkers ? UploadHandoff() : nil,
             metrics: metrics,
-            inference: settings.role.runsWorkers
+            inference: settings.role.loadsModels && (settings.inferenceURL == nil || settings.role == .inference)
                 ? settings.inference.map { InferenceService(settings: $0, logger: logger, metrics: metrics.factory) } : nil,
+            remoteInference: try settings.role.runsWorkers ? settings.inferenceURL.map { url in
+                guard let models = settings.inference else { throw StorageError.configuration("WALKAROUND_INFERENCE_URL needs the models' configuration (their files are read for metadata)") }
+                let list = try models.modelsFile.map(InferenceService.readModels) ?? models.models
+                return RemoteInference(settings: .init(url: url, models: list, timeout: settings.inferenceTimeout), logger: logger, metrics: metrics.factory)
+            } : nil,
             plates: plates,
             platesFailure: platesFailure,
             costs: CostBook(file: costs, database: database),
@@ -101,7 +114,7 @@ public struct WalkaroundComponents: Sendable {
 
     public func makeWorker(logger: Logger) -> JobWorker {
         let processor = PhotoProcessor(
-            database: database, blobs: blobs, queue: queue, analyzer: analyzer, inference: inference, plates: plates,
+            database: database, blobs: blobs, queue: queue, analyzer: analyzer, inference: detection, plates: plates,
             stageDelay: settings.stageDelay,
             metrics: metrics.factory
         )
@@ -147,6 +160,7 @@ public func buildApplication(components: WalkaroundComponents, logger: Logger) -
     var services: [any Service] = []
     if let postgres = components.database as? PostgresDatabase { services.append(postgres) }
     if let inference = components.inference { services.append(inference) }
+    if let remote = components.remoteInference { services.append(remote) }
     // Other pods' inspection signals, for this pod's event streams.
     if let redis = components.redis {
         let events = components.events
@@ -189,6 +203,9 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     router.add(middleware: RequestObservationMiddleware(factory: components.metrics.factory))
     router.add(middleware: ErrorMiddleware())
     components.operations.addServiceRoutes(to: router)
+    if components.settings.role == .inference, let inference = components.inference {
+        InferenceProtocolController(inference: inference, version: "1").addRoutes(to: router)
+    }
     guard components.settings.role.servesAPI else { return router }
     ReportsController.addPublicRoutes(to: router, signingKey: components.signingKey)
 
@@ -202,7 +219,10 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     WebhooksController(useCases: useCases.webhooks).addRoutes(to: api)
     CostsController(useCases: useCases.costs).addRoutes(to: api)
     PhotosController(
-        useCases: useCases.photos, decoder: components.analyzer.decoder, maxUploadBytes: components.settings.maxUploadBytes, imageWork: imageWork
+        useCases: useCases.photos, decoder: components.analyzer.decoder, maxUploadBytes: components.settings.maxUploadBytes, imageWork: imageWork,
+        thumbnails: components.redis.map { redis in
+            RedisByteCache(redis: redis, name: "thumbnail", metrics: components.metrics.factory) { $0.starts(with: [0xFF, 0xD8, 0xFF]) }
+        }
     ).addRoutes(to: api)
     return router
 }
@@ -227,7 +247,7 @@ extension WalkaroundComponents {
 
     var operations: OperationsController {
         OperationsController(
-            database: database, queue: queue, metrics: metrics, inference: inference, platesFailure: platesFailure, photos: blobs
+            database: database, queue: queue, metrics: metrics, inference: detection, platesFailure: platesFailure, photos: blobs
         )
     }
 

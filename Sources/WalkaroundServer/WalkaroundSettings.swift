@@ -20,9 +20,14 @@ public struct WalkaroundSettings: Sendable {
         case api
         /// Job workers only; HTTP serves just /health, /ready and /metrics.
         case worker
+        /// The detection models behind the Open Inference Protocol (`/v2/...`) for workers elsewhere;
+        /// no API, no jobs, no shared database.
+        case inference
 
-        public var servesAPI: Bool { self != .worker }
-        public var runsWorkers: Bool { self != .api }
+        public var servesAPI: Bool { self == .all || self == .api }
+        public var runsWorkers: Bool { self == .all || self == .worker }
+        /// Loads the detection models in this process.
+        public var loadsModels: Bool { self != .api }
     }
 
     public var host: String
@@ -74,6 +79,12 @@ public struct WalkaroundSettings: Sendable {
     public var s3: S3Settings?
     /// `WALKAROUND_REDIS_URL` (or the file `WALKAROUND_REDIS_URL_FILE` names): nil runs without Redis.
     public var redisURL: String?
+    /// `WALKAROUND_INFERENCE_URL`: workers send tensors to inference pods there (Open Inference
+    /// Protocol) instead of loading the models; `WALKAROUND_INFERENCE_TIMEOUT_MS` per call.
+    public var inferenceURL: String?
+    public var inferenceTimeout: Duration
+    /// `WALKAROUND_REDIS_TIMEOUT_MS`: each Redis command's deadline (a request never waits longer on Redis).
+    public var redisTimeout: Duration
     /// `WALKAROUND_RATE_LIMIT_KEY_PER_MINUTE` and `_STATION_PER_MINUTE` (0: no limit).
     public var rateLimits: RateLimits
     public var worker: JobWorker.Settings
@@ -156,6 +167,12 @@ public struct WalkaroundSettings: Sendable {
             ) : nil
         llmProviders = Self.llmProviders(reader)
         redisURL = Self.secret(reader, "walkaround.redis.url", fileKey: "walkaround.redis.urlFile")
+        inferenceURL = reader.string(forKey: "walkaround.inference.url").flatMap { $0.isEmpty ? nil : $0 }
+        if let url = inferenceURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            problems.append("WALKAROUND_INFERENCE_URL must be an http(s) URL")
+        }
+        inferenceTimeout = .milliseconds(min(max(reader.int(forKey: "walkaround.inference.timeoutMs", default: 10_000), 100), 300_000))
+        redisTimeout = .milliseconds(min(max(reader.int(forKey: "walkaround.redis.timeoutMs", default: 1_000), 10), 60_000))
         if let url = redisURL, (try? RedisSettings(url: url)) == nil {
             problems.append("WALKAROUND_REDIS_URL is not redis://[user:password@]host[:port][/db] or rediss://…")
         }

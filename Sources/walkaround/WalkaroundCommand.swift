@@ -50,7 +50,7 @@ struct CommonOptions: ParsableArguments {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP service and workers; applies migrations on start.")
 
-    @Option(help: "all (API and workers), api, or worker. Env: WALKAROUND_ROLE")
+    @Option(help: "all (API and workers), api, worker, or inference (the models behind the Open Inference Protocol). Env: WALKAROUND_ROLE")
     var role: String?
 
     @Option(help: "Listen address. Env: HTTP_HOST (default 0.0.0.0)")
@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if let role, WalkaroundSettings.Role(rawValue: role) == nil {
-            throw ValidationError("--role must be one of all, api, worker")
+            throw ValidationError("--role must be one of \(WalkaroundSettings.Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 

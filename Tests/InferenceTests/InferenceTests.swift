@@ -151,6 +151,26 @@ struct DetectionTests {
         )
     }
 
+    /// The metadata a worker reads from the model file without loading it (for remote inference)
+    /// is what ONNX Runtime reports; a cut or corrupted file is an error, never a crash.
+    @Test func theModelsMetadataIsReadWithoutLoadingIt() throws {
+        let (reference, _) = try Self.reference()
+        let detector = try Self.detector(reference)
+        let model = ProcessInfo.processInfo.environment["WALKAROUND_TEST_MODEL"] ?? Repository.demoModel
+        #expect(try ONNXMetadata.modelInfo(path: model) == detector.info)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: model)))
+        let full = try ONNXMetadata.parse(bytes)
+        for cut in [1, 2, 7, 100, bytes.count / 3, bytes.count - 1] {
+            // A cut at a field's end is valid protobuf; what it lacks is the metadata (written last).
+            let read = (try? ONNXMetadata.parse(Array(bytes.prefix(cut))))?.count ?? 0
+            #expect(read < full.count, "a file cut at \(cut) of \(bytes.count) bytes does not pass for the model")
+        }
+        #expect(throws: ONNXMetadata.Invalid.self) { try ONNXMetadata.parse(Array(bytes.prefix(bytes.count - 1))) }
+        #expect(throws: ONNXMetadata.Invalid.self) { try ONNXMetadata.parse([0x72, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]) }  // field 14, length 4 GiB
+        #expect(throws: ONNXMetadata.Invalid.self) { try ONNXMetadata.parse([0x0F]) }  // wire type 7
+        #expect(try ONNXMetadata.parse([]).isEmpty)
+    }
+
     /// Same classes, boxes within 1 px and confidences within 1e-3 of the reference made by
     /// `tools/demo-model/make_reference.py` (Ultralytics' letterbox, NMS and box scaling on ONNX
     /// Runtime Python) for the same model and images.

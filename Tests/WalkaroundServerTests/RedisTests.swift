@@ -20,7 +20,18 @@ enum TestRedis {
     }
 
     static func overrides() throws -> [AbsoluteConfigKey: ConfigValue] {
-        ["walkaround.redis.url": ConfigValue(.string(try url()), isSecret: true)]
+        [
+            "walkaround.redis.url": ConfigValue(.string(try url()), isSecret: true),
+            // The whole suite runs in parallel on 2 cores: a command may wait seconds for a thread.
+            "walkaround.redis.timeoutMs": ConfigValue(.int(10_000), isSecret: false),
+        ]
+    }
+
+    /// Settings for clients made in the tests, with the same loaded-machine deadline.
+    static func settings() throws -> RedisSettings {
+        var settings = try RedisSettings(url: try url())
+        settings.timeout = .seconds(10)
+        return settings
     }
 
     static func kill() async throws {
@@ -44,7 +55,7 @@ struct RedisTests {
     static let logger = Logger(label: "redis-test")
 
     @Test func commandsAndPipelinesGetTheirOwnAnswers() async throws {
-        let client = RedisClient(settings: try RedisSettings(url: try TestRedis.url()), logger: Self.logger)
+        let client = RedisClient(settings: try TestRedis.settings(), logger: Self.logger)
         defer { client.close() }
         let key = "test:\(UUID().uuidString)"
         #expect(try await client.command(["SET", key, "v1", "PX", "60000"]) == .simpleString("OK"))
@@ -57,7 +68,7 @@ struct RedisTests {
         await #expect(throws: RedisError.self) { try await client.command(["NOSUCHCOMMAND"]) }
         #expect(try await client.command(["HGETALL", key + ":none"]) == .map([]), "RESP3: a map, not a flat array")
         #expect(client.isAvailable, "an error reply is an answer, not an outage")
-        var wrong = try RedisSettings(url: try TestRedis.url())
+        var wrong = try TestRedis.settings()
         wrong.password = "wrong"
         let refused = RedisClient(settings: wrong, logger: Self.logger)
         await #expect(throws: RedisError.self) { try await refused.command(["PING"]) }
@@ -65,7 +76,7 @@ struct RedisTests {
 
     /// Two pods' event hubs on one Redis: a change in one wakes the other's stream at once.
     @Test func aChangeInOnePodWakesTheOthersStreams() async throws {
-        let settings = try RedisSettings(url: try TestRedis.url())
+        let settings = try TestRedis.settings()
         let (redisA, redisB) = (RedisClient(settings: settings, logger: Self.logger), RedisClient(settings: settings, logger: Self.logger))
         defer { redisA.close(); redisB.close() }
         let podA = InspectionEvents(redis: redisA, logger: Self.logger), podB = InspectionEvents(redis: redisB, logger: Self.logger)
@@ -133,7 +144,7 @@ struct RedisTests {
                 let id = try await app.createInspection()
                 #expect(try await app.upload(png, to: id, view: "front", contentType: "image/png").status == .accepted)
                 let photo = try #require(try await app.waitUntilSettled(id).first)
-                found.append(((photo["detections"] as? [[String: Any]]) ?? []).map { "\($0["class"] ?? "")@\($0["confidence"] ?? "")" }.sorted())
+                found.append(((photo["detections"] as? [[String: Any]]) ?? []).map { "\($0["class_name"] ?? "")@\($0["confidence"] ?? "")" }.sorted())
             }
             #expect(!found[0].isEmpty && found[0] == found[1], "\(found)")
             let metrics = try await app.operations("/metrics").text
@@ -152,6 +163,27 @@ struct RedisTests {
             let photo = try #require(try await app.waitUntilSettled(id).first)
             #expect(((photo["detections"] as? [[String: Any]]) ?? []).count == found[0].count)
             #expect(try await app.operations("/metrics").text.contains(#"walkaround_detection_cache_total{outcome="invalid"} 1"#))
+        }
+    }
+
+    /// A thumbnail is made once and then served from Redis (by any pod); a corrupt entry is made again.
+    @Test func thumbnailsAreMadeOnce() async throws {
+        try await TestApp.run(.sqlite, try TestRedis.overrides()) { app in
+            let id = try await app.createInspection()
+            let upload = try await app.upload(TestImages.jpeg(seed: 93), to: id)
+            let photo = try #require(upload.object["id"] as? String)
+            let first = try await app.request(.get, "/v1/photos/\(photo)/thumbnail.jpg?size=200", key: app.keys.station)
+            let second = try await app.request(.get, "/v1/photos/\(photo)/thumbnail.jpg?size=200", key: app.keys.station)
+            #expect(first.status == .ok && second.status == .ok && first.body == second.body)
+            var metrics = try await app.operations("/metrics").text
+            #expect(metrics.contains(#"walkaround_cache_total{cache="thumbnail",outcome="miss"} 1"#))
+            #expect(metrics.contains(#"walkaround_cache_total{cache="thumbnail",outcome="hit"} 1"#))
+            let sha = try #require(upload.object["sha256"] as? String)
+            try await #require(app.components.redis).command(["SET", "walkaround:thumbnail:\(sha):200", "not a jpeg"])
+            let third = try await app.request(.get, "/v1/photos/\(photo)/thumbnail.jpg?size=200", key: app.keys.station)
+            #expect(third.status == .ok && third.body == first.body, "a corrupt entry is made again, never served")
+            metrics = try await app.operations("/metrics").text
+            #expect(metrics.contains(#"walkaround_cache_total{cache="thumbnail",outcome="invalid"} 1"#))
         }
     }
 
@@ -238,7 +270,7 @@ struct RateLimitTests {
         overrides.merge(try TestRedis.overrides()) { $1 }
         try await TestApp.run(.sqlite, overrides) { podA in
             // The second pod needs the same key: the same database, so run it on podA's settings' folder.
-            let limiter = RateLimiter(limits: RateLimits(perKey: 8, perStation: 0), redis: RedisClient(settings: try RedisSettings(url: try TestRedis.url()), logger: RedisTests.logger))
+            let limiter = RateLimiter(limits: RateLimits(perKey: 8, perStation: 0), redis: RedisClient(settings: try TestRedis.settings(), logger: RedisTests.logger))
             let keyID = try #require(try await APIKeyRepository(database: podA.database).authenticate(secret: podA.keys.station)).id
             // Pod B (a limiter on the same Redis) uses 5 of the key's 8.
             for _ in 0..<5 { #expect(await limiter.admit(keyID: keyID, station: nil) == nil) }

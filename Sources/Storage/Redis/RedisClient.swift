@@ -208,3 +208,54 @@ public final class RedisSubscriber: Sendable {
         }
     }
 }
+
+/// Bytes derived from immutable inputs (a photo's thumbnail at a size), kept in Redis for
+/// `lifetime`. What comes back must pass `isValid` (it is outside input); a miss, an invalid entry
+/// or Redis down all mean "make it again". `walkaround_cache_total{cache,outcome}` counts.
+public struct RedisByteCache: Sendable {
+    public let redis: RedisClient
+    public let name: String
+    public var lifetime: Duration
+    public var maxBytes: Int
+    private let isValid: @Sendable ([UInt8]) -> Bool
+    private let metrics: any MetricsFactory
+
+    public init(
+        redis: RedisClient, name: String, lifetime: Duration = .seconds(86_400), maxBytes: Int = 1 << 20,
+        metrics: any MetricsFactory = MetricsSystem.factory, isValid: @escaping @Sendable ([UInt8]) -> Bool
+    ) {
+        self.redis = redis
+        self.name = name
+        self.lifetime = lifetime
+        self.maxBytes = maxBytes
+        self.metrics = metrics
+        self.isValid = isValid
+    }
+
+    public func get(_ key: String) async -> [UInt8]? {
+        guard redis.isAvailable, let value = try? await redis.command(["GET", "walkaround:\(name):\(key)"]) else {
+            count("error")
+            return nil
+        }
+        guard let bytes = value.bytes else {
+            count("miss")
+            return nil
+        }
+        guard bytes.count <= maxBytes, isValid(bytes) else {
+            count("invalid")
+            return nil
+        }
+        count("hit")
+        return bytes
+    }
+
+    public func set(_ key: String, _ bytes: [UInt8]) async {
+        guard bytes.count <= maxBytes, redis.isAvailable else { return }
+        let milliseconds = max(1, lifetime.components.seconds) * 1000
+        _ = try? await redis.command([Array("SET".utf8), Array("walkaround:\(name):\(key)".utf8), bytes, Array("PX".utf8), Array("\(milliseconds)".utf8)])
+    }
+
+    private func count(_ outcome: String) {
+        Counter(label: "walkaround_cache_total", dimensions: [("cache", name), ("outcome", outcome)], factory: metrics).increment()
+    }
+}

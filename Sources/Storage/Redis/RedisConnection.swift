@@ -109,7 +109,7 @@ public struct RedisSettings: Sendable, Equatable, CustomStringConvertible {
 
     public init(
         host: String, port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false,
-        timeout: Duration = .milliseconds(500), poolSize: Int = 4, backoff: Duration = .milliseconds(500), maxBackoff: Duration = .seconds(30)
+        timeout: Duration = .seconds(1), poolSize: Int = 4, backoff: Duration = .milliseconds(500), maxBackoff: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port

@@ -14,14 +14,14 @@ struct OperationsController {
     let queue: JobQueue
     let metrics: WalkaroundMetrics
     let queuedGauge: Gauge
-    let inference: InferenceService?
+    let inference: (any DetectionModels)?
     let platesFailure: String?
     /// The photo store's check, at most every 10 s (the public `/ready` must not make a store
     /// request per hit, nor wait on a slow store).
     let photoCheck: StoreCheck?
 
     init(
-        database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics, inference: InferenceService?, platesFailure: String? = nil,
+        database: any SQLDatabase, queue: JobQueue, metrics: WalkaroundMetrics, inference: (any DetectionModels)?, platesFailure: String? = nil,
         photos: (any PhotoStore)? = nil
     ) {
         self.photoCheck = photos.map { StoreCheck(store: $0) }

@@ -14,6 +14,8 @@ struct PhotosController {
     let decoder: PhotoDecoder
     let maxUploadBytes: Int
     let imageWork: ImageWork
+    /// Thumbnails already made, in Redis; nil without Redis.
+    var thumbnails: RedisByteCache? = nil
 
     /// The annotated image is decoded at the smallest scale whose longer side covers this.
     static let annotatedSize = 2048
@@ -104,11 +106,15 @@ struct PhotosController {
         let photo = try await readablePhotoRecord(context)
         let tag = "\"\(photo.sha256)-\(size)\""
         if let unchanged = Self.notModified(request, eTag: tag) { return unchanged }
+        // Made once per photo and size across pods (Redis), else decoded again.
+        let cacheKey = "\(photo.sha256):\(size)"
+        if let cached = await thumbnails?.get(cacheKey) { return Self.jpegResponse(cached, headers: [.eTag: tag, .cacheControl: Self.immutable]) }
         let bytes = try await useCases.bytes(of: photo)
         let decoder = self.decoder
         let jpeg = try await imageWork.run {
             try JPEGCodec.encode(Self.decode(bytes, with: decoder, cover: size).image.fitted(longSide: size), quality: 80)
         }
+        await thumbnails?.set(cacheKey, jpeg)
         return Self.jpegResponse(jpeg, headers: [.eTag: tag, .cacheControl: Self.immutable])
     }
 

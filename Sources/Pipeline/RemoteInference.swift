@@ -1,0 +1,264 @@
+import AsyncHTTPClient
+import Foundation
+import Imaging
+import Inference
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+import WalkaroundCore
+
+/// The detection models in inference pods, over the Open Inference Protocol (KServe V2 HTTP
+/// with the binary tensor extension): the worker letterboxes the photo, sends the model's input
+/// tensor to `WALKAROUND_INFERENCE_URL`, and decodes the boxes from the raw output itself, so any
+/// conforming server (Walkaround's `--role inference`, Triton, KServe) can serve the model.
+/// The class names and input size come from the model file's own metadata (read here without
+/// loading the model); the thresholds from the same configuration as local models.
+///
+/// Failures are transient for the job (it retries later): no answer within the timeout, 5xx,
+/// 503 overload. After `breakerThreshold` failures in a row the client stops calling for
+/// `breakerCooldown` (a circuit breaker: a dead pool of pods is not hammered by every worker).
+public final class RemoteInference: DetectionModels, Service {
+    public struct Settings: Sendable {
+        public var url: String
+        public var models: [ModelConfiguration]
+        public var timeout: Duration
+        public var attempts: Int
+        public var breakerThreshold: Int
+        public var breakerCooldown: Duration
+
+        public init(
+            url: String, models: [ModelConfiguration], timeout: Duration = .seconds(10), attempts: Int = 2, breakerThreshold: Int = 5,
+            breakerCooldown: Duration = .seconds(10)
+        ) {
+            self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+            self.models = models
+            self.timeout = timeout
+            self.attempts = max(1, min(attempts, 5))
+            self.breakerThreshold = max(1, breakerThreshold)
+            self.breakerCooldown = breakerCooldown
+        }
+    }
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let settings: Settings
+    private let logger: Logger
+    private let metrics: any MetricsFactory
+    private let client: HTTPClient
+    struct RemoteModel: Sendable {
+        var configuration: ModelConfiguration
+        var info: YOLOModelInfo
+        /// The tensors' names as the server describes the model.
+        var input = "images"
+        var output = "output0"
+    }
+    private struct Loaded {
+        var state: InferenceService.State = .loading
+        var models: [RemoteModel] = []
+        var digest: String?
+        var failures = 0
+        var openUntil: ContinuousClock.Instant?
+    }
+    private let loaded = Mutex(Loaded())
+
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: .seconds(60)))
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(settings: Settings, logger: Logger, metrics: any MetricsFactory, client: HTTPClient = RemoteInference.sharedClient) {
+        self.settings = settings
+        self.logger = logger
+        self.metrics = metrics
+        self.client = client
+    }
+
+    public var state: InferenceService.State { loaded.withLock { $0.state } }
+    public var inputSizes: [Int] { loaded.withLock { $0.models.map(\.info.inputSize) } }
+    public var modelsDigest: String? { loaded.withLock { $0.digest } }
+    public func expectPhoto() async -> PhotoExpectation? { nil }
+
+    /// Reads the models' metadata, then waits until the server says every model is ready.
+    public func run() async throws {
+        do {
+            let models = try settings.models.map { RemoteModel(configuration: $0, info: try ONNXMetadata.modelInfo(path: $0.path)) }
+            let digest = try InferenceService.digest(of: settings.models)
+            loaded.withLock { ($0.models, $0.digest) = (models, digest) }
+        } catch {
+            logger.error("the models' metadata could not be read", metadata: ["error": "\(error)"])
+            loaded.withLock { $0.state = .failed("\(error)") }
+            return
+        }
+        var announced = false
+        while !Task.isCancelled, state == .loading {
+            var ready = true
+            var described: [RemoteModel] = []
+            for var model in loaded.withLock({ $0.models }) {
+                // Ready, and its metadata names the tensors.
+                guard let response = try? await client.execute(
+                    HTTPClientRequest(url: "\(settings.url)/v2/models/\(Self.path(model.configuration.name))"), timeout: .seconds(5)
+                ), response.status == .ok, let body = try? await response.body.collect(upTo: 1 << 20),
+                    let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+                    let input = (object["inputs"] as? [[String: Any]])?.first?["name"] as? String,
+                    let output = (object["outputs"] as? [[String: Any]])?.first?["name"] as? String
+                else {
+                    ready = false
+                    break
+                }
+                (model.input, model.output) = (input, output)
+                described.append(model)
+            }
+            if ready {
+                loaded.withLock { ($0.models, $0.state) = (described, .ready) }
+                logger.info("remote inference ready", metadata: ["url": "\(settings.url)", "models": "\(settings.models.map(\.name))"])
+            } else {
+                if !announced { logger.notice("waiting for the inference pods", metadata: ["url": "\(settings.url)"]) }
+                announced = true
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        try? await gracefulShutdown()
+    }
+
+    public func detect(expectation: PhotoExpectation?, _ letterbox: (Int) -> LetterboxedPhoto) async throws -> [ModelDetection] {
+        let models = loaded.withLock { $0.models }
+        guard !models.isEmpty else { throw Unavailable(description: "the models' metadata is not loaded") }
+        var found: [ModelDetection] = []
+        for remote in models {
+            let (model, info) = (remote.configuration, remote.info)
+            let photo = letterbox(info.inputSize)
+            let output = try await infer(remote, input: YOLODetector.tensor([photo]))
+            do {
+                try YOLODetector.checkLayout(output.shape, classes: info.classNames.count, batch: 1, model: model.name)
+            } catch {
+                throw Unavailable(description: "the inference server answered an output the model does not make: \(error)")
+            }
+            let objects = YOLODetector.decode(
+                output, image: 0, letterbox: photo.letterbox, classNames: info.classNames, confidenceThreshold: model.confidenceThreshold,
+                iouThreshold: model.iouThreshold, maxDetections: model.maxDetections
+            )
+            found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0, part: model.part(of: $0.className)) }
+        }
+        return found
+    }
+
+    /// One infer call with retries on transient failures; the breaker opens after repeated ones.
+    func infer(_ remote: RemoteModel, input: Tensor) async throws -> Tensor {
+        let model = remote.configuration
+        if let until = loaded.withLock({ $0.openUntil }), ContinuousClock.now < until {
+            throw Unavailable(description: "inference pods failed \(settings.breakerThreshold) times in a row; not calling them until the cool-down ends")
+        }
+        var lastError: any Error = Unavailable(description: "no attempt")
+        for attempt in 1...settings.attempts {
+            let start = ContinuousClock.now
+            do {
+                let output = try await call(remote, input: input)
+                Timer(label: "walkaround_remote_inference_seconds", dimensions: [("model", model.name)], factory: metrics).record(duration: ContinuousClock.now - start)
+                loaded.withLock { ($0.failures, $0.openUntil) = (0, nil) }
+                return output
+            } catch let error as Unavailable {
+                lastError = error
+                Counter(label: "walkaround_remote_inference_failures_total", dimensions: [("model", model.name)], factory: metrics).increment()
+                let opened = loaded.withLock { state -> Bool in
+                    state.failures += 1
+                    guard state.failures >= settings.breakerThreshold else { return false }
+                    state.openUntil = ContinuousClock.now + settings.breakerCooldown
+                    return true
+                }
+                if opened {
+                    logger.warning("inference pods keep failing; pausing calls", metadata: ["error": "\(error)", "cooldown": "\(settings.breakerCooldown)"])
+                    break
+                }
+                if attempt < settings.attempts { try await Task.sleep(for: .milliseconds(100 * attempt)) }
+            }
+        }
+        throw lastError
+    }
+
+    private func call(_ remote: RemoteModel, input: Tensor) async throws -> Tensor {
+        let model = remote.configuration
+        let header: [String: Any] = [
+            "inputs": [["name": remote.input, "shape": input.shape, "datatype": "FP32", "parameters": ["binary_data_size": input.values.count * 4]]],
+            "outputs": [["name": remote.output, "parameters": ["binary_data": true]]],
+        ]
+        let json = try JSONSerialization.data(withJSONObject: header)
+        var body = ByteBuffer(bytes: json)
+        input.values.withUnsafeBytes { body.writeBytes($0) }
+        var request = HTTPClientRequest(url: "\(settings.url)/v2/models/\(Self.path(model.name))/infer")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.headers.add(name: "Inference-Header-Content-Length", value: "\(json.count)")
+        request.body = .bytes(body)
+        let (status, headers, bytes): (Int, HTTPHeaders, [UInt8])
+        let timeout = settings.timeout
+        do {
+            (status, headers, bytes) = try await withDeadline(
+                timeout, orThrow: Unavailable(description: "the inference server did not answer within \(timeout)")
+            ) { [client, request, settings] in
+                let response = try await client.execute(request, timeout: .seconds(Int64(max(1, settings.timeout.components.seconds))))
+                var collected: [UInt8] = []
+                for try await chunk in response.body {
+                    guard collected.count + chunk.readableBytes <= 256 << 20 else { throw Unavailable(description: "the inference server's answer is over 256 MiB") }
+                    collected.append(contentsOf: chunk.readableBytesView)
+                }
+                return (Int(response.status.code), response.headers, collected)
+            }
+        } catch let error as Unavailable {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw Unavailable(description: "the inference server at \(settings.url) did not answer: \(error)")
+        }
+        guard status == 200 else {
+            let message = (try? JSONSerialization.jsonObject(with: Data(bytes.prefix(4096))) as? [String: Any])?["error"] as? String
+            throw Unavailable(description: "the inference server answered \(status)\(message.map { ": \($0)" } ?? "")")
+        }
+        return try Self.output(bytes, headerLength: headers.first(name: "Inference-Header-Content-Length"))
+    }
+
+    /// The first output of an infer answer, binary or JSON; every number in it is checked.
+    static func output(_ bytes: [UInt8], headerLength: String?) throws -> Tensor {
+        var jsonEnd = bytes.count
+        if let headerLength {
+            guard let value = Int(headerLength), (2...bytes.count).contains(value) else {
+                throw Unavailable(description: "Inference-Header-Content-Length \(headerLength.prefix(20)) is not within the answer's \(bytes.count) bytes")
+            }
+            jsonEnd = value
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes[..<jsonEnd])) as? [String: Any],
+            let output = (object["outputs"] as? [[String: Any]])?.first, output["datatype"] as? String == "FP32",
+            let shapeValues = output["shape"] as? [Any]
+        else { throw Unavailable(description: "the inference server's answer has no FP32 output") }
+        let shape = shapeValues.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
+        guard shape.count == 3, shape.allSatisfy({ (1...(1 << 24)).contains($0) }) else {
+            throw Unavailable(description: "the output's shape \(shapeValues.map { "\($0)" }) is not [batch, values, anchors]")
+        }
+        let (product, overflow) = shape[0].multipliedReportingOverflow(by: shape[1])
+        let (count, overflow2) = product.multipliedReportingOverflow(by: shape[2])
+        guard !overflow, !overflow2, count <= 64 << 20 else { throw Unavailable(description: "the output's shape \(shape) is too large") }
+        var values: [Float]
+        if let size = ((output["parameters"] as? [String: Any])?["binary_data_size"] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }) {
+            guard size == count * 4, bytes.count - jsonEnd >= size else {
+                throw Unavailable(description: "the output's binary_data_size \(size) does not fit its shape or the bytes sent")
+            }
+            values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { $0.copyBytes(from: bytes[jsonEnd..<(jsonEnd + size)]) }
+        } else {
+            guard let data = output["data"] as? [Any], data.count == count else { throw Unavailable(description: "the output's data does not fit its shape") }
+            values = data.map { ($0 as? NSNumber)?.floatValue ?? .nan }
+        }
+        return Tensor(shape: shape, values: values)
+    }
+
+    static func path(_ name: String) -> String {
+        name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+    }
+}
