@@ -64,7 +64,8 @@ public struct WalkaroundComponents: Sendable {
             path: settings.signingKeyPath ?? settings.signingKeyDefaultPath, create: settings.signingKeyPath == nil
         )
         let database: any SQLDatabase
-        if let url = settings.databaseURL {
+        // The inference role shares no database: its migrations and nothing else go to a local SQLite file.
+        if let url = settings.databaseURL, settings.role != .inference {
             database = try PostgresDatabase(
                 url: url, maxConnections: settings.databaseMaxConnections, sslMode: settings.databaseSSLMode,
                 rootCertificate: settings.databaseRootCertificate, logger: logger

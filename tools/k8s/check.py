@@ -314,19 +314,42 @@ def assert_environment(env, docs):
         check(env, region.startswith("eu-"), f"prod's photo bucket is in region {region!r}, not an EU one")
         check(env, "amazonaws.com" not in endpoint or f".{region}." in endpoint, f"prod's S3 endpoint {endpoint} is not the bucket region's ({region})")
     scaled = by_kind(docs, "ScaledObject")
-    gpu_limit = container(worker)["resources"].get("limits", {}).get("nvidia.com/gpu")
+    inference = deployments.get("walkaround-inference")
+    check(env, inference is not None, "no inference Deployment")
+    if inference is None:
+        return
+    # The workers reach the inference pods through their Service, on the port the pods serve.
+    services = by_kind(docs, "Service")
+    url = config.get("WALKAROUND_INFERENCE_URL", "")
+    target = services.get("walkaround-inference")
+    check(env, target is not None and url == f"http://walkaround-inference:{target['spec']['ports'][0]['port']}",
+          f"workers' WALKAROUND_INFERENCE_URL {url!r} is not the inference Service")
+    if target:
+        labels = inference["spec"]["template"]["metadata"]["labels"]
+        check(env, matches(target["spec"]["selector"], labels), "the inference Service selects no inference pod")
+    check(env, container(inference)["args"] == ["--role", "inference"], f"inference pods run {container(inference)['args']}")
+    inference_hpa = hpas.get("walkaround-inference")
+    check(env, inference_hpa is not None, "no HPA for the inference pods")
+    if inference_hpa:
+        targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in inference_hpa["spec"]["metrics"]}
+        check(env, targets == {"cpu": 70, "memory": 80}, f"inference HPA targets {targets}, expected CPU 70 %, memory 80 %")
+    gpu_limit = container(inference)["resources"].get("limits", {}).get("nvidia.com/gpu")
+    worker_spec = worker["spec"]["template"]["spec"]
+    check(env, container(worker)["resources"].get("limits", {}).get("nvidia.com/gpu") is None, "workers ask for a GPU: they belong on CPU nodes")
+    check(env, "nvidia.com/gpu.present" not in worker_spec.get("nodeSelector", {}), "workers pinned to GPU nodes")
     if env == "dev":
         check(env, not scaled, "dev has a ScaledObject")
-        check(env, gpu_limit is None, "dev workers ask for a GPU")
+        check(env, gpu_limit is None, "dev inference pods ask for a GPU")
         check(env, by_kind(docs, "Cluster").get("walkaround-db", {}).get("spec", {}).get("instances") == 1, "dev database is not a single instance")
         return
     check(env, "walkaround-worker" in scaled, "no ScaledObject for the workers")
     check(env, "walkaround-worker" not in hpas, "the workers still have a CPU HPA beside KEDA")
-    check(env, str(gpu_limit) == "1", f"workers' GPU limit is {gpu_limit}, expected 1")
-    spec = worker["spec"]["template"]["spec"]
-    check(env, spec.get("nodeSelector", {}).get("nvidia.com/gpu.present") == "true", "workers not on GPU nodes")
-    check(env, any(t.get("key") == "nvidia.com/gpu" for t in spec.get("tolerations", [])), "workers do not tolerate the GPU taint")
-    check(env, container(worker)["image"].startswith("ghcr.io/walkaround/walkaround-cuda:"), f"workers run {container(worker)['image']}, not the CUDA image")
+    check(env, str(gpu_limit) == "1", f"inference pods' GPU limit is {gpu_limit}, expected 1")
+    spec = inference["spec"]["template"]["spec"]
+    check(env, spec.get("nodeSelector", {}).get("nvidia.com/gpu.present") == "true", "inference pods not on GPU nodes")
+    check(env, any(t.get("key") == "nvidia.com/gpu" for t in spec.get("tolerations", [])), "inference pods do not tolerate the GPU taint")
+    check(env, container(inference)["image"].startswith("ghcr.io/walkaround/walkaround-cuda:"), f"inference pods run {container(inference)['image']}, not the CUDA image")
+    check(env, not container(worker)["image"].startswith("ghcr.io/walkaround/walkaround-cuda:"), "workers run the CUDA image")
     llm = deployments.get("walkaround-llm")
     check(env, llm is not None and str(container(llm, "llama-server")["resources"]["limits"].get("nvidia.com/gpu")) == "1", "no llama.cpp server on a GPU")
     cluster = by_kind(docs, "Cluster").get("walkaround-db")
@@ -334,7 +357,9 @@ def assert_environment(env, docs):
     if env == "prod":
         check(env, api_hpa and (api_hpa["spec"]["minReplicas"], api_hpa["spec"]["maxReplicas"]) == (2, 50), "api HPA is not 2–50")
         so = scaled.get("walkaround-worker", {}).get("spec", {})
-        check(env, (so.get("minReplicaCount"), so.get("maxReplicaCount")) == (2, 8), f"inference pods scale {so.get('minReplicaCount')}–{so.get('maxReplicaCount')}, expected 2–8")
+        check(env, (so.get("minReplicaCount"), so.get("maxReplicaCount")) == (2, 20), f"workers scale {so.get('minReplicaCount')}–{so.get('maxReplicaCount')}, expected 2–20")
+        check(env, inference_hpa and (inference_hpa["spec"]["minReplicas"], inference_hpa["spec"]["maxReplicas"]) == (2, 8),
+              "inference HPA is not 2–8")
         for dep in deployments.values():
             terms = dep["spec"]["template"]["spec"].get("affinity", {}).get("nodeAffinity", {}) \
                 .get("requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms", [])
@@ -356,6 +381,8 @@ def assert_connections(name, docs):
         c = container(dep)
         if dep["metadata"]["labels"].get("app.kubernetes.io/name") != "walkaround" or c is None:
             continue
+        if dep["metadata"]["labels"].get("app.kubernetes.io/component") == "inference":
+            continue  # the inference role uses no shared database
         pool = next((int(e["value"]) for e in c.get("env", []) if e["name"] == "DATABASE_MAX_CONNECTIONS" and "value" in e),
                     int(config.get("DATABASE_MAX_CONNECTIONS", 20)))
         total += pool * ceilings.get(dep["metadata"]["name"], dep["spec"].get("replicas", 1))

@@ -40,7 +40,7 @@ CASES = [
      "[30m])) > 0.2", "[30m])) > 0.9", "checkov,hadolint", "LLMFallbackRateHigh"),
     ("a patch whose path no longer exists", "kubernetes/components/postgres/cluster.yaml", "  storage:\n    size: 50Gi\n", "",
      "checkov,hadolint", "[render]"),
-    ("a patch that no longer reaches its target", "kubernetes/components/gpu/kustomization.yaml", "      name: walkaround-worker", "      name: walkaround-workers",
+    ("a patch that no longer reaches its target", "kubernetes/components/gpu/kustomization.yaml", "      name: walkaround-inference", "      name: walkaround-inferences",
      "checkov,hadolint", "GPU limit"),
     ("an autoscaler pointing at no Deployment", "kubernetes/base/hpa.yaml", "    kind: Deployment\n    name: walkaround-api", "    kind: Deployment\n    name: walkaround-apis",
      "checkov,hadolint", "HPA walkaround-api targets missing Deployment walkaround-apis"),
@@ -58,6 +58,9 @@ CASES = [
      "hadolint", "[checkov]"),
     ("a Dockerfile that runs as root", "docker/Dockerfile", "USER 10001:10001\n", "USER root\n",
      "checkov", "[hadolint]"),
+    ("workers pointed at no inference Service", "kubernetes/base/kustomization.yaml",
+     "WALKAROUND_INFERENCE_URL=http://walkaround-inference:8080", "WALKAROUND_INFERENCE_URL=http://walkaround-infer:8080", "checkov,hadolint",
+     "is not the inference Service"),
     ("prod's photo bucket moved out of the EU", "kubernetes/overlays/prod/kustomization.yaml",
      "      - WALKAROUND_S3_REGION=eu-central-1", "      - WALKAROUND_S3_REGION=us-east-1", "checkov,hadolint", "not an EU one"),
 ]
