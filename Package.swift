@@ -122,6 +122,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "StationAgent",
+            dependencies: [
+                "WalkaroundCore",
+                "Imaging",
+                "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "UseCases",
             dependencies: [
                 "WalkaroundCore",
@@ -160,6 +172,7 @@ let package = Package(
             dependencies: [
                 "WalkaroundServer",
                 "Imaging",
+                "StationAgent",
                 "Storage",
                 "UseCases",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,6 +3,7 @@ import Configuration
 import Foundation
 import Logging
 import Metrics
+import StationAgent
 import Storage
 import UseCases
 import WalkaroundCore
@@ -13,7 +14,7 @@ struct WalkaroundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "walkaround",
         abstract: "Vehicle inspection service: photo intake, processing, damage reports.",
-        subcommands: [Serve.self, Migrate.self, Keys.self, Inspect.self, Dataset.self, Report.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, Inspect.self, Dataset.self, Report.self, StationAgentCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -267,4 +268,100 @@ struct Keys: AsyncParsableCommand {
             print(created.secret)
         }
     }
+}
+
+/// `walkaround station-agent`: store-and-forward uploads from a camera rig (see `StationAgent`).
+struct StationAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "station-agent", abstract: "Upload a camera rig's photos, checked here first, exactly once, surviving restarts and outages.",
+        subcommands: [Run.self, Status.self], defaultSubcommand: Run.self
+    )
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Watch the camera folder and upload what the rig writes there.")
+
+        @Option(help: "The folder the cameras write to: one subfolder per vehicle pass with pass.json, photos named by view, and `complete` when done.")
+        var watch: String
+        @Option(help: "The agent's own folder (its durable queue).")
+        var state: String
+        @Option(help: "The Walkaround server, e.g. https://api.walkaround.eu")
+        var server: String
+        @Option(help: "A file holding the station's API key (or WALKAROUND_AGENT_KEY).")
+        var keyFile: String?
+        @Option(help: "The station the rig belongs to.")
+        var station: String
+        @Option(help: "A JSON file mapping camera file names to views: {\"cam1.jpg\": \"front\"}.")
+        var mapping: String?
+        @Option(help: "Upload bandwidth cap, bytes per second.")
+        var maxBytesPerSecond: Int?
+        @Option(help: "Disk the camera folder may use; uploaded photos are deleted above it, oldest first.")
+        var maxDiskBytes: Int?
+        @Option(help: "Seconds between scans.")
+        var pollSeconds: Double = 0.5
+
+        func run() async throws {
+            let key = try keyFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+                ?? ProcessInfo.processInfo.environment["WALKAROUND_AGENT_KEY"]
+            guard let key, !key.isEmpty else { throw ValidationError("the station key is missing: --key-file or WALKAROUND_AGENT_KEY") }
+            var views: [String: Photo.View] = [:]
+            if let mapping {
+                guard let data = FileManager.default.contents(atPath: mapping),
+                    let object = try JSONSerialization.jsonObject(with: data) as? [String: String]
+                else { throw ValidationError("\(mapping) is not a JSON object of file names to views") }
+                for (file, name) in object {
+                    guard let view = Photo.View(rawValue: name) else { throw ValidationError("\(name) is not a view (\(Photo.View.allCases.map(\.rawValue).joined(separator: ", ")))") }
+                    views[file] = view
+                }
+            }
+            guard (0.05...60).contains(pollSeconds) else { throw ValidationError("--poll-seconds must be from 0.05 to 60") }
+            let settings = WalkaroundSettings(reader: ConfigReader(provider: EnvironmentVariablesProvider()))
+            var logger = Logger(label: "station-agent")
+            logger.logLevel = settings.logLevel
+            let agent = try await StationAgent(
+                settings: AgentSettings(
+                    watch: watch, state: state, server: server, key: key, station: station, mapping: views,
+                    pollInterval: .milliseconds(Int64(pollSeconds * 1000)), maxBytesPerSecond: maxBytesPerSecond, maxDiskBytes: maxDiskBytes,
+                    thresholds: settings.quality
+                ),
+                logger: logger
+            )
+            logger.notice("station agent running", metadata: ["watch": "\(watch)", "server": "\(server)", "station": "\(station)"])
+            let task = Task { await agent.run() }
+            // SIGTERM / SIGINT end the loop; the queue is durable, so nothing is lost either way.
+            for signal in [SIGTERM, SIGINT] {
+                let source = DispatchSource.makeSignalSource(signal: signal)
+                signal_ignore(signal)
+                source.setEventHandler { task.cancel() }
+                source.resume()
+                StationAgentCommand.sources.append(source)
+            }
+            await task.value
+        }
+    }
+
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the agent's queue as JSON: photos by state, retakes needed, refusals.")
+
+        @Option(help: "The agent's folder.")
+        var state: String
+
+        func run() async throws {
+            var logger = Logger(label: "station-agent")
+            logger.logLevel = .error
+            let agent = try await StationAgent(
+                settings: AgentSettings(watch: "/nonexistent", state: state, server: "http://127.0.0.1", key: "-", station: "-"), logger: logger
+            )
+            let status = try await agent.status()
+            await agent.close()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+        }
+    }
+}
+
+private func signal_ignore(_ number: Int32) {
+    signal(number, SIG_IGN)
 }
