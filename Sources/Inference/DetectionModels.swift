@@ -6,6 +6,8 @@ public protocol DetectionModels: Sendable {
     var state: InferenceService.State { get }
     /// The square input sizes of the models (empty until loaded).
     var inputSizes: [Int] { get }
+    /// The models' names (as detections carry them).
+    var modelNames: Set<String> { get }
     /// What the models find depends on, hashed: the key of cached detections; nil until loaded.
     var modelsDigest: String? { get }
     /// Announces a photo on its way (batching hints); nil where there is nothing to tell.

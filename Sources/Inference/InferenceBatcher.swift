@@ -94,7 +94,9 @@ public actor InferenceBatcher {
                 // Whole requests up to `maxBatch` images (always at least the first).
                 var batch: [Pending] = []
                 var count = 0
-                for request in pending where batch.isEmpty || count + request.images <= maxBatch {
+                for request in pending {
+                    // A prefix of the queue, in order: `removeFirst` below takes exactly these.
+                    guard batch.isEmpty || count + request.images <= maxBatch else { break }
                     batch.append(request)
                     count += request.images
                     if count >= maxBatch { break }

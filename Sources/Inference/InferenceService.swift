@@ -80,6 +80,8 @@ public final class InferenceService: Service, Sendable {
         current.withLock { $0.batchers.first { $0.detector.configuration.name == name } }
     }
 
+    public var modelNames: Set<String> { Set(current.withLock { $0.batchers.map { $0.detector.configuration.name } }) }
+
     /// The square input sizes of the loaded models (empty until loaded).
     public var inputSizes: [Int] { current.withLock { $0.batchers.map { $0.detector.info.inputSize } } }
 

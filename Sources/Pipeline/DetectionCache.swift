@@ -35,7 +35,9 @@ public struct DetectionCache: Sendable {
         "walkaround:detections:\(digest.prefix(32)):\(sha256)"
     }
 
-    public func get(sha256: String, digest: String) async -> [ModelDetection]? {
+    /// The cached detections of these bytes, when every box lies within the photo
+    /// (`width` × `height`, upright) and names one of `models`.
+    public func get(sha256: String, digest: String, width: Int, height: Int, models: Set<String>) async -> [ModelDetection]? {
         guard let value = try? await redis.command(["GET", Self.key(sha256: sha256, digest: digest)]) else {
             count("error")
             return nil
@@ -44,7 +46,7 @@ public struct DetectionCache: Sendable {
             count("miss")
             return nil
         }
-        guard let found = Self.decode(bytes) else {
+        guard let found = Self.decode(bytes, width: width, height: height, models: models) else {
             count("invalid")
             return nil
         }
@@ -65,12 +67,16 @@ public struct DetectionCache: Sendable {
     }
 
     /// Entries as the models would have given them, or nil when anything is off.
-    static func decode(_ bytes: [UInt8]) -> [ModelDetection]? {
+    static func decode(_ bytes: [UInt8], width: Int, height: Int, models: Set<String>) -> [ModelDetection]? {
         guard bytes.count <= 4 << 20, let entries = try? JSONDecoder().decode([Entry].self, from: Data(bytes)), entries.count <= 10_000 else { return nil }
         var found: [ModelDetection] = []
         for entry in entries {
-            guard let role = ClassRole(rawValue: entry.role), entry.box.count == 4, entry.box.allSatisfy(\.isFinite), entry.confidence.isFinite,
-                (0...1).contains(entry.confidence), entry.classIndex >= 0, !entry.className.isEmpty, entry.className.count <= 200
+            // A box as the models give it: inside the photo (later stages cut crops from it).
+            guard let role = ClassRole(rawValue: entry.role), entry.box.count == 4, entry.box.allSatisfy(\.isFinite),
+                entry.box[0] >= 0, entry.box[1] >= 0, entry.box[0] <= entry.box[2], entry.box[1] <= entry.box[3],
+                entry.box[2] <= Double(width), entry.box[3] <= Double(height), entry.confidence.isFinite,
+                (0...1).contains(entry.confidence), (0..<10_000).contains(entry.classIndex), !entry.className.isEmpty, entry.className.count <= 200,
+                models.contains(entry.model)
             else { return nil }
             var part: CarPart?
             if let name = entry.part {

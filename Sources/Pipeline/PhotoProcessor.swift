@@ -176,7 +176,14 @@ public struct PhotoProcessor: Sendable {
         }
         var found: [ModelDetection]
         let digest = inference.modelsDigest
-        if let detectionCache, let digest, let cached = await detectionCache.get(sha256: photo.sha256, digest: digest) {
+        let upright = analysis.header?.uprightSize
+        if let detectionCache, let digest, let upright,
+            let cached = await detectionCache.get(
+                sha256: photo.sha256, digest: digest, width: upright.width, height: upright.height, models: inference.modelNames
+            )
+        {
+            // The models will not see this photo: no batch may wait for it.
+            expectation?.abandon()
             found = cached
         } else {
             do {

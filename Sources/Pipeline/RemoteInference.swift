@@ -83,6 +83,7 @@ public final class RemoteInference: DetectionModels, Service {
     public var state: InferenceService.State { loaded.withLock { $0.state } }
     public var inputSizes: [Int] { loaded.withLock { $0.models.map(\.info.inputSize) } }
     public var modelsDigest: String? { loaded.withLock { $0.digest } }
+    public var modelNames: Set<String> { Set(settings.models.map(\.name)) }
     public func expectPhoto() async -> PhotoExpectation? { nil }
 
     /// Reads the models' metadata, then waits until the server says every model is ready.
@@ -228,7 +229,7 @@ public final class RemoteInference: DetectionModels, Service {
     static func output(_ bytes: [UInt8], headerLength: String?) throws -> Tensor {
         var jsonEnd = bytes.count
         if let headerLength {
-            guard let value = Int(headerLength), (2...bytes.count).contains(value) else {
+            guard let value = Int(headerLength), value >= 2, value <= bytes.count else {
                 throw Unavailable(description: "Inference-Header-Content-Length \(headerLength.prefix(20)) is not within the answer's \(bytes.count) bytes")
             }
             jsonEnd = value

@@ -261,6 +261,8 @@ public enum InspectionUpdate: Sendable {
     case report(StoredReport.Status, version: Int)
     /// Nothing changed for a while: a comment keeps proxies from closing the stream.
     case heartbeat
+    /// The report is written for good: nothing more will change; the stream ends.
+    case done
 }
 
 extension InspectionUseCases {
@@ -276,7 +278,9 @@ extension InspectionUseCases {
         let first = try await details(id, by: key)
         let reports = ReportRepository(database: database)
         let events = self.events
-        let (stream, continuation) = AsyncThrowingStream<InspectionUpdate, any Error>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        // Unbounded, never dropping an update: what one inspection can produce is bounded by its
+        // photos (at most the per-inspection limit) and their few changes.
+        let (stream, continuation) = AsyncThrowingStream<InspectionUpdate, any Error>.makeStream(bufferingPolicy: .unbounded)
         let task = Task {
             let ends = ContinuousClock.now + maxDuration
             var sentInspection: Inspection.Status?
@@ -284,6 +288,19 @@ extension InspectionUseCases {
             var sentReport: (StoredReport.Status, Int)?
             var lastSent = ContinuousClock.now
             var current: InspectionDetails? = first
+            /// Sends each photo whose state changed since it was last sent; whether any was.
+            func sendPhotos(_ details: InspectionDetails) -> Bool {
+                var sent = false
+                for photo in details.photos {
+                    let detections = details.detections[photo.id] ?? []
+                    let signature = "\(photo.status.rawValue)|\(photo.processedAt?.timeIntervalSince1970 ?? 0)|\(detections.count)"
+                    guard sentPhotos[photo.id] != signature else { continue }
+                    continuation.yield(.photo(photo, detections: detections, plateReadings: details.plateReadings[photo.id] ?? []))
+                    sentPhotos[photo.id] = signature
+                    sent = true
+                }
+                return sent
+            }
             do {
                 while !Task.isCancelled, ContinuousClock.now < ends {
                     guard let now = current else { break }  // erased
@@ -292,21 +309,17 @@ extension InspectionUseCases {
                         sentInspection = now.inspection.status
                         lastSent = .now
                     }
-                    for photo in now.photos {
-                        let detections = now.detections[photo.id] ?? []
-                        let signature = "\(photo.status.rawValue)|\(photo.processedAt?.timeIntervalSince1970 ?? 0)|\(detections.count)"
-                        guard sentPhotos[photo.id] != signature else { continue }
-                        continuation.yield(.photo(photo, detections: detections, plateReadings: now.plateReadings[photo.id] ?? []))
-                        sentPhotos[photo.id] = signature
-                        lastSent = .now
-                    }
+                    if sendPhotos(now) { lastSent = .now }
                     if let report = try await reports.get(id), sentReport.map({ $0.0 != report.status || $0.1 != report.version }) ?? true {
                         continuation.yield(.report(report.status, version: report.version))
                         sentReport = (report.status, report.version)
                         lastSent = .now
                     }
-                    // Done: the report is written and no report job is left to change its prose.
+                    // Done: the report is written and no report job is left to change its prose. The
+                    // photos were read before the report: one more pass sends their last states.
                     if sentReport?.0 == .written, now.inspection.status == .completed, try await !queue.reportPending(inspectionID: id) {
+                        if let last = try await inspections.get(id).asyncMap({ try await self.details(of: $0) }) { _ = sendPhotos(last) }
+                        continuation.yield(.done)
                         break
                     }
                     if ContinuousClock.now - lastSent >= heartbeat {

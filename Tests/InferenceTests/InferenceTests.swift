@@ -306,6 +306,40 @@ struct DetectionTests {
         #expect(sizes.max() ?? 0 > 1, "photos arriving together ran together: \(sizes)")
     }
 
+    /// Requests of several images each (a remote caller's batches) are batched whole, in order,
+    /// and each gets its own share of the output: 5 + 5 + 1 with a batch of 8 runs [5] then [5, 1]
+    /// (taking the third before the second dropped one request and answered another twice).
+    @Test func multiImageRequestsAreBatchedWholeAndInOrder() async throws {
+        let (reference, folder) = try Self.reference()
+        let detector = try Self.detector(reference)
+        let photo = try PhotoDecoder().decodeLetterboxed(
+            [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/reference/" + reference.cases[0].image))), size: detector.info.inputSize
+        ).letterboxed
+        let single = try detector.run([YOLODetector.tensor([photo])])[0]
+        let batcher = InferenceBatcher(detector: detector, maxBatch: 8, maxDelay: .milliseconds(300), queueLimit: 64, metrics: NOOPMetricsHandler.instance)
+        let runner = Task { await batcher.run() }
+        defer { runner.cancel() }
+        let outputs = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
+            for (index, count) in [5, 5, 1].enumerated() {
+                group.addTask { (index, try await batcher.infer(YOLODetector.tensor(Array(repeating: photo, count: count)))) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            var outputs: [Int: Tensor] = [:]
+            for try await (index, output) in group { outputs[index] = output }
+            return outputs
+        }
+        #expect(outputs[0]?.shape[0] == 5 && outputs[1]?.shape[0] == 5 && outputs[2]?.shape[0] == 1)
+        let perImage = single.values.count
+        for output in outputs.values {
+            for image in 0..<output.shape[0] {
+                let values = output.values[(image * perImage)..<((image + 1) * perImage)]
+                #expect(zip(values, single.values).allSatisfy { abs($0 - $1) <= 1e-3 }, "each image's share is its own output")
+            }
+        }
+        let sizes = await batcher.recentBatchSizes
+        #expect(sizes.reduce(0, +) == 11 && sizes.allSatisfy { $0 <= 8 }, "\(sizes)")
+    }
+
     /// A pipeline photo that nothing else is coming after runs at once (it waited the whole
     /// `maxDelay` before); one announced photo still on its way is waited for and joins the batch.
     /// The deadline is an hour and the test has a 5-minute limit: waiting for the deadline fails

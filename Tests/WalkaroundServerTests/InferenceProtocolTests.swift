@@ -104,6 +104,7 @@ struct InferenceProtocolTests {
                 (#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 3, 480, 480], "data": [0]}]}"#, [], nil, 400),
                 (#"{"inputs": []}"#, [], "999999", 400),
                 (#"{"inputs": []}"#, [], "-1", 400),
+                ("", [], "5", 400),  // a header longer than an empty body (it trapped once)
             ]
             for (json, binary, header, status) in cases {
                 let answer = try await pod.infer(json, binary: binary, headerLength: header)

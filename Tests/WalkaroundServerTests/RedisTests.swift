@@ -120,12 +120,12 @@ struct RedisTests {
                 return (String(name), object)
             }
             let names = events.map(\.0)
-            #expect(names.first == "inspection" && names.last == "report", "\(names)")
+            #expect(names.first == "inspection" && names.last == "done" && names.dropLast().last == "report", "\(names)")
             let photoStates = events.filter { $0.0 == "photo" }.compactMap { $0.1["status"] as? String }
             #expect(photoStates.first == "queued" || photoStates.first == "processing", "\(photoStates)")
             #expect(photoStates.last == "processed", "the verdict arrives: \(photoStates)")
             #expect(events.contains { $0.0 == "inspection" && $0.1["status"] as? String == "completed" })
-            #expect(events.last?.1["status"] as? String == "written")
+            #expect(events.dropLast().last?.1["status"] as? String == "written")
         }
     }
 
@@ -157,7 +157,7 @@ struct RedisTests {
                 Issue.record("no cache entry: \(keys)")
                 return
             }
-            try await redis.command(["SET", name, #"[{"model":"damage","role":"damage","classIndex":0,"className":"dent","confidence":2,"box":[0,0,1e999,1]}]"#])
+            try await redis.command(["SET", name, #"[{"model":"damage","role":"damage","classIndex":0,"className":"dent","confidence":2,"box":[-1e300,0,1e300,1]}]"#])
             let id = try await app.createInspection()
             #expect(try await app.upload(png, to: id, view: "front", contentType: "image/png").status == .accepted)
             let photo = try #require(try await app.waitUntilSettled(id).first)

@@ -155,8 +155,8 @@ public struct RESPParser: Sendable {
             case UInt8(ascii: "~"): return .set(elements)
             case UInt8(ascii: ">"): return .push(elements)
             case UInt8(ascii: "|"):
-                // Attributes describe the reply that follows: read past them.
-                return try value(&buffer, depth: depth)
+                // Attributes describe the reply that follows: read past them (deeper, so a chain of them ends).
+                return try value(&buffer, depth: depth + 1)
             default: return .map(stride(from: 0, to: elements.count, by: 2).map { (elements[$0], elements[$0 + 1]) })
             }
         default:

@@ -65,13 +65,10 @@ public final class RedisClient: Sendable {
     public func pipeline(_ commands: [[String]]) async throws -> [RESPValue] {
         let connection = try await connection()
         do {
-            let answers = try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
-                for (index, command) in commands.enumerated() {
-                    group.addTask { (index, try await connection.send(command.map { Array($0.utf8) }, timeout: self.settings.timeout)) }
-                }
-                var answers = [RESPValue](repeating: .null, count: commands.count)
-                for try await (index, answer) in group { answers[index] = answer }
-                return answers
+            // In order, in one round trip (INCR before its EXPIRE).
+            let answers = try await connection.sendAll(commands.map { $0.map { Array($0.utf8) } }, timeout: settings.timeout)
+            if let error = answers.first(where: { if case .error = $0 { true } else { false } }), case .error(let message) = error {
+                throw RedisError.server(message)
             }
             succeeded()
             count(outcome: "ok")
@@ -95,13 +92,15 @@ public final class RedisClient: Sendable {
         if let existing, existing.isActive { return existing }
         do {
             let fresh = try await RedisConnection.connect(settings)
-            let old: RedisConnection? = state.withLock { state in
-                let old = state.connections[slot]
+            // Another caller may have connected this slot meanwhile: keep the live one, never close a
+            // connection that may carry others' commands.
+            let kept: RedisConnection = state.withLock { state in
+                if let current = state.connections[slot], current.isActive { return current }
                 state.connections[slot] = fresh
-                return old
+                return fresh
             }
-            old?.close()
-            return fresh
+            if kept !== fresh { fresh.close() }
+            return kept
         } catch let error as RedisError {
             failed(error, command: "CONNECT")
             throw error
@@ -121,13 +120,16 @@ public final class RedisClient: Sendable {
 
     private func failed(_ error: RedisError, command: String) {
         count(outcome: error == .timeout ? "timeout" : "unavailable")
-        let (failures, backoff) = state.withLock { state in
+        let counted: (Int, Duration)? = state.withLock { state in
+            // Commands that fail together (one lost connection) count as one failure.
+            if let until = state.downUntil, ContinuousClock.now < until { return nil }
             state.failures = min(state.failures + 1, 30)
             let factor = Int64(1) << Int64(min(state.failures - 1, 16))
             let backoff = min(settings.backoff * factor, settings.maxBackoff)
             state.downUntil = ContinuousClock.now + backoff
             return (state.failures, backoff)
         }
+        guard let (failures, backoff) = counted else { return }
         up.record(0)
         if failures == 1 || failures % 10 == 0 {
             logger.warning(

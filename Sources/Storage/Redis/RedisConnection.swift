@@ -58,6 +58,10 @@ final class RESPHandler: ChannelDuplexHandler {
         var incoming = unwrapInboundIn(data)
         if received == nil { received = incoming } else { received!.writeBuffer(&incoming) }
         do {
+            // An answer that never completes does not grow without bound.
+            if let buffered = received?.readableBytes, buffered > parser.limits.maxBulkBytes + (1 << 20) {
+                throw RESPProtocolError("more than \(buffered) bytes buffered without a whole answer")
+            }
             while var buffer = received, let value = try parser.parse(&buffer) {
                 received = buffer
                 if case .push = value {
@@ -214,6 +218,34 @@ final class RedisConnection: Sendable {
         }
         if case .error(let message) = value { throw RedisError.server(message) }
         return value
+    }
+
+    /// Several commands written in this order before any answer is awaited (one round trip);
+    /// their answers in order. Error replies are answers here (`.error`), not thrown.
+    func sendAll(_ commands: [[[UInt8]]], timeout: Duration) async throws -> [RESPValue] {
+        let channel = self.channel
+        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        let fired = Flag()
+        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            fired.value.withLock { $0 = true }
+            for promise in promises { promise.fail(RedisError.timeout) }
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        // Writes from one caller reach the event loop in the order they are made.
+        for (command, promise) in zip(commands, promises) {
+            channel.write(RESPCommand(arguments: command, promise: promise)).whenFailure { error in
+                promise.fail(RedisError.unavailable("\(error)"))
+            }
+        }
+        channel.flush()
+        var answers: [RESPValue] = []
+        do {
+            for promise in promises { answers.append(try await promise.futureResult.get()) }
+        } catch {
+            throw fired.value.withLock { $0 } ? RedisError.timeout : error
+        }
+        return answers
     }
 
     /// Sends without waiting for an answer (SUBSCRIBE's confirmations arrive as pushes in RESP3).

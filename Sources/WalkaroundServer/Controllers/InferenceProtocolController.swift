@@ -69,7 +69,7 @@ struct InferenceProtocolController {
         let bytes = Array(body.readableBytesView)
         var headerLength = bytes.count
         if let text = request.headers[Self.headerLength] {
-            guard let value = Int(text), (2...bytes.count).contains(value) else {
+            guard let value = Int(text), value >= 2, value <= bytes.count else {
                 throw ProtocolError(.badRequest, "Inference-Header-Content-Length \(text.prefix(20)) is not within the body's \(bytes.count) bytes")
             }
             headerLength = value

@@ -66,6 +66,8 @@ struct InspectionsController {
                         (name, data) = ("inspection", try encoder.encode(InspectionResource(inspection)))
                     case .photo(let photo, let detections, let readings):
                         (name, data) = ("photo", try encoder.encode(PhotoResource(photo, detections: detections, plateReadings: readings)))
+                    case .done:
+                        (name, data) = ("done", Data("{}".utf8))
                     case .report(let status, let version):
                         (name, data) = ("report", try encoder.encode(ReportStateResource(status: status.rawValue, version: version)))
                     }
