@@ -52,7 +52,8 @@ public struct WalkaroundComponents: Sendable {
             costs = try CostMatrix.load(data)
             logger.info("cost matrix loaded", metadata: ["path": "\(path)", "currency": "\(costs!.currency)", "cells": "\(costs!.prices.count)"])
         }
-        let redis = try settings.redisURL.map { url in
+        // The inference role serves tensors only: no events, caches or limits, so no Redis.
+        let redis = try (settings.role == .inference ? nil : settings.redisURL).map { url in
             var redisSettings = try RedisSettings(url: url)
             redisSettings.timeout = settings.redisTimeout
             return RedisClient(settings: redisSettings, logger: logger, metrics: metrics.factory)

@@ -313,6 +313,11 @@ def assert_environment(env, docs):
     if env == "prod":
         check(env, region.startswith("eu-"), f"prod's photo bucket is in region {region!r}, not an EU one")
         check(env, "amazonaws.com" not in endpoint or f".{region}." in endpoint, f"prod's S3 endpoint {endpoint} is not the bucket region's ({region})")
+    redis = by_kind(docs, "Service").get("walkaround-redis")
+    if redis:
+        # The name the service reads (it once read none: REDIS_URL was set and ignored).
+        url = config.get("WALKAROUND_REDIS_URL", "")
+        check(env, url == f"redis://walkaround-redis:{redis['spec']['ports'][0]['port']}", f"WALKAROUND_REDIS_URL {url!r} is not the Redis Service")
     scaled = by_kind(docs, "ScaledObject")
     inference = deployments.get("walkaround-inference")
     check(env, inference is not None, "no inference Deployment")
