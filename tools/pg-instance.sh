@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One throwaway PostgreSQL server in a folder: loopback only, a random free port, no fsync (a
-# test server's data need not outlive a power cut, and CI's disks are slow).
+# test server's data need not outlive a power cut, and CI's disks are slow; PG_DURABLE=1 keeps
+# fsync and synchronous commits on, as production runs, for load tests).
 #   tools/pg-instance.sh start DIR     initdb (once) and start; prints the connection URL (also in DIR/url)
 #   tools/pg-instance.sh restart DIR   fast shutdown and start again on the same port
 #   tools/pg-instance.sh stop DIR      fast shutdown (the folder stays; remove it yourself)
@@ -16,9 +17,11 @@ as_owner() {
 }
 
 start() {
-  local port; port=$(cat "$dir/port")
+  local port durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  port=$(cat "$dir/port")
+  [ "${PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $durability" start >/dev/null \
     || { cat "$dir/server.log" >&2; exit 1; }
 }
 

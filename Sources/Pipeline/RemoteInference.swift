@@ -10,8 +10,9 @@ import ServiceLifecycle
 import Synchronization
 import WalkaroundCore
 
-/// The detection models in inference pods, over the Open Inference Protocol (KServe V2 HTTP
-/// with the binary tensor extension): the worker letterboxes the photo, sends the model's input
+/// The detection models in inference pods, over the Open Inference Protocol (KServe V2 HTTP,
+/// with the binary tensor extension where the server lists it in its metadata, JSON tensors
+/// where it does not, as MLServer): the worker letterboxes the photo, sends the model's input
 /// tensor to `WALKAROUND_INFERENCE_URL`, and decodes the boxes from the raw output itself, so any
 /// conforming server (Walkaround's `--role inference`, Triton, KServe) can serve the model.
 /// The class names and input size come from the model file's own metadata (read here without
@@ -63,6 +64,8 @@ public final class RemoteInference: DetectionModels, Service {
         var digest: String?
         var failures = 0
         var openUntil: ContinuousClock.Instant?
+        /// The server lists `binary_tensor_data` among its extensions (`GET /v2`).
+        var binaryTensors = false
     }
     private let loaded = Mutex(Loaded())
 
@@ -99,7 +102,14 @@ public final class RemoteInference: DetectionModels, Service {
         }
         var announced = false
         while !Task.isCancelled, state == .loading {
-            var ready = true
+            // The server's metadata says whether it takes binary tensors (an extension, not the core protocol).
+            let extensions = try? await client.execute(HTTPClientRequest(url: "\(settings.url)/v2"), timeout: .seconds(5))
+            var binary = false
+            if let extensions, extensions.status == .ok, let body = try? await extensions.body.collect(upTo: 1 << 20),
+                let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] {
+                binary = (object["extensions"] as? [Any])?.contains { $0 as? String == "binary_tensor_data" } ?? false
+            }
+            var ready = extensions?.status == .ok
             var described: [RemoteModel] = []
             for var model in loaded.withLock({ $0.models }) {
                 // Ready, and its metadata names the tensors.
@@ -117,8 +127,11 @@ public final class RemoteInference: DetectionModels, Service {
                 described.append(model)
             }
             if ready {
-                loaded.withLock { ($0.models, $0.state) = (described, .ready) }
-                logger.info("remote inference ready", metadata: ["url": "\(settings.url)", "models": "\(settings.models.map(\.name))"])
+                loaded.withLock { ($0.models, $0.state, $0.binaryTensors) = (described, .ready, binary) }
+                logger.info(
+                    "remote inference ready",
+                    metadata: ["url": "\(settings.url)", "models": "\(settings.models.map(\.name))", "tensors": "\(binary ? "binary" : "json")"]
+                )
             } else {
                 if !announced { logger.notice("waiting for the inference pods", metadata: ["url": "\(settings.url)"]) }
                 announced = true
@@ -185,18 +198,23 @@ public final class RemoteInference: DetectionModels, Service {
 
     private func call(_ remote: RemoteModel, input: Tensor) async throws -> Tensor {
         let model = remote.configuration
-        let header: [String: Any] = [
-            "inputs": [["name": remote.input, "shape": input.shape, "datatype": "FP32", "parameters": ["binary_data_size": input.values.count * 4]]],
-            "outputs": [["name": remote.output, "parameters": ["binary_data": true]]],
-        ]
-        let json = try JSONSerialization.data(withJSONObject: header)
-        var body = ByteBuffer(bytes: json)
-        input.values.withUnsafeBytes { body.writeBytes($0) }
         var request = HTTPClientRequest(url: "\(settings.url)/v2/models/\(Self.path(model.name))/infer")
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/octet-stream")
-        request.headers.add(name: "Inference-Header-Content-Length", value: "\(json.count)")
-        request.body = .bytes(body)
+        if loaded.withLock({ $0.binaryTensors }) {
+            let header: [String: Any] = [
+                "inputs": [["name": remote.input, "shape": input.shape, "datatype": "FP32", "parameters": ["binary_data_size": input.values.count * 4]]],
+                "outputs": [["name": remote.output, "parameters": ["binary_data": true]]],
+            ]
+            let json = try JSONSerialization.data(withJSONObject: header)
+            var body = ByteBuffer(bytes: json)
+            input.values.withUnsafeBytes { body.writeBytes($0) }
+            request.headers.add(name: "Content-Type", value: "application/octet-stream")
+            request.headers.add(name: "Inference-Header-Content-Length", value: "\(json.count)")
+            request.body = .bytes(body)
+        } else {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(try Self.jsonRequest(input: input, named: remote.input, output: remote.output))
+        }
         let (status, headers, bytes): (Int, HTTPHeaders, [UInt8])
         let timeout = settings.timeout
         do {
@@ -219,10 +237,30 @@ public final class RemoteInference: DetectionModels, Service {
             throw Unavailable(description: "the inference server at \(settings.url) did not answer: \(error)")
         }
         guard status == 200 else {
-            let message = (try? JSONSerialization.jsonObject(with: Data(bytes.prefix(4096))) as? [String: Any])?["error"] as? String
+            // `error` as the protocol says; `detail` as FastAPI-based servers (MLServer, KServe) answer a refused request.
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes.prefix(4096))) as? [String: Any]
+            let message = (object?["error"] as? String) ?? object?["detail"].map { "\($0)".prefix(500) }.map(String.init)
             throw Unavailable(description: "the inference server answered \(status)\(message.map { ": \($0)" } ?? "")")
         }
         return try Self.output(bytes, headerLength: headers.first(name: "Inference-Header-Content-Length"))
+    }
+
+    /// An infer request with the tensor as JSON numbers, for servers without the binary extension.
+    /// The names come from the server's metadata: written as JSON strings, never spliced raw.
+    static func jsonRequest(input: Tensor, named inputName: String, output outputName: String) throws -> ByteBuffer {
+        func quoted(_ name: String) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: name, options: .fragmentsAllowed), as: UTF8.self)
+        }
+        var body = ByteBuffer()
+        body.reserveCapacity(input.values.count * 10 + 256)
+        body.writeString(#"{"inputs":[{"name":\#(try quoted(inputName)),"shape":[\#(input.shape.map(String.init).joined(separator: ","))],"datatype":"FP32","data":["#)
+        for (index, value) in input.values.enumerated() {
+            if index > 0 { body.writeInteger(UInt8(ascii: ",")) }
+            // Letterboxed pixels are finite; JSON has no NaN, so a non-finite value could only be a bug.
+            body.writeString(value.isFinite ? value.description : "0")
+        }
+        body.writeString(#"]}],"outputs":[{"name":\#(try quoted(outputName))}]}"#)
+        return body
     }
 
     /// The first output of an infer answer, binary or JSON; every number in it is checked.

@@ -1,17 +1,32 @@
 import Foundation
+import Storage
 import Synchronization
 
-/// Wakes an idle worker in the same process as soon as a job is enqueued, so a photo does not wait
-/// for the next poll. Workers in other processes still find the job by polling.
+/// Wakes an idle worker as soon as a job is enqueued, so a photo does not wait for the next poll:
+/// in this process directly, and in the other pods through Redis publish/subscribe (`channel`,
+/// which worker pods subscribe to). The queue in the database stays the only truth: a lost or
+/// unsent wake-up (Redis down) costs at most one poll interval, never a job.
 public final class WakeSignal: Sendable {
+    public static let channel = "walkaround:jobs"
     private struct State {
         var pending = false
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     }
 
     private let state = Mutex(State())
+    private let redis: RedisClient?
 
-    public init() {}
+    public init(redis: RedisClient? = nil) {
+        self.redis = redis
+    }
+
+    /// Jobs were committed: wakes this process's idle workers and publishes the wake-up for the
+    /// other pods' (best effort, skipped while Redis is known to be down).
+    public func jobsEnqueued() async {
+        signal()
+        guard let redis, redis.isAvailable else { return }
+        _ = try? await redis.command(["PUBLISH", Self.channel, "1"])
+    }
 
     /// Wakes every waiter, or the next one to wait if none is waiting now.
     public func signal() {

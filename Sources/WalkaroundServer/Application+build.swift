@@ -89,7 +89,7 @@ public struct WalkaroundComponents: Sendable {
             database: database,
             blobs: blobs,
             queue: JobQueue(database: database, retryPolicy: settings.retry),
-            signal: WakeSignal(),
+            signal: WakeSignal(redis: redis),
             handoff: settings.role.runsWorkers ? UploadHandoff() : nil,
             metrics: metrics,
             inference: settings.role.loadsModels && (settings.inferenceURL == nil || settings.role == .inference)
@@ -164,13 +164,22 @@ public func buildApplication(components: WalkaroundComponents, logger: Logger) -
     if let inference = components.inference { services.append(inference) }
     if let remote = components.remoteInference { services.append(remote) }
     // Other pods' inspection signals, for this pod's event streams.
-    if let redis = components.redis {
+    if let redis = components.redis, settings.role.servesAPI {
         let events = components.events
         services.append(
             RedisSubscriberService(
                 subscriber: RedisSubscriber(settings: redis.settings, pattern: InspectionEvents.channelPrefix + "*", logger: logger) { channel, _ in
                     if let id = UUID(uuidString: String(channel.dropFirst(InspectionEvents.channelPrefix.count))) { events.wake(id) }
                 }
+            )
+        )
+    }
+    // Other pods' new jobs, for this pod's idle workers (without Redis they poll).
+    if let redis = components.redis, settings.role.runsWorkers {
+        let signal = components.signal
+        services.append(
+            RedisSubscriberService(
+                subscriber: RedisSubscriber(settings: redis.settings, pattern: WakeSignal.channel, logger: logger) { _, _ in signal.signal() }
             )
         )
     }

@@ -7,20 +7,22 @@ import Testing
 @testable import WalkaroundServer
 
 /// A `walkaround serve --role worker` process, run from the built executable.
-private struct WorkerProcess {
+struct WorkerProcess {
     let child: ChildProcess
 
-    static func start(_ environment: TestEnvironment, stageDelayMs: Int, leaseMs: Int, drainMs: Int) throws -> WorkerProcess {
+    static func start(
+        _ environment: TestEnvironment, stageDelayMs: Int, leaseMs: Int, drainMs: Int, pollMs: Int = 50, extra: [String: String] = [:]
+    ) throws -> WorkerProcess {
         let arguments = ["serve", "--role", "worker", "--host", "127.0.0.1", "--port", "0", "--data-dir", environment.dataDir]
             + (environment.databaseURL.map { ["--database-url", $0] } ?? [])
         let settings = [
             "WALKAROUND_DEBUG_STAGE_DELAY_MS": "\(stageDelayMs)",
             "WALKAROUND_JOB_LEASE_MS": "\(leaseMs)",
             "WALKAROUND_WORKER_DRAIN_MS": "\(drainMs)",
-            "WALKAROUND_WORKER_POLL_MS": "50",
+            "WALKAROUND_WORKER_POLL_MS": "\(pollMs)",
             "WALKAROUND_METRICS_PORT": "0",
             "WALKAROUND_MODEL_PATH": "",  // the quality gate only: these tests are about the queue
-        ]
+        ].merging(extra) { $1 }
         return WorkerProcess(child: try ChildProcess(walkaroundExecutable, arguments, environment: settings))
     }
 

@@ -1,9 +1,11 @@
 import AsyncHTTPClient
 import Configuration
 import Foundation
+import Inference
 import NIOCore
 import Testing
 
+@testable import Pipeline
 @testable import WalkaroundServer
 
 /// `walkaround serve --role inference`, run from the built executable on a free port.
@@ -124,26 +126,36 @@ struct InferenceProtocolTests {
         try outcome.get()
     }
 
-    @Test func workersFindTheSameThroughThePodsAndWaitOutAnOutage() async throws {
-        let port = try await InferencePod.freePort()
-        let pod = PodHolder(try await InferencePod.start(port: port))
+    /// A worker app whose models are at `url`: the reference photo with damage gets the
+    /// reference's findings; then `more` runs with the app, the inspection, the photo and the classes found.
+    static func findTheReference(
+        through url: String, _ more: @Sendable (TestApp, String, [UInt8], [String]) async throws -> Void = { _, _, _, _ in }
+    ) async throws {
         var overrides = DemoModel.overrides()
-        overrides["walkaround.inference.url"] = ConfigValue(.string("http://127.0.0.1:\(port)"), isSecret: false)
+        overrides["walkaround.inference.url"] = ConfigValue(.string(url), isSecret: false)
         overrides["walkaround.inference.timeoutMs"] = ConfigValue(.int(30_000), isSecret: false)
         let reference = try DemoModel.reference()
         let withDamage = try #require(reference.first { !$0.detections.isEmpty })
         let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DemoModel.fixtures + "/reference/" + withDamage.image)))
         let expected = withDamage.detections.compactMap { $0["class"] as? String }.sorted()
+        try await TestApp.run(.sqlite, overrides) { app in
+            #expect(app.components.inference == nil && app.components.remoteInference != nil, "no local models in a worker with pods")
+            let ready = try await DetectionAPITests.waitForReady(app)
+            #expect(ready["models"] as? String == "ready", "\(ready)")
+            let id = try await app.createInspection()
+            #expect(try await app.upload(png, to: id, view: "front", contentType: "image/png").status == .accepted)
+            let photo = try #require(try await app.waitUntilSettled(id, timeout: .seconds(120)).first)
+            let found = ((photo["detections"] as? [[String: Any]]) ?? []).compactMap { $0["class_name"] as? String }.sorted()
+            #expect(found == expected, "the pods' findings are the reference's: \(found) vs \(expected); \(photo["status"] ?? "") \(photo["error"] ?? "")")
+            try await more(app, id, png, expected)
+        }
+    }
+
+    @Test func workersFindTheSameThroughThePodsAndWaitOutAnOutage() async throws {
+        let port = try await InferencePod.freePort()
+        let pod = PodHolder(try await InferencePod.start(port: port))
         let outcome = await Result {
-            try await TestApp.run(.sqlite, overrides) { app in
-                #expect(app.components.inference == nil && app.components.remoteInference != nil, "no local models in a worker with pods")
-                let ready = try await DetectionAPITests.waitForReady(app)
-                #expect(ready["models"] as? String == "ready", "\(ready)")
-                let id = try await app.createInspection()
-                #expect(try await app.upload(png, to: id, view: "front", contentType: "image/png").status == .accepted)
-                let photo = try #require(try await app.waitUntilSettled(id).first)
-                let found = ((photo["detections"] as? [[String: Any]]) ?? []).compactMap { $0["class_name"] as? String }.sorted()
-                #expect(found == expected, "the pods' findings are the reference's: \(found) vs \(expected)")
+            try await Self.findTheReference(through: "http://127.0.0.1:\(port)") { app, id, png, expected in
                 // The pod goes away: the photo waits (its job retries), nothing is lost; back, it is processed.
                 await pod.stop()
                 #expect(try await app.upload(png, to: id, view: "rear", contentType: "image/png").status == .accepted)
@@ -157,6 +169,46 @@ struct InferenceProtocolTests {
             }
         }
         await pod.stop()
+        try outcome.get()
+    }
+
+    /// JSON tensors, for servers without the binary extension: valid JSON whatever names the
+    /// server's metadata gave the tensors, every value in order.
+    @Test func jsonTensorsAreValidJSONWhateverTheNames() throws {
+        let values: [Float] = [0, 0.5, 1, 0.44705883, 1e-7, 0.25]
+        let (input, output) = (#"im"ag\es"#, "out\u{1}put")
+        let body = try RemoteInference.jsonRequest(input: Tensor(shape: [1, 3, 1, 2], values: values), named: input, output: output)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
+        let tensor = try #require((object["inputs"] as? [[String: Any]])?.first)
+        #expect(tensor["name"] as? String == input && tensor["datatype"] as? String == "FP32")
+        #expect((tensor["shape"] as? [Int]) == [1, 3, 1, 2])
+        #expect((tensor["data"] as? [NSNumber])?.map(\.floatValue) == values)
+        #expect((object["outputs"] as? [[String: Any]])?.first?["name"] as? String == output)
+    }
+
+    /// Our client against a second implementation of the protocol: Seldon's MLServer (pinned,
+    /// tools/oip/mlserver) with an ONNX Runtime model class. It lists no binary extension, so the
+    /// workers send JSON tensors, and find the same.
+    @Test func workersFindTheSameThroughMLServer() async throws {
+        let port = try await InferencePod.freePort()
+        let server = try ChildProcess(
+            #filePath.components(separatedBy: "/Tests/")[0] + "/tools/oip/mlserver/run.sh", ["\(port)", "damage", DemoModel.path]
+        )
+        let outcome = await Result {
+            // The first run installs MLServer into its cached venv.
+            let deadline = ContinuousClock.now + .seconds(900)
+            var ready = false
+            while !ready, ContinuousClock.now < deadline, server.isRunning {
+                let answer = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/health/ready"), timeout: .seconds(5))
+                ready = answer?.status == .ok
+                if !ready { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            try #require(ready, "MLServer did not start: \((server.output + server.errors).suffix(3000))")
+            try await Self.findTheReference(through: "http://127.0.0.1:\(port)")
+        }
+        server.signal(SIGTERM)
+        _ = try? await server.waitForExit(timeout: .seconds(30))
+        if server.isRunning { server.signal(SIGKILL) }
         try outcome.get()
     }
 }

@@ -98,6 +98,33 @@ struct RedisTests {
         #expect(await notWoken == false, "another inspection's stream is not woken")
     }
 
+    /// A photo uploaded to an api pod wakes an idle worker in another process through Redis at
+    /// once: the worker polls only every 2 minutes here, so only the wake-up can be that fast.
+    @Test(arguments: Backend.available)
+    func anUploadWakesAWorkerInAnotherPod(_ backend: Backend) async throws {
+        var overrides = try TestRedis.overrides()
+        overrides["walkaround.role"] = ConfigValue(.string("api"), isSecret: false)
+        try await TestApp.run(backend, overrides) { app in
+            let id = try await app.createInspection()
+            #expect(try await app.upload(TestImages.jpeg(seed: 30), to: id).status == .accepted)
+            let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
+            let worker = try WorkerProcess.start(
+                environment, stageDelayMs: 0, leaseMs: 60_000, drainMs: 1_000, pollMs: 120_000, extra: ["WALKAROUND_REDIS_URL": try TestRedis.url()]
+            )
+            defer { worker.signal(SIGKILL) }
+            // The first photo is found by the worker's first claim as it starts; then it waits.
+            var photos = try await app.waitUntilSettled(id, timeout: .seconds(120))
+            #expect(photos.count == 1 && photos.allSatisfy { $0["status"] as? String != "failed" }, "\(worker.log)")
+            for seed in 31..<34 {
+                let started = ContinuousClock.now
+                #expect(try await app.upload(TestImages.jpeg(seed: UInt8(seed)), to: id).status == .accepted)
+                photos = try await app.waitUntilSettled(id, timeout: .seconds(60))
+                #expect(photos.count == seed - 29 && photos.allSatisfy { $0["status"] as? String != "failed" }, "\(worker.log)")
+                #expect(ContinuousClock.now - started < .seconds(45), "woken through Redis, not by the 2-minute poll")
+            }
+        }
+    }
+
     /// The event stream tells a station about its photo's verdict and the report, in order, and ends
     /// once the report is written.
     @Test func theEventStreamFollowsAnInspectionToItsReport() async throws {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Serves an ONNX detection model with MLServer (pinned, in a cached venv) on loopback, for the
+# conformance test of Walkaround's protocol client: tools/oip/mlserver/run.sh PORT NAME MODEL.onnx
+# The HTTP port is PORT; gRPC and metrics get free ports; stops on SIGTERM.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+port=$1 name=$2 model=$(realpath "$3")
+version=1.7.1
+venv=${WALKAROUND_CACHE:-$HOME/.cache/walkaround}/mlserver-$version
+if [ ! -x "$venv/bin/mlserver" ] || ! "$venv/bin/python" -c 'import mlserver, onnxruntime' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "mlserver==$version" "onnxruntime==1.31.1"
+fi
+dir=$(mktemp -d /tmp/walkaround-mlserver.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+free() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+cp "$here/model.py" "$dir/"
+cat >"$dir/settings.json" <<JSON
+{"host": "127.0.0.1", "http_port": $port, "grpc_port": $(free), "metrics_port": $(free), "parallel_workers": 0, "debug": false}
+JSON
+cat >"$dir/model-settings.json" <<JSON
+{"name": "$name", "implementation": "model.OnnxDetector", "platform": "onnxruntime_onnx", "parameters": {"uri": "$model"}}
+JSON
+cd "$dir"
+"$venv/bin/mlserver" start . &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'exit 0' TERM INT
+wait $server
