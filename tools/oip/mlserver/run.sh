@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Serves an ONNX detection model with MLServer (pinned, in a cached venv) on loopback, for the
 # conformance test of Walkaround's protocol client: tools/oip/mlserver/run.sh PORT NAME MODEL.onnx
-# The HTTP port is PORT; gRPC and metrics get free ports; stops on SIGTERM.
+# The HTTP port is PORT; gRPC and metrics get free ports; stops on SIGTERM (MLServer itself
+# ignores SIGTERM: it gets SIGINT, then SIGKILL after 10 s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 port=$1 name=$2 model=$(realpath "$3")
@@ -24,6 +25,12 @@ JSON
 cd "$dir"
 "$venv/bin/mlserver" start . &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+stop() {
+  kill -INT "$server" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$server" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap stop EXIT
 trap 'exit 0' TERM INT
 wait $server
