@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test setup build release clean k8s-check bench
+.PHONY: run test setup build release clean k8s-check bench load
 
 setup:
 	@tools/setup.sh
@@ -35,6 +35,11 @@ k8s-check:
 # interleaved on loopback; writes the table into docs/performance.md (tools/bench/run.sh, ~15 min).
 bench: setup
 	tools/bench/run.sh
+
+# The fleet load test: api ×2, workers ×2, inference, PostgreSQL, Redis, SeaweedFS on this machine,
+# locust stations at their pace, rising rates; writes the table and sizing into docs/deploy.md (~30 min).
+load: setup
+	tools/load/run.sh
 
 clean:
 	rm -rf .build

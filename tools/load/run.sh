@@ -12,16 +12,16 @@
 # (lost, failed, unsettled), and each tier's CPU seconds per photo. Stops after the first step
 # that breaks the promise (p90 ≥ 500 ms or anything lost). Writes the table and the cluster
 # sizing it implies to docs/deploy.md between the load markers (tools/load/report.py).
-#   tools/load/run.sh [STEP_SECONDS] [PHOTOS_PER_SECOND ...]     (default: 240 s; 2 3 4 5 6 7 8)
+#   tools/load/run.sh [STEP_SECONDS] [PHOTOS_PER_SECOND ...]     (default: 180 s; 1 2 3 4 5 6 8)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ -z "${WALKAROUND_TEST_S3_ENDPOINT:-}" ] || [ -z "${WALKAROUND_TEST_REDIS_URL:-}" ]; then
   exec tools/with-s3.sh tools/with-redis.sh "$0" "$@"
 fi
-seconds=${1:-240}
+seconds=${1:-180}
 shift || true
 rates=("$@")
-[ ${#rates[@]} -gt 0 ] || rates=(2 3 4 5 6 7 8)
+[ ${#rates[@]} -gt 0 ] || rates=(1 2 3 4 5 6 8)
 interval=${WL_INTERVAL_S:-15}
 pause=${WL_PAUSE_S:-60}
 
@@ -40,7 +40,7 @@ photos=.build/load/photos
 . tools/lib/serve.sh
 work=$(mktemp -d /tmp/walkaround-load.XXXXXX)
 pg=$(mktemp -d /tmp/walkaround-load-pg.XXXXXX)   # its own folder: PostgreSQL runs as postgres
-declare -A pid port
+declare -A pid port mport
 cleanup() {
   for name in "${!pid[@]}"; do kill "${pid[$name]}" 2>/dev/null || true; done
   for name in "${!pid[@]}"; do wait "${pid[$name]}" 2>/dev/null || true; done
@@ -66,6 +66,7 @@ start() {
   shift 2
   port[$name]=$(free_port)
   metrics=$(free_port)
+  mport[$name]=$metrics
   mkdir -p "$work/$name"
   env "${common[@]}" "$@" "$bin" serve --role "$role" --host 127.0.0.1 --port "${port[$name]}" --metrics-port "$metrics" \
     --data-dir "$work/$name" >"$work/$name.log" 2>&1 &
@@ -143,6 +144,24 @@ PY
   python3 tools/load/report.py summary "$results" | tail -1
   python3 tools/load/report.py passed "$results" || break
 done
+# Where a photo's time goes, from the processes' own metrics over the whole run (means).
+for name in api1 api2 worker1 worker2 inference; do curl -s "127.0.0.1:${mport[$name]}/metrics"; done | python3 -c '
+import re, sys
+sums, counts = {}, {}
+for line in sys.stdin:
+    m = re.match(r"(walkaround_photo_stage_seconds|walkaround_remote_inference_seconds|inference_duration_seconds|walkaround_photo_processing_seconds|walkaround_plate_read_seconds|http_request_duration_seconds)_(sum|count)(\{.*\})? (\S+)", line)
+    if not m or (m.group(1) == "http_request_duration_seconds" and "photos" not in (m.group(3) or "")):
+        continue
+    label = m.group(1) + (m.group(3) or "")
+    target = sums if m.group(2) == "sum" else counts
+    target[label] = target.get(label, 0) + float(m.group(4))
+print("| metric (all processes, whole run) | mean ms | count |")
+print("|---|---|---|")
+for label in sorted(sums):
+    if counts.get(label):
+        print(f"| {label} | {sums[label] * 1000 / counts[label]:.1f} | {int(counts[label])} |")
+' | tee "$work/stages.md"
 python3 tools/load/report.py table "$results" "$(nproc) cores, $cpu" "$seconds" "$interval" "$pause" | tee "$work/table.md"
+{ echo; echo "Where a photo's time goes (means over the whole run, from the processes' metrics):"; echo; cat "$work/stages.md"; } >>"$work/table.md"
 python3 tools/load/report.py write docs/deploy.md "$work/table.md"
 echo "wrote the table and the sizing into docs/deploy.md"
