@@ -60,7 +60,7 @@ public struct InspectionErasure: Sendable {
             return erased
         }
         guard let erased else { return nil }
-        if !erased.dependentReports.isEmpty { await signal.jobsEnqueued() }
+        if !erased.dependentReports.isEmpty { signal.jobsEnqueued() }
         var outcome = Outcome(filesRemoved: 0, filesPending: 0, reportsRequested: erased.dependentReports)
         for address in erased.addresses {
             do {

@@ -126,6 +126,11 @@ public struct Janitor: Service {
             summary.temporariesRemoved = try await blobs.removeTemporaries(modifiedBefore: cutoff)
         } catch { failed("temporary", error) }
 
+        do {
+            // Web sessions a day past their end: nothing reads them any more.
+            try await WebSessionRepository(database: database).removeExpired(before: now.addingTimeInterval(-86_400))
+        } catch { failed("sessions", error) }
+
         if !settings.retention.isOff {
             let inspections = InspectionRepository(database: database)
             do {

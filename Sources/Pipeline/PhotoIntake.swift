@@ -120,7 +120,7 @@ public struct PhotoIntake: Sendable {
         }
         // Durable now (file and row): the worker of this process may take the bytes from memory.
         handoff?.put(upload.bytes, sha256: sha256, analysis: early)
-        await signal.jobsEnqueued()
+        signal.jobsEnqueued()
         await events?.changed(upload.inspectionID)
         return .accepted(photo, response: response)
     }

@@ -4,17 +4,20 @@ import Metrics
 import Storage
 import Synchronization
 
-/// Requests allowed per minute, per API key and per station (0: no limit).
+/// Requests allowed per minute, per API key and per station, and web sign-in attempts per
+/// client address (0: no limit).
 public struct RateLimits: Sendable, Equatable {
     public var perKey: Int
     public var perStation: Int
+    public var signInPerClient: Int
 
-    public init(perKey: Int = 1_200, perStation: Int = 2_400) {
+    public init(perKey: Int = 1_200, perStation: Int = 2_400, signInPerClient: Int = 10) {
         self.perKey = max(0, perKey)
         self.perStation = max(0, perStation)
+        self.signInPerClient = max(0, signInPerClient)
     }
 
-    public var isOff: Bool { perKey == 0 && perStation == 0 }
+    public var isOff: Bool { perKey == 0 && perStation == 0 && signInPerClient == 0 }
 }
 
 /// Counts requests in one-minute windows, per key and per station: in Redis, so the limit holds
@@ -34,15 +37,27 @@ public final class RateLimiter: Sendable {
 
     /// Counts one request; nil when it may go on, else how long until the window ends.
     public func admit(keyID: UUID, station: String?, now: Date = Date()) async -> Duration? {
-        if limits.isOff { return nil }
-        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
-        let window = seconds / 60
         var counters: [(name: String, limit: Int)] = []
         if limits.perKey > 0 { counters.append(("key:\(keyID.uuidString.lowercased())", limits.perKey)) }
         if let station, limits.perStation > 0 { counters.append(("station:\(station)", limits.perStation)) }
+        return await admit(counters, now: now)
+    }
+
+    /// Counts one sign-in attempt from a client address (`limits.signInPerClient` a minute; the
+    /// address is cut to 64 characters); nil when it may go on, else how long until the window ends.
+    public func admitSignIn(from client: String, now: Date = Date()) async -> Duration? {
+        guard limits.signInPerClient > 0 else { return nil }
+        return await admit([("signin:\(client.prefix(64))", limits.signInPerClient)], now: now)
+    }
+
+    private func admit(_ counters: [(name: String, limit: Int)], now: Date) async -> Duration? {
+        guard !counters.isEmpty else { return nil }
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let window = seconds / 60
         let counts = await count(counters.map(\.name), window: window)
         for ((name, limit), count) in zip(counters, counts) where count > limit {
-            Counter(label: "walkaround_rate_limited_total", dimensions: [("scope", name.hasPrefix("key:") ? "key" : "station")], factory: metrics).increment()
+            let scope = String(name.prefix { $0 != ":" })
+            Counter(label: "walkaround_rate_limited_total", dimensions: [("scope", scope == "signin" ? "sign_in" : scope)], factory: metrics).increment()
             return .seconds(max(1, 60 - seconds % 60))
         }
         return nil

@@ -104,12 +104,14 @@ public final class RemoteInference: DetectionModels, Service {
         while !Task.isCancelled, state == .loading {
             // The server's metadata says whether it takes binary tensors (an extension, not the core protocol).
             let extensions = try? await client.execute(HTTPClientRequest(url: "\(settings.url)/v2"), timeout: .seconds(5))
-            var binary = false
+            var binary = false, described = false
             if let extensions, extensions.status == .ok, let body = try? await extensions.body.collect(upTo: 1 << 20),
                 let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] {
                 binary = (object["extensions"] as? [Any])?.contains { $0 as? String == "binary_tensor_data" } ?? false
+                described = true
             }
-            var ready = extensions?.status == .ok
+            // Not ready until the metadata was read: a misread would send JSON to a binary server for good.
+            var ready = described
             var described: [RemoteModel] = []
             for var model in loaded.withLock({ $0.models }) {
                 // Ready, and its metadata names the tensors.
@@ -238,8 +240,9 @@ public final class RemoteInference: DetectionModels, Service {
         }
         guard status == 200 else {
             // `error` as the protocol says; `detail` as FastAPI-based servers (MLServer, KServe) answer a refused request.
-            let object = try? JSONSerialization.jsonObject(with: Data(bytes.prefix(4096))) as? [String: Any]
-            let message = (object?["error"] as? String) ?? object?["detail"].map { "\($0)".prefix(500) }.map(String.init)
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes.prefix(1 << 20))) as? [String: Any]
+            let message = (object?["error"] as? String) ?? object?["detail"].map { String("\($0)".prefix(500)) }
+                ?? String(decoding: bytes.prefix(300), as: UTF8.self)
             throw Unavailable(description: "the inference server answered \(status)\(message.map { ": \($0)" } ?? "")")
         }
         return try Self.output(bytes, headerLength: headers.first(name: "Inference-Header-Content-Length"))
@@ -254,10 +257,18 @@ public final class RemoteInference: DetectionModels, Service {
         var body = ByteBuffer()
         body.reserveCapacity(input.values.count * 10 + 256)
         body.writeString(#"{"inputs":[{"name":\#(try quoted(inputName)),"shape":[\#(input.shape.map(String.init).joined(separator: ","))],"datatype":"FP32","data":["#)
+        // Letterboxed pixels take at most 256 values (k/255): each one's text is made once.
+        var texts: [UInt32: String] = [:]
         for (index, value) in input.values.enumerated() {
             if index > 0 { body.writeInteger(UInt8(ascii: ",")) }
-            // Letterboxed pixels are finite; JSON has no NaN, so a non-finite value could only be a bug.
-            body.writeString(value.isFinite ? value.description : "0")
+            if let text = texts[value.bitPattern] {
+                body.writeString(text)
+            } else {
+                // JSON has no NaN or infinity: a non-finite value could only be a bug; it is sent as 0.
+                let text = value.isFinite ? value.description : "0"
+                if texts.count < 4096 { texts[value.bitPattern] = text }
+                body.writeString(text)
+            }
         }
         body.writeString(#"]}],"outputs":[{"name":\#(try quoted(outputName))}]}"#)
         return body

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Storage
 import Synchronization
 
@@ -6,7 +7,10 @@ import Synchronization
 /// in this process directly, and in the other pods through Redis publish/subscribe (`channel`,
 /// which worker pods subscribe to). The queue in the database stays the only truth: a lost or
 /// unsent wake-up (Redis down) costs at most one poll interval, never a job.
-public final class WakeSignal: Sendable {
+///
+/// Publishing is this `Service`'s loop, not the request's: a request only marks that jobs were
+/// enqueued, a burst of them becomes one message, and a slow or absent Redis never delays an answer.
+public final class WakeSignal: Service, Sendable {
     public static let channel = "walkaround:jobs"
     private struct State {
         var pending = false
@@ -15,17 +19,29 @@ public final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
     private let redis: RedisClient?
+    private let published: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
 
     public init(redis: RedisClient? = nil) {
         self.redis = redis
+        published = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Jobs were committed: wakes this process's idle workers and publishes the wake-up for the
-    /// other pods' (best effort, skipped while Redis is known to be down).
-    public func jobsEnqueued() async {
+    /// Jobs were committed: wakes this process's idle workers now, and the other pods' through
+    /// the publishing loop (`run`).
+    public func jobsEnqueued() {
         signal()
-        guard let redis, redis.isAvailable else { return }
-        _ = try? await redis.command(["PUBLISH", Self.channel, "1"])
+        if redis != nil { published.continuation.yield() }
+    }
+
+    /// Publishes the wake-ups until shut down (best effort: skipped while Redis is known to be down).
+    public func run() async throws {
+        guard let redis else { return }
+        await cancelWhenGracefulShutdown {
+            for await _ in self.published.stream {
+                guard redis.isAvailable else { continue }
+                _ = try? await redis.command(["PUBLISH", Self.channel, "1"])
+            }
+        }
     }
 
     /// Wakes every waiter, or the next one to wait if none is waiting now.

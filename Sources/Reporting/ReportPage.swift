@@ -160,18 +160,5 @@ public struct ReportPage: Sendable {
         return html
     }
 
-    private func esc(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    private func esc(_ text: String) -> String { HTML.escape(text) }
 }

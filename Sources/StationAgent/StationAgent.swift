@@ -87,6 +87,7 @@ public actor StationAgent {
             bytes INTEGER NOT NULL, status TEXT NOT NULL, issues TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL DEFAULT 0,
             last_error TEXT, seen_at REAL NOT NULL, uploaded_at REAL, evicted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (pass, view, sha256))
             """,
+            "CREATE INDEX IF NOT EXISTS photos_due ON photos (status, next_at)",
         ] { _ = try await database.execute(statement) }
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(Int64(settings.timeout.components.seconds))))
         configuration.redirectConfiguration = .disallow
@@ -232,29 +233,43 @@ public actor StationAgent {
         }
         let contentType = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) ? "image/png" : "image/jpeg"
         let started = ContinuousClock.now
-        let outcome: (Int, String)
+        let outcome: Exchange
         do {
-            outcome = try await request(
+            outcome = try await exchange(
                 "POST", "/v1/inspections/\(inspection)/photos?view=\(view)", body: bytes, contentType: contentType,
                 idempotencyKey: "agent-\(sha.prefix(40))-\(view)"
             )
         } catch {
-            try await retry(pass: pass, view: view, sha: sha, attempts: attempts, error: "\(error)")
+            try await retry(pass: pass, view: view, sha: sha, attempts: attempts, error: "\(error)", answered: false)
             return
         }
-        let (status, answer) = outcome
-        switch status {
+        switch outcome.status {
         case 200, 201, 202:
+            let now = Date().timeIntervalSince1970
             _ = try await database.execute(
-                "UPDATE photos SET status = 'uploaded', uploaded_at = \(Date().timeIntervalSince1970), last_error = NULL WHERE pass = \(pass) AND view = \(view) AND sha256 = \(sha)"
+                "UPDATE photos SET status = 'uploaded', uploaded_at = \(now), last_error = NULL WHERE pass = \(pass) AND view = \(view) AND sha256 = \(sha)"
             )
+            // The server is reachable again: photos that found it unreachable go now, not after
+            // their back-off. Those it answered (busy, failing) keep theirs.
+            _ = try await database.execute(
+                "UPDATE photos SET next_at = \(now) WHERE status = 'pending' AND next_at > \(now) AND last_error LIKE \(Self.unreachable + "%")"
+            )
+        case 502, 504:
+            // A gateway with no server behind it: the server is away, as when no answer comes.
+            try await retry(pass: pass, view: view, sha: sha, attempts: attempts, error: "\(Self.unreachable)HTTP \(outcome.status)", answered: false)
         case 408, 429, 500...599:
-            try await retry(pass: pass, view: view, sha: sha, attempts: attempts, error: "HTTP \(status): \(answer.prefix(200))")
+            try await retry(
+                pass: pass, view: view, sha: sha, attempts: attempts, error: "HTTP \(outcome.status): \(outcome.answer.prefix(200))", answered: true,
+                retryAfter: outcome.retryAfter
+            )
         default:
             _ = try await database.execute(
-                "UPDATE photos SET status = 'failed', last_error = \("HTTP \(status): \(answer.prefix(300))") WHERE pass = \(pass) AND view = \(view) AND sha256 = \(sha)"
+                "UPDATE photos SET status = 'failed', last_error = \("HTTP \(outcome.status): \(outcome.answer.prefix(300))") WHERE pass = \(pass) AND view = \(view) AND sha256 = \(sha)"
             )
-            logger.error("the server refused a photo for good", metadata: ["pass": "\(pass)", "view": "\(view)", "status": "\(status)", "answer": "\(answer.prefix(300))"])
+            logger.error(
+                "the server refused a photo for good",
+                metadata: ["pass": "\(pass)", "view": "\(view)", "status": "\(outcome.status)", "answer": "\(outcome.answer.prefix(300))"]
+            )
         }
         // The bandwidth cap: this upload takes at least its share of a second.
         if let rate = settings.maxBytesPerSecond {
@@ -264,17 +279,39 @@ public actor StationAgent {
         }
     }
 
-    func retry(pass: String, view: String, sha: String, attempts: Int, error: String) async throws {
-        let delay = min(pow(2, Double(min(attempts, 16))), 300)
+    /// Marks a failure where no answer came from the server itself (what a success pulls forward).
+    static let unreachable = "unreachable: "
+
+    /// Exponential back-off with jitter (half to all of the delay, so a fleet that lost the
+    /// server together does not return in lockstep): up to 5 minutes when the server answered
+    /// (it is overloaded or failing: do not add to it; its `Retry-After` is a floor), up to 15 s
+    /// when no answer came (the network or the server is away; a refused connection costs the
+    /// server nothing, and the station wants its photos sent soon).
+    func retry(pass: String, view: String, sha: String, attempts: Int, error: String, answered: Bool, retryAfter: Double? = nil) async throws {
+        let ceiling = min(pow(2, Double(min(attempts, 16))), answered ? 300 : 15)
+        let delay = max(Double.random(in: (ceiling / 2)...ceiling), min(max(retryAfter ?? 0, 0), 600))
+        let message = answered || error.hasPrefix(Self.unreachable) ? error : Self.unreachable + error
         _ = try await database.execute(
             """
-            UPDATE photos SET attempts = attempts + 1, next_at = \(Date().timeIntervalSince1970 + delay), last_error = \(error)
+            UPDATE photos SET attempts = attempts + 1, next_at = \(Date().timeIntervalSince1970 + delay), last_error = \(message)
             WHERE pass = \(pass) AND view = \(view) AND sha256 = \(sha)
             """
         )
     }
 
-    func request(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String? = nil, idempotencyKey: String? = nil) async throws -> (Int, String) {
+    struct Exchange {
+        var status: Int
+        var answer: String
+        /// `Retry-After` in seconds, when the answer had one.
+        var retryAfter: Double?
+    }
+
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String? = nil) async throws -> (Int, String) {
+        let answer = try await exchange(method, path, body: body, contentType: contentType)
+        return (answer.status, answer.answer)
+    }
+
+    func exchange(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String? = nil, idempotencyKey: String? = nil) async throws -> Exchange {
         var request = HTTPClientRequest(url: settings.server + path)
         request.method = .init(rawValue: method)
         request.headers.add(name: "Authorization", value: "Bearer \(settings.key)")
@@ -283,7 +320,8 @@ public actor StationAgent {
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeout.components.seconds)))
         let answer = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), String(buffer: answer))
+        let retryAfter = response.headers.first(name: "Retry-After").flatMap { Double($0.prefix(10)) }.flatMap { $0.isFinite ? $0 : nil }
+        return Exchange(status: Int(response.status.code), answer: String(buffer: answer), retryAfter: retryAfter)
     }
 
     // MARK: Disk

@@ -301,6 +301,22 @@ public struct Migrations: Sendable {
                 )
                 """
         ),
+        Migration(
+            version: 13,
+            name: "web sessions: a signed-in station or reviewer's browser, its CSRF token, until it expires, signs out or its key is revoked",
+            sql: """
+                CREATE TABLE web_sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    api_key_id {uuid} NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+                    csrf_token TEXT NOT NULL,
+                    created_at {time} NOT NULL,
+                    expires_at {time} NOT NULL,
+                    ended_at {time}
+                );
+                CREATE INDEX web_sessions_key ON web_sessions (api_key_id);
+                CREATE INDEX web_sessions_expires ON web_sessions (expires_at)
+                """
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

@@ -135,7 +135,7 @@ public struct InspectionUseCases: Sendable {
         guard completed else {
             throw UseCaseError.conflict("inspection_completed", "inspection is already completed")
         }
-        await signal.jobsEnqueued()
+        signal.jobsEnqueued()
         await events?.changed(inspection.id)
         logger.info("inspection completed", metadata: ["inspection": "\(inspection.id)"])
         return (try await inspections.get(inspection.id) ?? inspection, photos)

@@ -3,7 +3,7 @@ import Storage
 import WalkaroundCore
 
 /// The use-case layer: every rule about who may do what, in which state, and what a change
-/// commits with. The JSON API's controllers call it (and the web app and webhooks will); they
+/// commits with. The JSON API's controllers and the web app's pages call it (and the webhooks); they
 /// parse requests and render answers, the repositories below it store.
 public struct UseCases: Sendable {
     public let inspections: InspectionUseCases
@@ -12,6 +12,7 @@ public struct UseCases: Sendable {
     public let keys: KeyUseCases
     public let webhooks: WebhookUseCases
     public let costs: CostUseCases
+    public let sessions: SessionUseCases
 
     public init(database: any SQLDatabase, blobs: any PhotoStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostBook? = nil,
         signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages(),
@@ -30,5 +31,6 @@ public struct UseCases: Sendable {
         self.webhooks = WebhookUseCases(database: database, outbox: outbox, policy: webhooks.policy)
         keys = KeyUseCases(database: database)
         self.costs = CostUseCases(book: costs)
+        sessions = SessionUseCases(database: database)
     }
 }

@@ -174,6 +174,8 @@ public func buildApplication(components: WalkaroundComponents, logger: Logger) -
             )
         )
     }
+    // This pod's new jobs, published for the other pods' workers.
+    if components.redis != nil { services.append(components.signal) }
     // Other pods' new jobs, for this pod's idle workers (without Redis they poll).
     if let redis = components.redis, settings.role.runsWorkers {
         let signal = components.signal
@@ -220,10 +222,11 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     guard components.settings.role.servesAPI else { return router }
     ReportsController.addPublicRoutes(to: router, signingKey: components.signingKey)
 
-    let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: components.database)))
+    let useCases = components.useCases
+    WebController(sessions: useCases.sessions, limiter: components.rateLimiter, trustedProxies: components.settings.trustedProxies).addRoutes(to: router)
+    let api = router.group("v1").add(middleware: AuthMiddleware(keys: APIKeyRepository(database: components.database), sessions: useCases.sessions))
         .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter))
     let imageWork = ImageWork(concurrency: components.settings.imageConcurrency, maxWait: components.settings.imageMaxWait)
-    let useCases = components.useCases
     InspectionsController(useCases: useCases.inspections).addRoutes(to: api)
     ReportsController(useCases: useCases.reports, decoder: components.analyzer.decoder, imageWork: imageWork).addRoutes(to: api)
     KeysController(useCases: useCases.keys).addRoutes(to: api)

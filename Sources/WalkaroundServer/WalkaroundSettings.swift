@@ -87,6 +87,9 @@ public struct WalkaroundSettings: Sendable {
     public var redisTimeout: Duration
     /// `WALKAROUND_RATE_LIMIT_KEY_PER_MINUTE` and `_STATION_PER_MINUTE` (0: no limit).
     public var rateLimits: RateLimits
+    /// Proxies in front of the server (the Ingress: 1) whose `X-Forwarded-For` / `-Proto` the web
+    /// app trusts for the client's address (sign-in limits) and for Secure cookies; 0: none.
+    public var trustedProxies: Int
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Photo-store housekeeping and retention, run by worker processes.
@@ -179,8 +182,10 @@ public struct WalkaroundSettings: Sendable {
         let defaultLimits = RateLimits()
         rateLimits = RateLimits(
             perKey: reader.int(forKey: "walkaround.rateLimit.keyPerMinute", default: defaultLimits.perKey),
-            perStation: reader.int(forKey: "walkaround.rateLimit.stationPerMinute", default: defaultLimits.perStation)
+            perStation: reader.int(forKey: "walkaround.rateLimit.stationPerMinute", default: defaultLimits.perStation),
+            signInPerClient: reader.int(forKey: "walkaround.rateLimit.signInPerMinute", default: defaultLimits.signInPerClient)
         )
+        trustedProxies = min(max(reader.int(forKey: "walkaround.web.trustedProxies", default: 0), 0), 8)
         s3 = Self.s3Settings(reader)
         // No photo is larger than an upload may be.
         s3?.maxObjectBytes = max(1, maxUploadBytes)

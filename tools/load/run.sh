@@ -117,9 +117,9 @@ open(sys.argv[1], "w").write(str(usage.ru_utime + usage.ru_stime))' "$work/locus
   locust=$!
   before=$(cpu_snapshot)
   wait "$locust" || true
-  # Drain: every accepted photo settled (or 120 s), then the CPU the step cost.
+  # Drain: every job done (photos and the reports of completed cars; or 120 s), then the CPU the step cost.
   for _ in $(seq 1 120); do
-    pending=$(psql "$database" -Atc "SELECT count(*) FROM photos WHERE status IN ('queued', 'processing')")
+    pending=$(psql "$database" -Atc "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")
     [ "$pending" = 0 ] && break
     sleep 1
   done
@@ -130,8 +130,9 @@ log, database, rate, users, seconds, before, after, client = sys.argv[1:]
 records = [json.loads(line) for line in open(log)]
 accepted = [r for r in records if r.get("photo")]
 ids = ",".join(f"'{r['photo']}'" for r in accepted) or "NULL"
-rows = subprocess.run(["psql", database, "-AtF", " ", "-c",
-                       "SELECT id, status, EXTRACT(EPOCH FROM processed_at - created_at) FROM photos WHERE id IN (%s)" % ids],
+# The statement on stdin: thousands of ids are more than one argument may hold.
+rows = subprocess.run(["psql", database, "-AtF", " "],
+                      input="SELECT id, status, EXTRACT(EPOCH FROM processed_at - created_at) FROM photos WHERE id IN (%s);" % ids,
                       capture_output=True, text=True, check=True).stdout.split("\n")
 stored = {row.split(" ")[0]: row.split(" ")[1:] for row in rows if row}
 before, after = json.loads(before), json.loads(after)
@@ -161,7 +162,7 @@ for label in sorted(sums):
     if counts.get(label):
         print(f"| {label} | {sums[label] * 1000 / counts[label]:.1f} | {int(counts[label])} |")
 ' | tee "$work/stages.md"
-python3 tools/load/report.py table "$results" "$(nproc) cores, $cpu" "$seconds" "$interval" "$pause" | tee "$work/table.md"
+python3 tools/load/report.py table "$results" "$(nproc) cores, $cpu" "$seconds" "$interval" "$pause" "$(nproc)" | tee "$work/table.md"
 { echo; echo "Where a photo's time goes (means over the whole run, from the processes' metrics):"; echo; cat "$work/stages.md"; } >>"$work/table.md"
 python3 tools/load/report.py write docs/deploy.md "$work/table.md"
 echo "wrote the table and the sizing into docs/deploy.md"

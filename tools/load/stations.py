@@ -7,9 +7,11 @@ inspection's server-sent events stream, uploads the eight walk-around views abou
 verdict, completes the inspection and pauses before the next car. Each station starts at a random
 point of that cycle, so the photo rate is steady from the first second.
 
-What is measured is written as JSON lines to $WL_LOG (one line per photo): when its upload began,
-how long the upload took, when its verdict arrived on the event stream (upload → findings, as the
-station sees it) and the photo's id, so that run.sh can check every accepted photo in the database.
+What is measured is written as JSON lines to $WL_LOG: a line when a photo is accepted (so one whose
+verdict never comes still counts), then its full line: when its upload began, how long the upload
+took with its retries, when its verdict arrived on the event stream (upload → findings, as the
+station sees it) and the photo's id, so that run.sh can check every accepted photo in the database;
+and a line for every car whose inspection could not be opened.
 
 Environment: WL_HOSTS (API base URLs, comma-separated; each request picks one, as a Service does),
 WL_KEYS (a file of "station key" lines), WL_PHOTOS (a folder with one JPEG per view),
@@ -138,6 +140,7 @@ class Station(User):
         response, error = self.request("POST", "/v1/inspections", "create inspection", json={
             "kind": "checkout" if checkout else "return", "station": self.station, "vehicle": {"plate": plate}})
         if error:
+            LOG.write(json.dumps({"station": self.station, "started": time.time(), "error": "create inspection: " + error}) + "\n")
             gevent.sleep(5)
             return
         inspection = response.json()["id"]
@@ -156,7 +159,7 @@ class Station(User):
                 else:
                     LOG.write(json.dumps(record) + "\n")
             self.first_view = 0
-            deadline = time.time() + 60
+            deadline = time.time() + 120
             while any("findings_s" not in r and "verdict" not in r for r in uploaded) and time.time() < deadline:
                 gevent.sleep(0.2)
             if uploaded:
@@ -170,12 +173,15 @@ class Station(User):
         body = unique(PHOTOS[view], key)
         record = {"station": self.station, "inspection": inspection, "view": view, "started": time.time(), "bytes": len(body)}
         for attempt in range(1, 7):
-            began = time.time()
+            if attempt > 1 and time.time() >= UPLOAD_UNTIL:
+                break
             response, error = self.request("POST", f"/v1/inspections/{inspection}/photos?view={view}", "upload photo",
                                            data=body, headers={"Content-Type": "image/jpeg", "Idempotency-Key": key})
-            record.update(attempts=attempt, upload_s=time.time() - began)
+            record.update(attempts=attempt, upload_s=time.time() - record["started"])
             if response is not None and 200 <= response.status_code < 300:
                 record["photo"] = response.json()["id"]
+                # Logged at once, so a photo whose verdict never comes is still counted.
+                LOG.write(json.dumps(dict(record, accepted_only=True)) + "\n")
                 return record
             record["error"] = error
             if response is not None and response.status_code < 500 and response.status_code != 429:
@@ -184,7 +190,7 @@ class Station(User):
         return record
 
     def await_verdict(self, verdicts, record):
-        arrived, status = verdicts.wait(record["photo"], 120)
+        arrived, status = verdicts.wait(record["photo"], 115)
         if arrived is not None:
             record.update(findings_s=arrived - record["started"], verdict=status)
             events.request.fire(request_type="SSE", name="upload → findings", response_time=record["findings_s"] * 1000,

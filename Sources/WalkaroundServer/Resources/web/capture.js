@@ -1,0 +1,316 @@
+// Walkaround capture: a station employee walks around the car with a phone.
+// Start a check-out or return, take one photo per view, each uploads at once (Idempotency-Key,
+// progress) and waits in IndexedDB while the network is away; verdicts arrive on the
+// inspection's event stream; finish, and the report is shown as it is written.
+// Everything goes through the JSON API with the session's cookie and CSRF token.
+"use strict";
+(() => {
+  const root = document.getElementById("capture");
+  if (!root) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const station = root.dataset.station;
+  const T = JSON.parse(document.getElementById("strings").textContent);
+  const t = (key, values) => (T[key] || key).replace(/\{(\w+)\}/g, (_, name) => (values && name in values ? values[name] : ""));
+  const VIEWS = ["front", "front_left", "left", "rear_left", "rear", "rear_right", "right", "front_right"];
+  const OPTIONAL = ["interior", "odometer"];
+  const state = { inspection: null, kind: null, plate: "", shots: {}, photos: {}, events: null, finished: false };
+
+  // ---- helpers ---------------------------------------------------------------------------
+  const el = (tag, attributes = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === false || value == null) continue;
+      if (name === "text") node.textContent = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children) if (child != null) node.append(child);
+    return node;
+  };
+  const api = async (method, path, body) => {
+    const response = await fetch(path, {
+      method, credentials: "same-origin",
+      headers: Object.assign({ "Accept": "application/json", "X-CSRF-Token": csrf }, body ? { "Content-Type": "application/json" } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch (_) { json = null; }
+    if (response.status === 401) { location.href = "/app/signin"; throw new Error("signed out"); }
+    if (!response.ok) throw Object.assign(new Error((json && json.message) || response.statusText), { status: response.status, code: json && json.code });
+    return json;
+  };
+  const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, (c) =>
+    (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
+
+  // ---- the durable outbox: shots wait in IndexedDB until the server has them --------------
+  const db = new Promise((resolve, reject) => {
+    const open = indexedDB.open("walkaround-capture", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("shots", { keyPath: "key" });
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  const store = async (mode, work) => {
+    const database = await db;
+    return new Promise((resolve, reject) => {
+      const transaction = database.transaction("shots", mode);
+      const result = work(transaction.objectStore("shots"));
+      transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+      transaction.onerror = () => reject(transaction.error);
+    });
+  };
+  const putShot = (shot) => store("readwrite", (s) => s.put(shot));
+  const deleteShot = (key) => store("readwrite", (s) => s.delete(key));
+  const allShots = () => store("readonly", (s) => s.getAll());
+
+  // ---- screens ---------------------------------------------------------------------------
+  const offlineBanner = el("p", { class: "offline", role: "status", hidden: navigator.onLine, text: t("offline") });
+  window.addEventListener("online", () => { offlineBanner.hidden = true; pump(); });
+  window.addEventListener("offline", () => { offlineBanner.hidden = false; });
+
+  function startScreen() {
+    state.inspection = null;
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const form = el("form", { id: "start", novalidate: true },
+      el("h1", { text: t("startTitle") }),
+      el("fieldset", { class: "choices" }, el("legend", { text: t("kindLabel") }),
+        el("label", {}, el("input", { type: "radio", name: "kind", value: "checkout", checked: true }), t("checkout")),
+        el("label", {}, el("input", { type: "radio", name: "kind", value: "return" }), t("return"))),
+      el("label", { for: "plate", text: t("plateLabel") }),
+      el("input", { id: "plate", name: "plate", type: "text", required: true, maxlength: 20, autocomplete: "off", autocapitalize: "characters" }),
+      el("label", { for: "vin", text: t("vinLabel") }),
+      el("input", { id: "vin", name: "vin", type: "text", maxlength: 17, autocomplete: "off", autocapitalize: "characters" }),
+      error,
+      el("button", { type: "submit", id: "start-button", text: t("start") }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const plate = form.plate.value.trim(), vin = form.vin.value.trim();
+      if (!plate) { error.textContent = t("plateMissing"); error.hidden = false; form.plate.focus(); return; }
+      const vehicle = vin ? { plate, vin } : { plate };
+      try {
+        const inspection = await api("POST", "/v1/inspections", { kind: form.kind.value, station, vehicle });
+        localStorage.setItem("walkaround.inspection", JSON.stringify({ id: inspection.id, kind: inspection.kind, plate }));
+        walk(inspection.id, inspection.kind, plate);
+      } catch (failure) {
+        error.textContent = failure.message; error.hidden = false;
+      }
+    });
+    root.replaceChildren(offlineBanner, form);
+    form.plate.focus();
+  }
+
+  function walk(id, kind, plate) {
+    state.inspection = id; state.kind = kind; state.plate = plate; state.photos = {}; state.shots = {}; state.finished = false;
+    state.reportBox = null;
+    render();
+    follow(id);
+    pump();
+  }
+
+  // One entry per view: the latest shot's local state and the server's verdict.
+  function viewState(view) {
+    const photo = state.photos[view];
+    const shot = state.shots[view];
+    if (shot && shot.state !== "sent") return shot.state;           // queued | uploading | failed
+    if (!photo) return "todo";
+    if (photo.status === "processed") return "processed";
+    if (photo.status === "rejected") return "rejected";
+    if (photo.status === "failed") return "failed";
+    return "checking";
+  }
+
+  // The next view to shoot: the first not taken yet, rejected or refused.
+  function current() {
+    return VIEWS.find((v) => ["todo", "rejected", "failed"].includes(viewState(v))) || null;
+  }
+
+  function render() {
+    const focused = document.activeElement && document.activeElement.id;
+    const view = current();
+    const done = VIEWS.every((v) => viewState(v) === "processed");
+    const steps = el("ol", { class: "steps", id: "steps" }, ...VIEWS.concat(OPTIONAL).map((v) => {
+      const status = viewState(v);
+      return el("li", { class: "step " + status, "data-view": v, "aria-current": v === view ? "step" : false },
+        el("span", { class: "name", text: t("view_" + v) + (OPTIONAL.includes(v) ? " (" + t("optional") + ")" : "") }),
+        el("span", { class: "state", text: status === "todo" ? "" : t("state_" + status) }),
+        status === "uploading" ? el("progress", { max: 100, value: (state.shots[v] && state.shots[v].progress) || 0, "aria-label": t("state_uploading") }) : null,
+        status === "rejected" ? el("p", { class: "advice", text: adviceOf(state.photos[v]) }) : null,
+        ["todo", "rejected", "processed", "failed"].includes(status) ? takeButton(v, status === "todo" ? t("take") : t("retake")) : null);
+    }));
+    const heading = el("h1", { text: t(state.kind === "return" ? "returnTitle" : "checkoutTitle", { plate: state.plate }) });
+    const next = view ? el("section", { class: "shot", "aria-labelledby": "next-title" },
+      el("div", { class: "frame" }, el("img", { class: "outline", src: "/assets/outline-" + outlineOf(view) + ".svg", alt: "" })),
+      el("div", {},
+        el("h2", { id: "next-title", text: t("stepOf", { n: VIEWS.indexOf(view) + 1, total: VIEWS.length }) + ": " + t("view_" + view) }),
+        el("p", { class: "muted", text: t("hint_" + outlineOf(view)) }),
+        takeButton(view, viewState(view) === "todo" ? t("take") : t("retake"), "take-next"))) : null;
+    const finish = el("button", { id: "finish", type: "button", disabled: !done || state.finished, text: t("finish"), onclick: finishInspection });
+    // The report's box outlives re-renders (a late photo event must not wipe the report).
+    state.reportBox = state.reportBox || el("div", { id: "report", "aria-live": "polite" });
+    root.replaceChildren(offlineBanner, heading, next, steps, finish, state.reportBox);
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+  }
+
+  function outlineOf(view) {
+    if (view.startsWith("front")) return "front";
+    if (view.startsWith("rear")) return "rear";
+    return "side";
+  }
+
+  function adviceOf(photo) {
+    return (photo && photo.quality && photo.quality.advice) || t("rejectedNoAdvice");
+  }
+
+  function takeButton(view, label, id) {
+    const inputId = (id || "take-" + view) + "-input";
+    const input = el("input", { type: "file", id: inputId, accept: "image/jpeg,image/png", capture: "environment", "data-view": view });
+    input.addEventListener("change", () => { if (input.files && input.files[0]) shoot(view, input.files[0]); input.value = ""; });
+    return el("span", { class: "take" }, input, el("label", { for: inputId, id: id || null, tabindex: 0, role: "button", text: label,
+      onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); input.click(); } } }));
+  }
+
+  // ---- shots: stored first, then uploaded (exactly once: the key travels with the shot) -----
+  async function shoot(view, file) {
+    const shot = { key: uuid(), inspection: state.inspection, view, blob: file, type: file.type || "image/jpeg", takenAt: Date.now(), state: "queued" };
+    await putShot(shot);
+    state.shots[view] = { key: shot.key, state: "queued", progress: 0 };
+    delete state.photos[view];
+    render();
+    pump();
+  }
+
+  let pumping = false;
+  async function pump() {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (const shot of (await allShots()).sort((a, b) => a.takenAt - b.takenAt)) {
+        if (!navigator.onLine) break;
+        const ok = await upload(shot);
+        if (!ok) break;
+      }
+    } finally {
+      pumping = false;
+    }
+    const left = await allShots();
+    if (left.length && navigator.onLine) setTimeout(pump, 3000);
+  }
+
+  function upload(shot) {
+    const mine = shot.inspection === state.inspection;
+    if (mine) state.shots[shot.view] = { key: shot.key, state: "uploading", progress: 0 };
+    if (mine) render();
+    return new Promise((resolve) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", "/v1/inspections/" + shot.inspection + "/photos?view=" + encodeURIComponent(shot.view));
+      request.setRequestHeader("Content-Type", shot.type);
+      request.setRequestHeader("Idempotency-Key", shot.key);
+      request.setRequestHeader("X-CSRF-Token", csrf);
+      request.upload.onprogress = (event) => {
+        if (!mine || !event.lengthComputable) return;
+        state.shots[shot.view].progress = Math.round((100 * event.loaded) / event.total);
+        const bar = document.querySelector('.step[data-view="' + shot.view + '"] progress');
+        if (bar) bar.value = state.shots[shot.view].progress;
+      };
+      request.onload = async () => {
+        if (request.status >= 200 && request.status < 300) {
+          const photo = JSON.parse(request.responseText);
+          await deleteShot(shot.key);
+          if (mine) {
+            state.shots[shot.view] = { key: shot.key, state: "sent" };
+            if (!state.photos[shot.view] || state.photos[shot.view].id !== photo.id) state.photos[shot.view] = photo;
+            state.photoViews = Object.assign(state.photoViews || {}, { [photo.id]: shot.view });
+            render();
+          }
+          resolve(true);
+        } else if (request.status === 401) {
+          location.href = "/app/signin";
+          resolve(false);
+        } else if (request.status >= 500 || request.status === 429 || request.status === 0) {
+          if (mine) { state.shots[shot.view].state = "queued"; render(); }
+          resolve(false);                                   // the server will take it later
+        } else {
+          await deleteShot(shot.key);                       // refused for good: say why, allow a retake
+          if (mine) { state.shots[shot.view] = { key: shot.key, state: "failed" }; render(); }
+          resolve(true);
+        }
+      };
+      request.onerror = () => {
+        if (mine) { state.shots[shot.view].state = "queued"; render(); }
+        resolve(false);
+      };
+      request.send(shot.blob);
+    });
+  }
+
+  // ---- verdicts and the report, live from the event stream ------------------------------
+  function follow(id) {
+    if (state.events) state.events.close();
+    const events = new EventSource("/v1/inspections/" + id + "/events");
+    state.events = events;
+    events.addEventListener("photo", (event) => {
+      const photo = JSON.parse(event.data);
+      const previous = state.photos[photo.view];
+      // The latest upload of a view is what counts: an older photo's event does not replace it.
+      if (previous && previous.id !== photo.id && new Date(previous.created_at) > new Date(photo.created_at)) return;
+      state.photos[photo.view] = photo;
+      if (state.shots[photo.view] && state.shots[photo.view].state === "sent") delete state.shots[photo.view];
+      render();
+      if (photo.status === "rejected") {
+        const step = document.querySelector('.step[data-view="' + photo.view + '"] .advice');
+        if (step) step.setAttribute("role", "alert");
+      }
+    });
+    events.addEventListener("report", (event) => showReport(id, JSON.parse(event.data)));
+    events.addEventListener("done", () => events.close());
+  }
+
+  async function finishInspection() {
+    state.finished = true;
+    render();
+    try {
+      await api("POST", "/v1/inspections/" + state.inspection + "/complete");
+      localStorage.removeItem("walkaround.inspection");
+      document.getElementById("report").replaceChildren(el("p", { text: t("reportWriting") }));
+    } catch (failure) {
+      state.finished = false;
+      render();
+      document.getElementById("report").replaceChildren(el("p", { class: "error", role: "alert", text: failure.message }));
+    }
+  }
+
+  async function showReport(id, status) {
+    const box = document.getElementById("report");
+    if (!box) return;
+    if (status.status !== "written") { box.replaceChildren(el("p", { text: t("reportWriting") })); return; }
+    const report = await api("GET", "/v1/inspections/" + id + "/report");
+    const damages = ((report.review && report.review.damages) || []).filter((d) => d.status === "new");
+    box.replaceChildren(
+      el("h2", { id: "report-title", text: t("reportReady") }),
+      el("p", { id: "report-summary", text: (report.prose && report.prose.summary) || "" }),
+      damages.length
+        ? el("ul", { class: "report-summary" }, ...damages.map((d) => el("li", { text: [T["damage_" + d.class_name] || d.class_name.replace(/_/g, " "), d.part, d.severity].filter(Boolean).join(" · ") })))
+        : el("p", { class: "ok", text: t(state.kind === "return" ? "noNewDamages" : "checkoutStored") }),
+      el("a", { class: "button", href: "/v1/inspections/" + id + "/report?format=html", target: "_blank", rel: "noopener", text: t("openReport") }),
+      " ",
+      el("button", { type: "button", class: "secondary", text: t("another"), onclick: startScreen }));
+    const title = box.querySelector("h2");
+    title.setAttribute("tabindex", "-1");
+    title.focus();
+  }
+
+  // ---- resume after a reload ---------------------------------------------------------------
+  (async () => {
+    const saved = JSON.parse(localStorage.getItem("walkaround.inspection") || "null");
+    if (!saved) { startScreen(); pump(); return; }
+    try {
+      const inspection = await api("GET", "/v1/inspections/" + saved.id);
+      if (inspection.status !== "open") { localStorage.removeItem("walkaround.inspection"); startScreen(); pump(); return; }
+      walk(saved.id, saved.kind, saved.plate);
+      for (const shot of await allShots()) if (shot.inspection === saved.id) state.shots[shot.view] = { key: shot.key, state: "queued", progress: 0 };
+      render();
+    } catch (_) {
+      startScreen(); pump();
+    }
+  })();
+})();

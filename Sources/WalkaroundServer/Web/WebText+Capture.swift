@@ -1,0 +1,74 @@
+import Foundation
+import WalkaroundCore
+
+/// The capture app's words (Resources/web/capture.js reads them from the page as JSON).
+extension WebText {
+    /// `{name}` in a string is filled in by the script.
+    static let capture: [String: [ReportLanguage: String]] = [
+        "startTitle": [.en: "Start an inspection", .de: "Prüfung beginnen", .fr: "Commencer une inspection", .es: "Iniciar una inspección", .it: "Inizia un'ispezione", .nl: "Inspectie starten"],
+        "kindLabel": [.en: "Inspection", .de: "Prüfung", .fr: "Inspection", .es: "Inspección", .it: "Ispezione", .nl: "Inspectie"],
+        "checkout": [.en: "Check-out", .de: "Übergabe", .fr: "Départ", .es: "Entrega", .it: "Consegna", .nl: "Uitgifte"],
+        "return": [.en: "Return", .de: "Rückgabe", .fr: "Retour", .es: "Devolución", .it: "Riconsegna", .nl: "Inname"],
+        "plateLabel": [.en: "Licence plate", .de: "Kennzeichen", .fr: "Immatriculation", .es: "Matrícula", .it: "Targa", .nl: "Kenteken"],
+        "plateMissing": [.en: "Enter the licence plate.", .de: "Bitte das Kennzeichen eingeben.", .fr: "Saisissez l'immatriculation.", .es: "Introduzca la matrícula.", .it: "Inserisca la targa.", .nl: "Vul het kenteken in."],
+        "vinLabel": [.en: "VIN (optional)", .de: "FIN (optional)", .fr: "VIN (facultatif)", .es: "VIN (opcional)", .it: "VIN (facoltativo)", .nl: "VIN (optioneel)"],
+        "start": [.en: "Start", .de: "Beginnen", .fr: "Commencer", .es: "Empezar", .it: "Inizia", .nl: "Starten"],
+        "checkoutTitle": [.en: "Check-out of {plate}", .de: "Übergabe von {plate}", .fr: "Départ de {plate}", .es: "Entrega de {plate}", .it: "Consegna di {plate}", .nl: "Uitgifte van {plate}"],
+        "returnTitle": [.en: "Return of {plate}", .de: "Rückgabe von {plate}", .fr: "Retour de {plate}", .es: "Devolución de {plate}", .it: "Riconsegna di {plate}", .nl: "Inname van {plate}"],
+        "stepOf": [.en: "Photo {n} of {total}", .de: "Foto {n} von {total}", .fr: "Photo {n} sur {total}", .es: "Foto {n} de {total}", .it: "Foto {n} di {total}", .nl: "Foto {n} van {total}"],
+        "view_front": [.en: "Front", .de: "Vorne", .fr: "Avant", .es: "Frontal", .it: "Anteriore", .nl: "Voorkant"],
+        "view_front_left": [.en: "Front left", .de: "Vorne links", .fr: "Avant gauche", .es: "Delantera izquierda", .it: "Anteriore sinistra", .nl: "Linksvoor"],
+        "view_left": [.en: "Left side", .de: "Linke Seite", .fr: "Côté gauche", .es: "Lateral izquierdo", .it: "Lato sinistro", .nl: "Linkerzijde"],
+        "view_rear_left": [.en: "Rear left", .de: "Hinten links", .fr: "Arrière gauche", .es: "Trasera izquierda", .it: "Posteriore sinistra", .nl: "Linksachter"],
+        "view_rear": [.en: "Rear", .de: "Hinten", .fr: "Arrière", .es: "Trasera", .it: "Posteriore", .nl: "Achterkant"],
+        "view_rear_right": [.en: "Rear right", .de: "Hinten rechts", .fr: "Arrière droit", .es: "Trasera derecha", .it: "Posteriore destra", .nl: "Rechtsachter"],
+        "view_right": [.en: "Right side", .de: "Rechte Seite", .fr: "Côté droit", .es: "Lateral derecho", .it: "Lato destro", .nl: "Rechterzijde"],
+        "view_front_right": [.en: "Front right", .de: "Vorne rechts", .fr: "Avant droit", .es: "Delantera derecha", .it: "Anteriore destra", .nl: "Rechtsvoor"],
+        "view_interior": [.en: "Interior", .de: "Innenraum", .fr: "Intérieur", .es: "Interior", .it: "Interno", .nl: "Interieur"],
+        "view_odometer": [.en: "Odometer", .de: "Kilometerstand", .fr: "Compteur", .es: "Cuentakilómetros", .it: "Contachilometri", .nl: "Kilometerstand"],
+        "optional": [.en: "optional", .de: "optional", .fr: "facultatif", .es: "opcional", .it: "facoltativo", .nl: "optioneel"],
+        "hint_front": [
+            .en: "Stand 3 m in front of the car; the whole front and the plate in the frame.", .de: "3 m vor dem Fahrzeug stehen; die ganze Front und das Kennzeichen im Bild.",
+            .fr: "Placez-vous à 3 m devant le véhicule ; tout l'avant et la plaque dans le cadre.", .es: "Colóquese a 3 m delante del coche; todo el frontal y la matrícula en el encuadre.",
+            .it: "Si metta a 3 m davanti all'auto; tutto il frontale e la targa nell'inquadratura.", .nl: "Sta 3 m voor de auto; de hele voorkant en het kenteken in beeld.",
+        ],
+        "hint_rear": [
+            .en: "Stand 3 m behind the car; the whole rear and the plate in the frame.", .de: "3 m hinter dem Fahrzeug stehen; das ganze Heck und das Kennzeichen im Bild.",
+            .fr: "Placez-vous à 3 m derrière le véhicule ; tout l'arrière et la plaque dans le cadre.", .es: "Colóquese a 3 m detrás del coche; toda la trasera y la matrícula en el encuadre.",
+            .it: "Si metta a 3 m dietro l'auto; tutto il posteriore e la targa nell'inquadratura.", .nl: "Sta 3 m achter de auto; de hele achterkant en het kenteken in beeld.",
+        ],
+        "hint_side": [
+            .en: "Step back until the whole side fits the outline; hold the phone level.", .de: "Zurücktreten, bis die ganze Seite in den Umriss passt; das Telefon gerade halten.",
+            .fr: "Reculez jusqu'à ce que tout le côté tienne dans le contour ; tenez le téléphone droit.", .es: "Retroceda hasta que todo el lateral quepa en la silueta; sostenga el teléfono recto.",
+            .it: "Arretri finché tutta la fiancata entra nel contorno; tenga il telefono dritto.", .nl: "Stap terug tot de hele zijkant in de omtrek past; houd de telefoon recht.",
+        ],
+        "take": [.en: "Take photo", .de: "Foto aufnehmen", .fr: "Prendre la photo", .es: "Hacer foto", .it: "Scatta foto", .nl: "Foto maken"],
+        "retake": [.en: "Retake", .de: "Neu aufnehmen", .fr: "Reprendre", .es: "Repetir", .it: "Rifai", .nl: "Opnieuw"],
+        "state_queued": [.en: "Waiting to upload", .de: "Wartet auf Upload", .fr: "En attente d'envoi", .es: "Esperando para subir", .it: "In attesa di invio", .nl: "Wacht op upload"],
+        "state_uploading": [.en: "Uploading", .de: "Wird hochgeladen", .fr: "Envoi", .es: "Subiendo", .it: "Invio in corso", .nl: "Uploaden"],
+        "state_checking": [.en: "Checking", .de: "Wird geprüft", .fr: "Vérification", .es: "Comprobando", .it: "Verifica", .nl: "Controleren"],
+        "state_processed": [.en: "Accepted", .de: "Angenommen", .fr: "Acceptée", .es: "Aceptada", .it: "Accettata", .nl: "Geaccepteerd"],
+        "state_rejected": [.en: "Retake needed", .de: "Bitte neu aufnehmen", .fr: "À reprendre", .es: "Hay que repetirla", .it: "Da rifare", .nl: "Opnieuw nodig"],
+        "state_failed": [.en: "Not taken: retake", .de: "Nicht angenommen: neu aufnehmen", .fr: "Refusée : reprendre", .es: "No aceptada: repetir", .it: "Non accettata: rifare", .nl: "Niet aangenomen: opnieuw"],
+        "rejectedNoAdvice": [.en: "The photo could not be used. Take it again.", .de: "Das Foto ist nicht verwendbar. Bitte neu aufnehmen.", .fr: "La photo est inutilisable. Reprenez-la.", .es: "La foto no se puede usar. Repítala.", .it: "La foto non è utilizzabile. La rifaccia.", .nl: "De foto is niet bruikbaar. Maak hem opnieuw."],
+        "offline": [
+            .en: "Offline: photos wait on this phone and upload when the network is back.", .de: "Offline: Fotos warten auf diesem Telefon und werden hochgeladen, sobald das Netz zurück ist.",
+            .fr: "Hors ligne : les photos attendent sur ce téléphone et partent au retour du réseau.", .es: "Sin conexión: las fotos esperan en este teléfono y se suben al volver la red.",
+            .it: "Offline: le foto restano su questo telefono e partono quando torna la rete.", .nl: "Offline: foto's wachten op deze telefoon en gaan mee zodra het netwerk terug is.",
+        ],
+        "finish": [.en: "Finish inspection", .de: "Prüfung abschließen", .fr: "Terminer l'inspection", .es: "Terminar la inspección", .it: "Concludi l'ispezione", .nl: "Inspectie afronden"],
+        "reportWriting": [.en: "The report is being written…", .de: "Der Bericht wird erstellt …", .fr: "Le rapport est en cours de rédaction…", .es: "Se está redactando el informe…", .it: "Il rapporto è in preparazione…", .nl: "Het rapport wordt opgesteld…"],
+        "reportReady": [.en: "Report", .de: "Bericht", .fr: "Rapport", .es: "Informe", .it: "Rapporto", .nl: "Rapport"],
+        "noNewDamages": [.en: "No new damage found.", .de: "Keine neuen Schäden gefunden.", .fr: "Aucun nouveau dommage.", .es: "No se han encontrado daños nuevos.", .it: "Nessun nuovo danno.", .nl: "Geen nieuwe schade gevonden."],
+        "checkoutStored": [.en: "The car's condition at check-out is stored.", .de: "Der Zustand bei Übergabe ist gespeichert.", .fr: "L'état au départ est enregistré.", .es: "El estado en la entrega está guardado.", .it: "Lo stato alla consegna è salvato.", .nl: "De staat bij uitgifte is opgeslagen."],
+        "openReport": [.en: "Open the full report", .de: "Ganzen Bericht öffnen", .fr: "Ouvrir le rapport complet", .es: "Abrir el informe completo", .it: "Apri il rapporto completo", .nl: "Volledig rapport openen"],
+        "another": [.en: "Inspect another car", .de: "Nächstes Fahrzeug", .fr: "Inspecter un autre véhicule", .es: "Inspeccionar otro coche", .it: "Ispeziona un'altra auto", .nl: "Volgende auto"],
+    ]
+
+    /// The capture strings in this page's language, as JSON safe inside a `<script type="application/json">`.
+    var captureJSON: String {
+        let strings = Self.capture.mapValues { $0[language] ?? $0[.en] ?? "" }
+        let data = (try? JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
+    }
+}

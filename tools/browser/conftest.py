@@ -1,0 +1,141 @@
+"""A real `walkaround serve` and a headless Chromium for the web app's tests (tools/browser/run.sh)."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+from PIL import Image, ImageEnhance
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURES = os.path.join(ROOT, "Tests", "InferenceTests", "Fixtures")
+SHOTS = os.path.join(ROOT, "docs", "ui")
+# The eight walk-around views, each from its own rendered car photo (no two near-duplicates).
+VIEW_SOURCES = {
+    "front": "plates/scenes/000-DE.jpg", "front_left": "plates/scenes/002-SE.jpg", "left": "car/checkout-left.jpg",
+    "rear_left": "car/return-rear.jpg", "rear": "plates/scenes/001-ES.jpg", "rear_right": "plates/scenes/003-FR.jpg",
+    "right": "car/return-left.jpg", "front_right": "car/checkout-rear.jpg",
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="walkaround-browser-")
+        self.binary = os.environ["WALKAROUND_BIN"]
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, LOG_LEVEL="warning", WALKAROUND_WORKER_POLL_MS="50",
+                        ORT_LIBRARY_PATH=os.path.join(ROOT, ".ort", "lib", "libonnxruntime.so"),
+                        WALKAROUND_RATE_LIMIT_KEY_PER_MINUTE="0", WALKAROUND_RATE_LIMIT_STATION_PER_MINUTE="0",
+                        WALKAROUND_RATE_LIMIT_SIGN_IN_PER_MINUTE="20")
+        for name in ("WALKAROUND_REDIS_URL", "DATABASE_URL", "WALKAROUND_S3_ENDPOINT", "WALKAROUND_LLM_URL"):
+            self.env.pop(name, None)
+        self.keys = {
+            "station": self.key("--role", "station", "--station", "BER-01"),
+            "other": self.key("--role", "station", "--station", "HAM-02"),
+            "reviewer": self.key("--role", "reviewer"),
+        }
+        self.log = open(os.path.join(self.folder, "serve.log"), "w")
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--metrics-port", "0", "--data-dir", self.folder],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if requests.get(self.url + "/ready", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError("walkaround serve did not become ready: " + open(os.path.join(self.folder, "serve.log")).read()[-3000:])
+
+    def key(self, *arguments):
+        return subprocess.run([self.binary, "keys", "create", *arguments, "--data-dir", self.folder], env=self.env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    def api(self, method, path, key, **kwargs):
+        return requests.request(method, self.url + path, headers={"Authorization": f"Bearer {key}"}, timeout=30, **kwargs)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    running = Server()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory):
+    """The eight views as 1600×1200 JPEGs, and a too-dark shot of the front."""
+    folder = tmp_path_factory.mktemp("photos")
+    paths = {}
+    for view, source in VIEW_SOURCES.items():
+        image = Image.open(os.path.join(FIXTURES, source)).convert("RGB").resize((1600, 1200), Image.LANCZOS)
+        paths[view] = str(folder / f"{view}.jpg")
+        image.save(paths[view], quality=90)
+    dark = ImageEnhance.Brightness(Image.open(paths["front"])).enhance(0.06)
+    paths["dark"] = str(folder / "front-dark.jpg")
+    dark.save(paths["dark"], quality=90)
+    return paths
+
+
+def make_browser(phone):
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=en-GB"):
+        options.add_argument(argument)
+    if phone:
+        # A 360 px wide phone with touch, as a station employee holds it.
+        options.add_experimental_option("mobileEmulation", {
+            "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 3.0, "touch": True},
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36",
+        })
+    else:
+        options.add_argument("--window-size=1280,900")
+    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    browser.set_page_load_timeout(60)
+    return browser
+
+
+@pytest.fixture
+def phone():
+    browser = make_browser(phone=True)
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def desktop():
+    browser = make_browser(phone=False)
+    yield browser
+    browser.quit()
+
+
+def screenshot(browser, name):
+    """A screenshot for docs/ui.md (committed), unless WALKAROUND_UI_SHOTS=0."""
+    if os.environ.get("WALKAROUND_UI_SHOTS", "1") == "0":
+        return
+    os.makedirs(SHOTS, exist_ok=True)
+    browser.save_screenshot(os.path.join(SHOTS, name + ".png"))
