@@ -2,7 +2,8 @@
 #   make run   installs what is missing, builds in release mode, starts the LLM server and serves on :8080 (SQLite + ./data)
 #   make test  installs what is missing, starts a throwaway PostgreSQL, an S3 store (SeaweedFS), Redis, the LLM server and a webhook receiver (verifying with
 #              the standardwebhooks library), runs the tests on SQLite and PostgreSQL,
-#              then schemathesis against docs/openapi.yaml (tools/schemathesis.sh) and make k8s-check
+#              then schemathesis against docs/openapi.yaml (tools/schemathesis.sh), the web app in headless
+#              Chromium (tools/browser/run.sh) and make k8s-check
 #              (renders and validates deploy/ offline)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
@@ -26,6 +27,7 @@ test: build
 	# line-buffered, so that what a killed run printed last is not lost in a pipe's buffer.
 	tools/with-postgres.sh tools/with-s3.sh tools/with-redis.sh tools/with-llm.sh tools/with-webhook-receiver.sh timeout -k 30 1500 stdbuf -oL -eL swift test --skip-build
 	tools/schemathesis.sh debug 50
+	tools/browser/run.sh
 	$(MAKE) k8s-check
 
 k8s-check:

@@ -104,14 +104,14 @@ public final class RemoteInference: DetectionModels, Service {
         while !Task.isCancelled, state == .loading {
             // The server's metadata says whether it takes binary tensors (an extension, not the core protocol).
             let extensions = try? await client.execute(HTTPClientRequest(url: "\(settings.url)/v2"), timeout: .seconds(5))
-            var binary = false, described = false
+            var binary = false, metadataRead = false
             if let extensions, extensions.status == .ok, let body = try? await extensions.body.collect(upTo: 1 << 20),
                 let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] {
                 binary = (object["extensions"] as? [Any])?.contains { $0 as? String == "binary_tensor_data" } ?? false
-                described = true
+                metadataRead = true
             }
             // Not ready until the metadata was read: a misread would send JSON to a binary server for good.
-            var ready = described
+            var ready = metadataRead
             var described: [RemoteModel] = []
             for var model in loaded.withLock({ $0.models }) {
                 // Ready, and its metadata names the tensors.
@@ -241,9 +241,9 @@ public final class RemoteInference: DetectionModels, Service {
         guard status == 200 else {
             // `error` as the protocol says; `detail` as FastAPI-based servers (MLServer, KServe) answer a refused request.
             let object = try? JSONSerialization.jsonObject(with: Data(bytes.prefix(1 << 20))) as? [String: Any]
-            let message = (object?["error"] as? String) ?? object?["detail"].map { String("\($0)".prefix(500)) }
-                ?? String(decoding: bytes.prefix(300), as: UTF8.self)
-            throw Unavailable(description: "the inference server answered \(status)\(message.map { ": \($0)" } ?? "")")
+            let detail: String? = object?["detail"].map { String("\($0)".prefix(500)) }
+            let message: String = (object?["error"] as? String) ?? detail ?? String(decoding: bytes.prefix(300), as: UTF8.self)
+            throw Unavailable(description: "the inference server answered \(status)\(message.isEmpty ? "" : ": \(message)")")
         }
         return try Self.output(bytes, headerLength: headers.first(name: "Inference-Header-Content-Length"))
     }

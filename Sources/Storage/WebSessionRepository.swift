@@ -11,6 +11,12 @@ public struct WebSessionRepository: Sendable {
         public var key: APIKey
         public var csrfToken: String
         public var expiresAt: Date
+
+        public init(key: APIKey, csrfToken: String, expiresAt: Date) {
+            self.key = key
+            self.csrfToken = csrfToken
+            self.expiresAt = expiresAt
+        }
     }
 
     public let database: any SQLDatabase

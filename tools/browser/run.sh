@@ -8,10 +8,10 @@ cd "$(dirname "$0")/../.."
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 fi
-venv=${WALKAROUND_CACHE:-$HOME/.cache/walkaround}/browser-selenium-4.52.0
+venv=${WALKAROUND_CACHE:-$HOME/.cache/walkaround}/browser-selenium-4.51.0
 if ! "$venv/bin/python" -c 'import selenium, pytest, PIL, requests' 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "selenium==4.52.0" "pytest==8.4.2" "pillow==12.1.1" "requests==2.32.5"
+  "$venv/bin/pip" install -q "selenium==4.51.0" "pytest==8.4.2" "pillow==12.1.1" "requests==2.32.5"
 fi
 bin=$(. tools/lib/serve.sh && serve_binary "${WALKAROUND_BROWSER_BUILD:-debug}")
 export WALKAROUND_BIN=$PWD/$bin

@@ -5,6 +5,7 @@ import time
 
 import requests
 from conftest import screenshot
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -68,7 +69,7 @@ def test_a_station_session_stays_in_its_station_and_needs_its_csrf_token(server,
     assert client.get(server.url + f"/v1/inspections/{other}", timeout=10).status_code == 403, "another station's inspection"
     body = {"kind": "checkout", "station": "BER-01", "vehicle": {"plate": "B-CS 1"}}
     forged = client.post(server.url + "/v1/inspections", json=body, headers={"X-CSRF-Token": "0" * 64}, timeout=10)
-    assert forged.status_code == 403 and forged.json()["code"] == "csrf_failed"
+    assert forged.status_code == 403 and forged.json()["error"]["code"] == "csrf_failed"
     assert client.post(server.url + "/v1/inspections", json=body, timeout=10).status_code == 403, "no token at all"
     assert client.post(server.url + "/v1/inspections", json=body, headers={"X-CSRF-Token": csrf}, timeout=10).status_code == 201
     desktop.get(server.url + "/desk")
@@ -94,12 +95,19 @@ def start(browser, server, kind, plate):
 
 
 def shoot(browser, view, path):
-    """Picks the file in the view's camera input, as the phone's camera would hand it over."""
-    browser.find_element(By.CSS_SELECTOR, f"input[type=file][data-view={view}]").send_keys(path)
+    """Picks the file in the view's camera input, as the phone's camera would hand it over (the
+    page redraws as verdicts arrive: an input replaced meanwhile is looked up again)."""
+    for _ in range(20):
+        try:
+            browser.find_element(By.CSS_SELECTOR, f"input[type=file][data-view={view}]").send_keys(path)
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    raise AssertionError(f"no camera input for {view}")
 
 
 def state_of(browser, view):
-    return browser.find_element(By.CSS_SELECTOR, f".step[data-view={view}]").get_attribute("class")
+    return browser.execute_script("const s = document.querySelector(arguments[0]); return s ? s.className : ''", f".step[data-view={view}]")
 
 
 def test_a_return_walk_with_a_retake_ends_with_the_report(server, phone, photos):
@@ -114,7 +122,7 @@ def test_a_return_walk_with_a_retake_ends_with_the_report(server, phone, photos)
         wait(phone, 60).until(lambda b: expected in state_of(b, view).split())
         latencies.append(time.monotonic() - began)
         if view == "front":
-            advice = phone.find_element(By.CSS_SELECTOR, ".step[data-view=front] .advice").text
+            advice = phone.execute_script("return document.querySelector('.step[data-view=front] .advice').textContent")
             assert advice and "dark" in advice.lower(), advice
             screenshot(phone, "capture-rejected")
             began = time.monotonic()

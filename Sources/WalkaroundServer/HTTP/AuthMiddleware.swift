@@ -1,5 +1,6 @@
 import Hummingbird
 import Pipeline
+import UseCases
 import Storage
 
 /// Authenticates `Authorization: Bearer <key>` against the stored key hashes, or else the web

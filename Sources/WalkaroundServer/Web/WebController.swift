@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Pipeline
+import Storage
 import UseCases
 import WalkaroundCore
 

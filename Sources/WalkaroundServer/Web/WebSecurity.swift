@@ -21,7 +21,7 @@ enum WebCookies {
     /// Whether the browser reached us over TLS: the request's own scheme, or (behind
     /// `trustedProxies` proxies, as the Ingress) their `X-Forwarded-Proto`.
     static func isSecure(_ request: Request, trustedProxies: Int) -> Bool {
-        if request.uri.scheme == "https" { return true }
+        if request.uri.scheme == .https { return true }
         guard trustedProxies > 0, let proto = request.headers[HTTPField.Name("X-Forwarded-Proto")!] else { return false }
         return proto.split(separator: ",").last?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
     }

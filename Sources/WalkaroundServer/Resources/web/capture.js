@@ -37,7 +37,8 @@
     let json = null;
     try { json = text ? JSON.parse(text) : null; } catch (_) { json = null; }
     if (response.status === 401) { location.href = "/app/signin"; throw new Error("signed out"); }
-    if (!response.ok) throw Object.assign(new Error((json && json.message) || response.statusText), { status: response.status, code: json && json.code });
+    const error = json && json.error;
+    if (!response.ok) throw Object.assign(new Error((error && error.message) || response.statusText), { status: response.status, code: error && error.code });
     return json;
   };
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, (c) =>
