@@ -43,11 +43,29 @@ public final class RateLimiter: Sendable {
         return await admit(counters, now: now)
     }
 
-    /// Counts one sign-in attempt from a client address (`limits.signInPerClient` a minute; the
-    /// address is cut to 64 characters); nil when it may go on, else how long until the window ends.
-    public func admitSignIn(from client: String, now: Date = Date()) async -> Duration? {
+    /// Whether a client address (cut to 64 characters) may try to sign in now: nil, or how long
+    /// until the minute's window ends, once it has failed `limits.signInPerClient` times in it.
+    /// Only failures count (`signInFailed`), so stations behind one address are not locked out by
+    /// their own successful sign-ins.
+    public func signInWait(from client: String, now: Date = Date()) async -> Duration? {
         guard limits.signInPerClient > 0 else { return nil }
-        return await admit([("signin:\(client.prefix(64))", limits.signInPerClient)], now: now)
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let name = "signin:\(client.prefix(64))"
+        let count: Int
+        if let redis, redis.isAvailable, let value = try? await redis.command(["GET", "walkaround:rate:\(name):\(seconds / 60)"]) {
+            count = value.string.flatMap { Int($0) } ?? 0
+        } else {
+            count = local.withLock { $0.window == seconds / 60 ? $0.counts[name, default: 0] : 0 }
+        }
+        guard count >= limits.signInPerClient else { return nil }
+        Counter(label: "walkaround_rate_limited_total", dimensions: [("scope", "sign_in")], factory: metrics).increment()
+        return .seconds(max(1, 60 - seconds % 60))
+    }
+
+    /// Counts a failed sign-in from a client address.
+    public func signInFailed(from client: String, now: Date = Date()) async {
+        guard limits.signInPerClient > 0 else { return }
+        _ = await count(["signin:\(client.prefix(64))"], window: Int64(now.timeIntervalSince1970.rounded(.down)) / 60)
     }
 
     private func admit(_ counters: [(name: String, limit: Int)], now: Date) async -> Duration? {
@@ -56,8 +74,7 @@ public final class RateLimiter: Sendable {
         let window = seconds / 60
         let counts = await count(counters.map(\.name), window: window)
         for ((name, limit), count) in zip(counters, counts) where count > limit {
-            let scope = String(name.prefix { $0 != ":" })
-            Counter(label: "walkaround_rate_limited_total", dimensions: [("scope", scope == "signin" ? "sign_in" : scope)], factory: metrics).increment()
+            Counter(label: "walkaround_rate_limited_total", dimensions: [("scope", String(name.prefix { $0 != ":" }))], factory: metrics).increment()
             return .seconds(max(1, 60 - seconds % 60))
         }
         return nil

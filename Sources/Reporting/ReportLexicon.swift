@@ -154,3 +154,19 @@ struct ReportLexicon: Sendable {
         return table
     }
 }
+
+/// The report's domain words for other ways of showing a report (the web app): class, part,
+/// severity, status and view names in one language, keyed `class_<name>`, `part_<name>`,
+/// `severity_<name>`, `damage_<status>`, `view_<view>`.
+public enum ReportVocabulary {
+    public static func words(_ language: ReportLanguage) -> [String: String] {
+        let lexicon = ReportLexicon.of(language)
+        var words: [String: String] = [:]
+        for (name, forms) in lexicon.damages { words["class_" + name] = forms.one }
+        for (part, text) in lexicon.parts { words["part_" + part.rawValue] = text }
+        for (severity, text) in lexicon.severities { words["severity_" + severity.rawValue] = text }
+        for (status, text) in lexicon.statuses { words["damage_" + status.rawValue] = text }
+        for (view, text) in lexicon.places { words["view_" + view.rawValue] = text }
+        return words
+    }
+}

@@ -1,4 +1,4 @@
-/// Text placed into HTML: the report page and the web app's pages.
+/// Text placed into HTML or XML: the report page, the web app's pages, S3's multipart XML.
 public enum HTML {
     /// `text` safe in element content and in quoted attribute values.
     public static func escape(_ text: String) -> String {

@@ -1,14 +1,16 @@
 """The web app in headless Chromium against a real server: sign-in and its defences, the station's
 capture flow on a phone, photos taken offline. Run by tools/browser/run.sh (in `make test`)."""
+import os
 import statistics
 import time
 
 import requests
-from conftest import screenshot
+from conftest import FIXTURES, screenshot
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 VIEWS = ["front", "front_left", "left", "rear_left", "rear", "rear_right", "right", "front_right"]
 
@@ -56,6 +58,30 @@ def test_sign_in_without_the_forms_token_is_refused(server):
     answer = requests.post(server.url + "/app/signin", data={"key": server.keys["station"], "csrf": "forged"},
                            allow_redirects=False, timeout=10)
     assert answer.status_code == 403 and "walkaround_session" not in answer.cookies
+    # With the form's cookie but another token in the field (a third-party page posting the form).
+    client = requests.Session()
+    client.get(server.url + "/app/signin", timeout=10)
+    answer = client.post(server.url + "/app/signin", data={"key": server.keys["station"], "csrf": "0" * 64}, allow_redirects=False, timeout=10)
+    assert answer.status_code == 403 and "walkaround_session" not in client.cookies
+
+
+def test_revoking_the_key_ends_its_sessions_and_sign_out_needs_the_token(server, desktop):
+    key = server.key("--role", "station", "--station", "BER-01", "--name", "to-revoke")
+    sign_in(desktop, server, key)
+    wait(desktop).until(EC.url_to_be(server.url + "/app"))
+    client = requests.Session()
+    client.cookies.set("walkaround_session", session_cookie(desktop)["value"])
+    assert client.get(server.url + "/v1/inspections", timeout=10).status_code == 200
+    forged = client.post(server.url + "/app/signout", data={"csrf": "0" * 64}, allow_redirects=False, timeout=10)
+    assert forged.status_code == 403, "a forged sign-out is refused"
+    assert client.get(server.url + "/v1/inspections", timeout=10).status_code == 200, "and the session lives on"
+    admin = server.key("--role", "admin", "--name", "ops")
+    listed = server.api("GET", "/v1/keys", admin).json()["items"]
+    target = next(k for k in listed if k.get("name") == "to-revoke")
+    assert server.api("POST", f"/v1/keys/{target['id']}/revoke", admin).status_code == 200
+    assert client.get(server.url + "/v1/inspections", timeout=10).status_code == 401, "revoked at once"
+    desktop.get(server.url + "/app")
+    assert desktop.current_url.endswith("/app/signin")
 
 
 def test_a_station_session_stays_in_its_station_and_needs_its_csrf_token(server, desktop):
@@ -165,11 +191,90 @@ def test_shots_taken_offline_upload_once_when_the_network_is_back(server, phone,
     assert sorted(p["view"] for p in detail["photos"]) == sorted(VIEWS[:5]), "each shot exactly once"
 
 
+# ---- the review desk -------------------------------------------------------------------------
+
+def fixture_bytes(name):
+    with open(os.path.join(FIXTURES, name), "rb") as file:
+        return file.read()
+
+
+def completed(server, kind, plate, photos):
+    """An inspection made through the API (the station's key), completed, its report written."""
+    key = server.keys["station"]
+    inspection = server.api("POST", "/v1/inspections", key, json={"kind": kind, "station": "BER-01", "vehicle": {"plate": plate}}).json()["id"]
+    for view, name in photos.items():
+        answer = requests.post(server.url + f"/v1/inspections/{inspection}/photos?view={view}", data=fixture_bytes(name), timeout=30,
+                               headers={"Authorization": f"Bearer {key}", "Content-Type": "image/jpeg"})
+        assert answer.status_code == 202, answer.text
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        states = [p["status"] for p in server.api("GET", f"/v1/inspections/{inspection}", key).json()["photos"]]
+        if all(s in ("processed", "rejected", "failed") for s in states):
+            break
+        time.sleep(0.2)
+    assert server.api("POST", f"/v1/inspections/{inspection}/complete", key).status_code == 200
+    while time.time() < deadline:
+        if server.api("GET", f"/v1/inspections/{inspection}/report", key).status_code == 200:
+            return inspection
+        time.sleep(0.3)
+    raise AssertionError("the report was not written")
+
+
+def damages_of(browser):
+    return browser.execute_script("""
+        return Array.from(document.querySelectorAll('li.damage')).map(li => ({
+          id: li.dataset.damage, text: li.textContent, status: (li.querySelector('[class^=status-]') || {}).className || '' }))""")
+
+
+def test_a_reviewer_confirms_rejects_adds_and_finalises(server, desktop):
+    completed(server, "checkout", "B-RV 77", {"rear": "car/checkout-rear.jpg", "left": "car/checkout-left.jpg"})
+    inspection = completed(server, "return", "B-RV 77", {
+        "rear": "car/return-rear.jpg", "left": "car/return-left.jpg", "front": "plates/scenes/000-DE.jpg"})
+    sign_in(desktop, server, server.keys["reviewer"])
+    wait(desktop).until(EC.url_to_be(server.url + "/desk"))
+    wait(desktop).until(EC.presence_of_element_located((By.CSS_SELECTOR, f"a[href='#/i/{inspection}']"))).click()
+    wait(desktop).until(EC.presence_of_element_located((By.ID, "review")))
+    damages = damages_of(desktop)
+    new = [d for d in damages if d["status"] == "status-new"]
+    doubtful = [d for d in damages if d["status"] == "status-needs_review"]
+    assert new and doubtful, damages
+    # Confirm the new damage from the keyboard: j moves to it, c confirms.
+    index = [d["id"] for d in damages].index(new[0]["id"])
+    body = desktop.find_element(By.TAG_NAME, "body")
+    for _ in range(index):
+        body.send_keys("j")
+    body.send_keys("c")
+    wait(desktop).until(lambda b: "confirmed" in next(d for d in damages_of(b) if d["id"] == new[0]["id"])["text"].lower())
+    screenshot(desktop, "desk-review")
+    # Reject the doubtful one with a reason.
+    desktop.find_element(By.CSS_SELECTOR, f"li[data-damage='{doubtful[0]['id']}'] [data-action=reject]").click()
+    Select(desktop.find_element(By.ID, f"reason-{doubtful[0]['id']}")).select_by_value("insufficient_evidence")
+    desktop.find_element(By.CSS_SELECTOR, f"li[data-damage='{doubtful[0]['id']}'] form button").click()
+    wait(desktop).until(lambda b: "rejected" in next(d for d in damages_of(b) if d["id"] == doubtful[0]["id"])["text"].lower())
+    # Add a damage the model missed: a box drawn on the left photo.
+    Select(wait(desktop).until(EC.presence_of_element_located((By.ID, "add-photo")))).select_by_visible_text("Left side")
+    image = wait(desktop).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#add .surface img")))
+    wait(desktop).until(lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image))
+    ActionChains(desktop).move_to_element_with_offset(image, -40, -30).click_and_hold().move_by_offset(60, 40).release().perform()
+    desktop.find_element(By.ID, "add-button").click()
+    wait(desktop).until(lambda b: any(d["id"].startswith("R") for d in damages_of(b)))
+    # Every charge candidate decided: reviewed, then final.
+    wait(desktop).until(EC.element_to_be_clickable((By.ID, "mark-reviewed"))).click()
+    wait(desktop).until(EC.element_to_be_clickable((By.ID, "finalise"))).click()
+    wait(desktop).until(EC.presence_of_element_located((By.ID, "final-note")))
+    wait(desktop).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#audit li")) >= 5)
+    screenshot(desktop, "desk-final")
+    report = server.api("GET", f"/v1/inspections/{inspection}/report", server.keys["reviewer"]).json()["review"]
+    assert report["state"] == "final"
+    assert set(report["chargeable"]) == {new[0]["id"]} | {d["id"] for d in report["damages"] if d["id"].startswith("R")}, report
+
+
 # Last: it uses up this address's sign-ins for the minute.
 def test_sign_in_attempts_are_limited(server):
     client = requests.Session()
     statuses = []
-    for _ in range(24):
+    # Only failures count: 20 a minute. 41 attempts reach 429 even if a minute ends midway.
+    for _ in range(41):
         form = client.get(server.url + "/app/signin", timeout=10)
         token = form.text.split('name="csrf" value="')[1].split('"')[0]
         statuses.append(client.post(server.url + "/app/signin", data={"key": "wk_wrong", "csrf": token},

@@ -238,7 +238,7 @@ public struct S3PhotoStore: PhotoStore, CustomStringConvertible {
                 offset = end
             }
             let body = "<CompleteMultipartUpload>"
-                + parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(S3XML.escape($0.1))</ETag></Part>" }.joined()
+                + parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(HTML.escape($0.1))</ETag></Part>" }.joined()
                 + "</CompleteMultipartUpload>"
             let completed = try await send("POST", key: key, query: [("uploadId", uploadID)], body: Array(body.utf8), expect: [200])
             // S3 may answer 200 and put the failure in the body.
@@ -380,11 +380,6 @@ enum S3XML {
             rest = rest[rest.index(after: semi)...]
         }
         return out + rest
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     /// `2026-12-04T14:00:00.000Z` (with or without fractions).

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Imaging
 import Reporting
@@ -130,10 +131,11 @@ struct ReportsController {
             let page = ReportPage(language: language).html(
                 report: report, prose: prose, images: try await images(of: stored, by: key), review: stored.review, charged: try await useCases.chargeableEstimate(of: stored)
             )
-            return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentLanguage: language.rawValue, .vary: "Accept-Language"],
-                body: .init(byteBuffer: ByteBuffer(string: page))
-            )
+            var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .contentLanguage: language.rawValue, .vary: "Accept-Language"]
+            // Opened from the web app, in its origin: nothing runs, nothing loads but its own inline style and images.
+            WebHeaders.apply(to: &headers)
+            headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         var response = try await rendered(stored, language: asked)
         if let asked { response.headers[.contentLanguage] = asked.rawValue }

@@ -67,17 +67,21 @@ struct WebController: Sendable {
         guard let expected = request.cookies[WebCookies.signIn]?.value, let given = form["csrf"], WebForm.constantTimeEqual(expected, given) else {
             return signInForm(request, message: .signInExpired, status: .forbidden)
         }
-        if await limiter.admitSignIn(from: WebCookies.clientAddress(request, context: context, trustedProxies: trustedProxies)) != nil {
+        let client = WebCookies.clientAddress(request, context: context, trustedProxies: trustedProxies)
+        if let wait = await limiter.signInWait(from: client) {
             var response = signInForm(request, message: .signInLimited, status: .tooManyRequests)
-            response.headers[.retryAfter] = "60"
+            response.headers[.retryAfter] = "\(wait.components.seconds)"
             return response
         }
         let token: String, session: SessionUseCases.Session
         do {
             (token, session) = try await sessions.signIn(secret: form["key"] ?? "", logger: context.logger)
         } catch let error as UseCaseError where error.code == "sign_in_failed" {
+            await limiter.signInFailed(from: client)
             return signInForm(request, message: .signInFailed, status: .unauthorized)
         }
+        // Signing in again (another key on this browser) ends the session it had.
+        if let previous = request.cookies[WebCookies.session]?.value { try? await sessions.signOut(token: previous) }
         var response = Response.seeOther(home(of: session))
         let secure = WebCookies.isSecure(request, trustedProxies: trustedProxies)
         response.setCookie(WebCookies.cookie(WebCookies.session, token, maxAge: Int(sessions.lifetime), secure: secure))
@@ -87,15 +91,18 @@ struct WebController: Sendable {
 
     @Sendable func signOut(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let form = try await WebForm.read(request, context: context)
+        let secure = WebCookies.isSecure(request, trustedProxies: trustedProxies)
         guard let token = request.cookies[WebCookies.session]?.value, let session = try await sessions.session(token: token) else {
-            return .seeOther("/app/signin")
+            var response = Response.seeOther("/app/signin")
+            response.setCookie(WebCookies.cookie(WebCookies.session, "", maxAge: 0, secure: secure))
+            return response
         }
         guard SessionUseCases.csrfMatches(form["csrf"], session) else {
             throw APIError(.forbidden, code: "csrf_failed", message: "the sign-out form's CSRF token does not match the session")
         }
         try await sessions.signOut(token: token)
         var response = Response.seeOther("/app/signin")
-        response.setCookie(WebCookies.cookie(WebCookies.session, "", maxAge: 0, secure: WebCookies.isSecure(request, trustedProxies: trustedProxies)))
+        response.setCookie(WebCookies.cookie(WebCookies.session, "", maxAge: 0, secure: secure))
         return response
     }
 
@@ -121,7 +128,11 @@ struct WebController: Sendable {
             let body = #"<section class="card narrow"><h1>\#(HTML.escape(text[.forbiddenTitle]))</h1><p>\#(HTML.escape(text[.forbiddenText]))</p></section>"#
             return .page(WebPage.render(title: text[.forbiddenTitle], text: text, session: session, body: body), status: .forbidden)
         }
-        let body = #"<section id="desk" class="card"></section>"#
+        let body = """
+            <section id="desk" class="card"><noscript>JavaScript is needed for the review desk.</noscript></section>
+            <script type="application/json" id="strings">\(text.deskJSON)</script>
+            <script type="application/json" id="parts">\(WebText.partsJSON)</script>
+            """
         return .page(WebPage.render(title: text[.deskTitle], text: text, session: session, body: body, script: "desk.js"))
     }
 

@@ -62,13 +62,37 @@ extension WebText {
         "noNewDamages": [.en: "No new damage found.", .de: "Keine neuen Schäden gefunden.", .fr: "Aucun nouveau dommage.", .es: "No se han encontrado daños nuevos.", .it: "Nessun nuovo danno.", .nl: "Geen nieuwe schade gevonden."],
         "checkoutStored": [.en: "The car's condition at check-out is stored.", .de: "Der Zustand bei Übergabe ist gespeichert.", .fr: "L'état au départ est enregistré.", .es: "El estado en la entrega está guardado.", .it: "Lo stato alla consegna è salvato.", .nl: "De staat bij uitgifte is opgeslagen."],
         "openReport": [.en: "Open the full report", .de: "Ganzen Bericht öffnen", .fr: "Ouvrir le rapport complet", .es: "Abrir el informe completo", .it: "Apri il rapporto completo", .nl: "Volledig rapport openen"],
+        "storeFailed": [
+            .en: "This photo could not be kept on the phone (is it full?). Take it again.", .de: "Das Foto konnte nicht auf dem Telefon gespeichert werden (ist es voll?). Bitte neu aufnehmen.",
+            .fr: "La photo n'a pas pu être gardée sur le téléphone (est-il plein ?). Reprenez-la.", .es: "No se pudo guardar la foto en el teléfono (¿está lleno?). Repítala.",
+            .it: "Non è stato possibile salvare la foto sul telefono (è pieno?). La rifaccia.", .nl: "De foto kon niet op de telefoon worden bewaard (is hij vol?). Maak hem opnieuw.",
+        ],
+        "shotSetAside": [
+            .en: "A photo taken for another key's inspection is kept on this phone and not sent. Sign in with that key to send it.",
+            .de: "Ein Foto für die Prüfung eines anderen Schlüssels bleibt auf diesem Telefon und wird nicht gesendet. Mit diesem Schlüssel anmelden, um es zu senden.",
+            .fr: "Une photo prise pour l'inspection d'une autre clé reste sur ce téléphone sans être envoyée. Connectez-vous avec cette clé pour l'envoyer.",
+            .es: "Una foto tomada para la inspección de otra clave se guarda en este teléfono sin enviarse. Inicie sesión con esa clave para enviarla.",
+            .it: "Una foto scattata per l'ispezione di un'altra chiave resta su questo telefono senza essere inviata. Acceda con quella chiave per inviarla.",
+            .nl: "Een foto voor de inspectie van een andere sleutel blijft op deze telefoon en wordt niet verstuurd. Log in met die sleutel om hem te versturen.",
+        ],
+        "shotRefused": [
+            .en: "The photo of the {view} was refused:", .de: "Das Foto ({view}) wurde abgelehnt:", .fr: "La photo ({view}) a été refusée :",
+            .es: "La foto ({view}) fue rechazada:", .it: "La foto ({view}) è stata rifiutata:", .nl: "De foto ({view}) is geweigerd:",
+        ],
+        "noNewButDoubtful": [
+            .en: "No new damage was found for certain; some spots will be checked by a reviewer.", .de: "Kein neuer Schaden sicher erkannt; einige Stellen prüft ein Prüfer.",
+            .fr: "Aucun nouveau dommage certain ; un expert vérifiera certains endroits.", .es: "No se ha encontrado ningún daño nuevo seguro; un revisor comprobará algunos puntos.",
+            .it: "Nessun nuovo danno certo; alcuni punti saranno controllati da un revisore.", .nl: "Geen nieuwe schade met zekerheid gevonden; een beoordelaar controleert enkele plekken.",
+        ],
+        "alsoDoubtful": [
+            .en: "{n} more spot(s) will be checked by a reviewer.", .de: "{n} weitere Stelle(n) prüft ein Prüfer.", .fr: "{n} autre(s) endroit(s) seront vérifiés par un expert.",
+            .es: "Un revisor comprobará {n} punto(s) más.", .it: "Un revisore controllerà altri {n} punti.", .nl: "Een beoordelaar controleert nog {n} plek(ken).",
+        ],
         "another": [.en: "Inspect another car", .de: "Nächstes Fahrzeug", .fr: "Inspecter un autre véhicule", .es: "Inspeccionar otro coche", .it: "Ispeziona un'altra auto", .nl: "Volgende auto"],
     ]
 
     /// The capture strings in this page's language, as JSON safe inside a `<script type="application/json">`.
     var captureJSON: String {
-        let strings = Self.capture.mapValues { $0[language] ?? $0[.en] ?? "" }
-        let data = (try? JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
+        Self.scriptJSON(Self.capture.mapValues { $0[language] ?? $0[.en] ?? "" })
     }
 }

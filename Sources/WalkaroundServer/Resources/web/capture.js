@@ -58,8 +58,11 @@
       const result = work(transaction.objectStore("shots"));
       transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
       transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error || new Error("storage aborted"));   // e.g. the phone is full
     });
   };
+  // Queued shots must survive the browser's clean-ups when the phone runs short of space.
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
   const putShot = (shot) => store("readwrite", (s) => s.put(shot));
   const deleteShot = (key) => store("readwrite", (s) => s.delete(key));
   const allShots = () => store("readonly", (s) => s.getAll());
@@ -71,6 +74,7 @@
 
   function startScreen() {
     state.inspection = null;
+    if (state.events) { state.events.close(); state.events = null; }
     const error = el("p", { class: "error", role: "alert", hidden: true });
     const form = el("form", { id: "start", novalidate: true },
       el("h1", { text: t("startTitle") }),
@@ -88,12 +92,16 @@
       const plate = form.plate.value.trim(), vin = form.vin.value.trim();
       if (!plate) { error.textContent = t("plateMissing"); error.hidden = false; form.plate.focus(); return; }
       const vehicle = vin ? { plate, vin } : { plate };
+      const button = form.querySelector("#start-button");
+      if (button.disabled) return;
+      button.disabled = true;
       try {
         const inspection = await api("POST", "/v1/inspections", { kind: form.kind.value, station, vehicle });
         localStorage.setItem("walkaround.inspection", JSON.stringify({ id: inspection.id, kind: inspection.kind, plate }));
         walk(inspection.id, inspection.kind, plate);
       } catch (failure) {
         error.textContent = failure.message; error.hidden = false;
+        button.disabled = false;
       }
     });
     root.replaceChildren(offlineBanner, form);
@@ -128,7 +136,8 @@
   function render() {
     const focused = document.activeElement && document.activeElement.id;
     const view = current();
-    const done = VIEWS.every((v) => viewState(v) === "processed");
+    const waiting = Object.values(state.shots).some((shot) => shot.state !== "sent");
+    const done = VIEWS.every((v) => viewState(v) === "processed") && !waiting;
     const steps = el("ol", { class: "steps", id: "steps" }, ...VIEWS.concat(OPTIONAL).map((v) => {
       const status = viewState(v);
       return el("li", { class: "step " + status, "data-view": v, "aria-current": v === view ? "step" : false },
@@ -173,75 +182,115 @@
   // ---- shots: stored first, then uploaded (exactly once: the key travels with the shot) -----
   async function shoot(view, file) {
     const shot = { key: uuid(), inspection: state.inspection, view, blob: file, type: file.type || "image/jpeg", takenAt: Date.now(), state: "queued" };
-    await putShot(shot);
+    try {
+      await putShot(shot);
+    } catch (failure) {
+      alertBox(t("storeFailed") + " " + (failure && failure.message ? failure.message : ""));
+      return;
+    }
     state.shots[view] = { key: shot.key, state: "queued", progress: 0 };
     delete state.photos[view];
     render();
     pump();
   }
 
-  let pumping = false;
+  let pumping = false, retryDelay = 2000, retryTimer = null;
   async function pump() {
     if (pumping) return;
     pumping = true;
+    let stalled = false;
     try {
       for (const shot of (await allShots()).sort((a, b) => a.takenAt - b.takenAt)) {
-        if (!navigator.onLine) break;
-        const ok = await upload(shot);
-        if (!ok) break;
+        if (!navigator.onLine) { stalled = true; break; }
+        if (shot.blocked) continue;                             // waits for a person (another key signed in)
+        const outcome = await upload(shot);
+        if (outcome === "later") { stalled = true; break; }    // the server or network is away: all wait
       }
     } finally {
       pumping = false;
     }
-    const left = await allShots();
-    if (left.length && navigator.onLine) setTimeout(pump, 3000);
+    clearTimeout(retryTimer);
+    if (stalled && navigator.onLine) {
+      // Back off (with jitter) while the server does not take shots; at once again after a success.
+      retryTimer = setTimeout(pump, retryDelay * (0.5 + Math.random() / 2));
+      retryDelay = Math.min(retryDelay * 2, 60000);
+    } else {
+      retryDelay = 2000;
+    }
   }
 
+  // "sent", "later" (network or server away: the shot stays queued) or "refused" (for good: said on screen).
   function upload(shot) {
-    const mine = shot.inspection === state.inspection;
-    if (mine) state.shots[shot.view] = { key: shot.key, state: "uploading", progress: 0 };
-    if (mine) render();
+    const current = () => shot.inspection === state.inspection;   // the walk on screen may change meanwhile
+    const mark = (entry) => { if (current()) { state.shots[shot.view] = entry; render(); } };
+    mark({ key: shot.key, state: "uploading", progress: 0 });
     return new Promise((resolve) => {
       const request = new XMLHttpRequest();
+      const done = async (outcome, work) => {
+        try { if (work) await work(); } catch (_) { outcome = "later"; }
+        resolve(outcome);
+      };
       request.open("POST", "/v1/inspections/" + shot.inspection + "/photos?view=" + encodeURIComponent(shot.view));
+      request.timeout = 120000;
       request.setRequestHeader("Content-Type", shot.type);
       request.setRequestHeader("Idempotency-Key", shot.key);
       request.setRequestHeader("X-CSRF-Token", csrf);
       request.upload.onprogress = (event) => {
-        if (!mine || !event.lengthComputable) return;
+        if (!current() || !event.lengthComputable || !state.shots[shot.view]) return;
         state.shots[shot.view].progress = Math.round((100 * event.loaded) / event.total);
         const bar = document.querySelector('.step[data-view="' + shot.view + '"] progress');
         if (bar) bar.value = state.shots[shot.view].progress;
       };
-      request.onload = async () => {
-        if (request.status >= 200 && request.status < 300) {
-          const photo = JSON.parse(request.responseText);
-          await deleteShot(shot.key);
-          if (mine) {
-            state.shots[shot.view] = { key: shot.key, state: "sent" };
-            if (!state.photos[shot.view] || state.photos[shot.view].id !== photo.id) state.photos[shot.view] = photo;
-            state.photoViews = Object.assign(state.photoViews || {}, { [photo.id]: shot.view });
-            render();
-          }
-          resolve(true);
-        } else if (request.status === 401) {
-          location.href = "/app/signin";
-          resolve(false);
-        } else if (request.status >= 500 || request.status === 429 || request.status === 0) {
-          if (mine) { state.shots[shot.view].state = "queued"; render(); }
-          resolve(false);                                   // the server will take it later
+      request.onload = () => {
+        const status = request.status;
+        let answer = null;
+        try { answer = JSON.parse(request.responseText); } catch (_) { answer = null; }
+        const code = answer && answer.error && answer.error.code;
+        if (status >= 200 && status < 300 && answer && answer.id) {
+          done("sent", async () => {
+            await deleteShot(shot.key);
+            if (current()) {
+              state.shots[shot.view] = { key: shot.key, state: "sent" };
+              if (!state.photos[shot.view] || state.photos[shot.view].id !== answer.id) state.photos[shot.view] = answer;
+              render();
+            }
+          });
+        } else if (status === 401) {
+          location.href = "/app/signin";                        // the shot stays queued for after sign-in
+          done("later");
+        } else if (status === 403 && code === "csrf_failed") {
+          location.reload();                                    // a newer sign-in: fresh token, the shot stays queued
+          done("later");
+        } else if (status === 403 || status === 404) {
+          // Not this key's inspection (another key signed in on this phone): kept, set aside, said.
+          done("refused", async () => {
+            await putShot(Object.assign({}, shot, { blocked: true }));
+            alertBox(t("shotSetAside"));
+          });
+        } else if ([400, 409, 413, 415, 422].includes(status)) {
+          // Refused for good (the inspection was completed, the file is no photo, too large…): said, retake.
+          done("refused", async () => {
+            await deleteShot(shot.key);
+            mark({ key: shot.key, state: "failed" });
+            alertBox(t("shotRefused", { view: t("view_" + shot.view) }) + " " + ((answer && answer.error && answer.error.message) || ""));
+          });
         } else {
-          await deleteShot(shot.key);                       // refused for good: say why, allow a retake
-          if (mine) { state.shots[shot.view] = { key: shot.key, state: "failed" }; render(); }
-          resolve(true);
+          mark({ key: shot.key, state: "queued", progress: 0 });
+          done("later");                                        // 5xx, 429: the server takes it later
         }
       };
-      request.onerror = () => {
-        if (mine) { state.shots[shot.view].state = "queued"; render(); }
-        resolve(false);
-      };
+      const away = () => { mark({ key: shot.key, state: "queued", progress: 0 }); done("later"); };
+      request.onerror = away;
+      request.ontimeout = away;
+      request.onabort = away;
       request.send(shot.blob);
     });
+  }
+
+  function alertBox(text) {
+    const box = document.getElementById("capture-alert") || el("p", { id: "capture-alert", class: "error", role: "alert" });
+    box.textContent = text;
+    if (!box.isConnected) root.prepend(box);
   }
 
   // ---- verdicts and the report, live from the event stream ------------------------------
@@ -285,13 +334,16 @@
     if (!box) return;
     if (status.status !== "written") { box.replaceChildren(el("p", { text: t("reportWriting") })); return; }
     const report = await api("GET", "/v1/inspections/" + id + "/report");
-    const damages = ((report.review && report.review.damages) || []).filter((d) => d.status === "new");
+    const all = (report.review && report.review.damages) || [];
+    const damages = all.filter((d) => d.status === "new");
+    const doubtful = all.filter((d) => d.status === "needs_review");
     box.replaceChildren(
       el("h2", { id: "report-title", text: t("reportReady") }),
       el("p", { id: "report-summary", text: (report.prose && report.prose.summary) || "" }),
       damages.length
-        ? el("ul", { class: "report-summary" }, ...damages.map((d) => el("li", { text: [T["damage_" + d.class_name] || d.class_name.replace(/_/g, " "), d.part, d.severity].filter(Boolean).join(" · ") })))
-        : el("p", { class: "ok", text: t(state.kind === "return" ? "noNewDamages" : "checkoutStored") }),
+        ? el("ul", { class: "report-summary" }, ...damages.map((d) => el("li", { text: [T["damage_" + d.class_name] || String(d.class_name || "").replace(/_/g, " "), d.part, d.severity].filter(Boolean).join(" · ") })))
+        : el("p", { class: "ok", text: t(state.kind === "return" ? (doubtful.length ? "noNewButDoubtful" : "noNewDamages") : "checkoutStored") }),
+      damages.length && doubtful.length ? el("p", { class: "warn", text: t("alsoDoubtful", { n: doubtful.length }) }) : null,
       el("a", { class: "button", href: "/v1/inspections/" + id + "/report?format=html", target: "_blank", rel: "noopener", text: t("openReport") }),
       " ",
       el("button", { type: "button", class: "secondary", text: t("another"), onclick: startScreen }));
