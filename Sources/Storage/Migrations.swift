@@ -317,6 +317,30 @@ public struct Migrations: Sendable {
                 CREATE INDEX web_sessions_expires ON web_sessions (expires_at)
                 """
         ),
+        Migration(
+            version: 14,
+            name: "renter links (signed, expiring, revocable) to a final report, and the renters' disputes",
+            sql: """
+                CREATE TABLE renter_links (
+                    id {uuid} PRIMARY KEY,
+                    inspection_id {uuid} NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+                    created_by {uuid},
+                    created_at {time} NOT NULL,
+                    expires_at {time} NOT NULL,
+                    revoked_at {time}
+                );
+                CREATE INDEX renter_links_inspection ON renter_links (inspection_id);
+                CREATE TABLE disputes (
+                    id {uuid} PRIMARY KEY,
+                    inspection_id {uuid} NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+                    link_id {uuid} REFERENCES renter_links (id) ON DELETE SET NULL,
+                    damage TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    created_at {time} NOT NULL
+                );
+                CREATE INDEX disputes_inspection ON disputes (inspection_id, created_at)
+                """
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Pipeline
 import Reporting
@@ -102,6 +103,13 @@ public struct ReportUseCases: Sendable {
     ) async throws -> (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]) {
         guard let report = stored.report else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
         try Access.require(key, .read, .report, station: report.inspection.station)
+        return try await evidence(unchecked: stored, damage: damage, side: side)
+    }
+
+    /// One side of a damage's evidence in `stored`, for a caller that has checked access its own way
+    /// (a key above; a renter's link).
+    func evidence(unchecked stored: StoredReport, damage: String, side: DamageEvidence.Side) async throws -> (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]) {
+        guard let report = stored.report else { throw UseCaseError.conflict("report_pending", "the report is not written yet") }
         guard let evidence = report.evidence(review: stored.review).first(where: { $0.damage == damage }) else {
             throw UseCaseError.notFound("evidence of damage \(damage)")
         }
@@ -232,6 +240,46 @@ public struct ReportUseCases: Sendable {
             )
             review.state = state
             return (review, [record])
+        }
+    }
+
+    /// A renter contested `damage` of the final report: back to draft, the damage's decision
+    /// cleared (its corrections kept), the frozen total and signature dropped, one audit record
+    /// (role `renter`) keeping what was charged and the signed document's SHA-256; `also` runs in
+    /// the same transaction (the dispute's row). Only a charged damage of a final report.
+    func reopen(_ inspectionID: UUID, damage: String, note: String, also: @escaping @Sendable (any SQLExecutor) async throws -> Void) async throws {
+        let (inspections, reports) = (self.inspections, self.reports)
+        let now = Date().truncatedToMicroseconds
+        try await database.transaction { db in
+            guard try await inspections.getForUpdate(inspectionID, in: db) != nil else { throw UseCaseError.notFound("inspection") }
+            guard let stored = try await reports.get(inspectionID, in: db), let report = stored.report else { throw UseCaseError.notFound("report") }
+            guard stored.review.state == .final else {
+                throw UseCaseError.conflict("report_in_review", "this report is being reviewed again; the damage can be contested once it is final")
+            }
+            guard let charged = stored.review.damages(of: report).first(where: { $0.id == damage && $0.chargeable }) else {
+                throw UseCaseError.notFound("charged damage \(damage)")
+            }
+            var review = stored.review
+            var before = charged.auditValues
+            before["state"] = ReportReview.State.final.rawValue
+            if let total = review.chargeable { before["chargeable_total_minor"] = String(total.totalMinor) }
+            if let signed = stored.signed { before["signed_sha256"] = SHA256.hash(data: signed).map { String(format: "%02x", $0) }.joined() }
+            var entry = review.damages[damage] ?? DamageReview()
+            entry.decision = nil
+            entry.rejectionReason = nil
+            entry.reviewedAt = now
+            review.damages[damage] = entry
+            review.state = .draft
+            review.chargeable = nil
+            review.finalizedAt = nil
+            let record = ReviewAuditRecord(
+                inspectionID: inspectionID, at: now, action: .damageDisputed, keyID: nil, keyName: nil, role: "renter", damage: damage,
+                before: before, after: ["state": ReportReview.State.draft.rawValue, "decision": "none"], note: note
+            )
+            guard try await reports.saveReview(review, of: inspectionID, ifVersion: stored.version, audit: [record], signed: nil, in: db) != nil else {
+                throw UseCaseError.changedMeanwhile(nil)
+            }
+            try await also(db)
         }
     }
 

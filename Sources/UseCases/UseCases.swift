@@ -13,6 +13,7 @@ public struct UseCases: Sendable {
     public let webhooks: WebhookUseCases
     public let costs: CostUseCases
     public let sessions: SessionUseCases
+    public let renters: RenterUseCases
 
     public init(database: any SQLDatabase, blobs: any PhotoStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostBook? = nil,
         signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages(),
@@ -32,5 +33,6 @@ public struct UseCases: Sendable {
         keys = KeyUseCases(database: database)
         self.costs = CostUseCases(book: costs)
         sessions = SessionUseCases(database: database)
+        renters = RenterUseCases(database: database, reports: reports)
     }
 }

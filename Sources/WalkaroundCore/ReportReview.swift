@@ -330,6 +330,9 @@ public struct ReviewAuditRecord: Sendable, Equatable, Codable {
         case stateChanged = "state_changed"
         /// The report was written again (its check-out erased): the review was discarded.
         case reviewDiscarded = "review_discarded"
+        /// The renter contested a charged damage through their link: the final report went back to
+        /// draft and the damage needs a decision again.
+        case damageDisputed = "damage_disputed"
     }
 
     public var id: UUID

@@ -232,6 +232,9 @@ public func buildRouter(components: WalkaroundComponents) -> Router<WalkaroundRe
     KeysController(useCases: useCases.keys).addRoutes(to: api)
     WebhooksController(useCases: useCases.webhooks).addRoutes(to: api)
     CostsController(useCases: useCases.costs).addRoutes(to: api)
+    let renters = RenterController(useCases: useCases.renters, decoder: components.analyzer.decoder, imageWork: imageWork)
+    renters.addRoutes(to: api)
+    renters.addPublicRoutes(to: router)
     PhotosController(
         useCases: useCases.photos, decoder: components.analyzer.decoder, maxUploadBytes: components.settings.maxUploadBytes, imageWork: imageWork,
         thumbnails: components.redis.map { redis in

@@ -17,8 +17,10 @@ VIEWS = ["front", "front_left", "left", "rear_left", "rear", "rear_right", "righ
 
 def sign_in(browser, server, key):
     browser.get(server.url + "/app/signin")
-    browser.find_element(By.ID, "key").send_keys(key)
+    wait(browser).until(EC.presence_of_element_located((By.ID, "key"))).send_keys(key)
     browser.find_element(By.CSS_SELECTOR, "form[action='/app/signin'] button").click()
+    # The answer: another page, or the form again with its message.
+    wait(browser).until(lambda b: not b.current_url.endswith("/app/signin") or b.find_elements(By.ID, "sign-in-error"))
 
 
 def wait(browser, seconds=30):
@@ -45,7 +47,7 @@ def test_without_a_session_every_page_goes_to_sign_in(server, desktop):
 
 def test_a_wrong_key_is_refused_and_the_cookie_is_strict(server, desktop):
     sign_in(desktop, server, "wk_" + "0" * 64)
-    assert "not a valid" in desktop.find_element(By.ID, "sign-in-error").text
+    assert "not a valid" in wait(desktop).until(EC.presence_of_element_located((By.ID, "sign-in-error"))).text
     assert "walkaround_session" not in {c["name"] for c in desktop.get_cookies()}
     sign_in(desktop, server, server.keys["station"])
     wait(desktop).until(EC.url_to_be(server.url + "/app"))
@@ -99,7 +101,7 @@ def test_a_station_session_stays_in_its_station_and_needs_its_csrf_token(server,
     assert client.post(server.url + "/v1/inspections", json=body, timeout=10).status_code == 403, "no token at all"
     assert client.post(server.url + "/v1/inspections", json=body, headers={"X-CSRF-Token": csrf}, timeout=10).status_code == 201
     desktop.get(server.url + "/desk")
-    assert desktop.find_element(By.TAG_NAME, "h1").text == "Not for this key"
+    assert wait(desktop).until(EC.presence_of_element_located((By.TAG_NAME, "h1"))).text == "Not for this key"
     # Sign-out ends the session on the server, not only in this browser.
     desktop.get(server.url + "/app")
     desktop.find_element(By.CSS_SELECTOR, "form.sign-out button").click()
@@ -267,6 +269,69 @@ def test_a_reviewer_confirms_rejects_adds_and_finalises(server, desktop):
     report = server.api("GET", f"/v1/inspections/{inspection}/report", server.keys["reviewer"]).json()["review"]
     assert report["state"] == "final"
     assert set(report["chargeable"]) == {new[0]["id"]} | {d["id"] for d in report["damages"] if d["id"].startswith("R")}, report
+
+
+def finalise_by_api(server, inspection):
+    """Confirms the new damages, rejects the rest of the charge candidates, and makes the report final."""
+    key = server.keys["reviewer"]
+    path = f"/v1/inspections/{inspection}/report"
+    answer = server.api("GET", path, key)
+    etag, review = answer.headers["ETag"], answer.json()["review"]
+    for damage in review["damages"]:
+        if not damage.get("charge_candidate"):
+            continue
+        body = {"decision": "confirmed"} if damage["status"] == "new" else {"decision": "rejected", "rejection_reason": "insufficient_evidence"}
+        answer = requests.patch(server.url + f"{path}/damages/{damage['id']}", json=body, timeout=30,
+                                headers={"Authorization": f"Bearer {key}", "If-Match": etag})
+        assert answer.status_code == 200, answer.text
+        etag = answer.headers["ETag"]
+    for state in ("reviewed", "final"):
+        answer = requests.post(server.url + f"{path}/state", json={"state": state}, timeout=30,
+                               headers={"Authorization": f"Bearer {key}", "If-Match": etag})
+        assert answer.status_code == 200, answer.text
+        etag = answer.headers["ETag"]
+
+
+def test_the_renter_sees_the_final_report_and_contests_a_damage(server, desktop):
+    completed(server, "checkout", "B-RN 12", {"rear": "car/checkout-rear.jpg", "left": "car/checkout-left.jpg"})
+    inspection = completed(server, "return", "B-RN 12", {"rear": "car/return-rear.jpg", "left": "car/return-left.jpg"})
+    finalise_by_api(server, inspection)
+    sign_in(desktop, server, server.keys["reviewer"])
+    assert desktop.current_url == server.url + "/desk", desktop.find_element(By.TAG_NAME, "main").text
+    desktop.get(server.url + f"/desk#/i/{inspection}")
+    wait(desktop).until(EC.element_to_be_clickable((By.ID, "make-link"))).click()
+    link = wait(desktop).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#renter-link input"))).get_attribute("value")
+    assert "/r/" in link
+    # The renter: no session, no key.
+    desktop.delete_all_cookies()
+    desktop.get(link)
+    charged = desktop.find_elements(By.CSS_SELECTOR, "#renter li.damage")
+    assert charged, desktop.page_source[:2000]
+    assert "SHA-256" in desktop.find_element(By.ID, "fingerprint").text
+    for image in desktop.find_elements(By.CSS_SELECTOR, "#renter img"):
+        wait(desktop).until(lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image))
+    screenshot(desktop, "renter")
+    damage = charged[0].get_attribute("data-damage")
+    charged[0].find_element(By.TAG_NAME, "textarea").send_keys("The scratch was there when I picked the car up.")
+    charged[0].find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(desktop).until(EC.presence_of_element_located((By.ID, "received")))
+    # The link reaches nothing else, and one changed character makes it worthless.
+    assert requests.get(server.url + f"/v1/inspections/{inspection}", timeout=10).status_code == 401
+    altered = link[:-1] + ("A" if link[-1] != "A" else "B")
+    answer = requests.get(altered, timeout=10)
+    assert answer.status_code == 404 and "not valid" in answer.text
+    # The desk shows the dispute; the report is back in review, the damage undecided.
+    report = server.api("GET", f"/v1/inspections/{inspection}/report", server.keys["reviewer"]).json()["review"]
+    assert report["state"] == "draft"
+    assert next(d for d in report["damages"] if d["id"] == damage).get("decision") is None
+    sign_in(desktop, server, server.keys["reviewer"])
+    desktop.get(server.url + f"/desk#/i/{inspection}")
+    disputes = wait(desktop).until(EC.presence_of_element_located((By.ID, "disputes")))
+    assert "there when I picked" in disputes.text
+    # Revoked, the link opens nothing.
+    links = server.api("GET", f"/v1/inspections/{inspection}/renter-links", server.keys["reviewer"]).json()["items"]
+    assert server.api("POST", f"/v1/inspections/{inspection}/renter-links/{links[0]['id']}/revoke", server.keys["reviewer"]).status_code == 200
+    assert requests.get(link, timeout=10).status_code == 404
 
 
 # Last: it uses up this address's sign-ins for the minute.

@@ -74,8 +74,13 @@ struct ReportsController {
     private func evidenceJPEG(
         _ evidence: (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]), side: DamageEvidence.Side
     ) async throws -> [UInt8]? {
+        try await Self.evidenceJPEG(evidence, side: side, decoder: decoder, imageWork: imageWork)
+    }
+
+    static func evidenceJPEG(
+        _ evidence: (crop: EvidenceCrop, bytes: [UInt8], detections: [Detection]), side: DamageEvidence.Side, decoder: PhotoDecoder, imageWork: ImageWork
+    ) async throws -> [UInt8]? {
         let (crop, bytes, detections) = evidence
-        let decoder = self.decoder
         return try await imageWork.run { () -> [UInt8]? in
             guard let decoded = try? decoder.decode(bytes, cover: Self.cropSize * 3) else { return nil }
             return try? Self.cropJPEG(decoded, crop: crop, side: side, detections: detections)

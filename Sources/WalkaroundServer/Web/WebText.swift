@@ -1,4 +1,5 @@
 import Hummingbird
+import Reporting
 import WalkaroundCore
 
 /// The web app's words in the report languages. The page's language is `?lang=` (kept in a
@@ -18,7 +19,12 @@ struct WebText: Sendable {
     enum Key: String, CaseIterable {
         case appName, signInTitle, signInIntro, keyLabel, signInButton, signInFailed, signInExpired, signInLimited
         case signOut, languageLabel, forbiddenTitle, forbiddenText, captureTitle, deskTitle
+        case renterTitle, renterBack, renterRefusedTitle, renterRefused, renterBefore, renterAfter, renterContested, renterWhy, renterContest
+        case renterComparedWith, renterReceived, renterReturned, renterNothing, renterInReview, renterTotal, renterSigned
     }
+
+    /// The reports' domain words in this language (classes, parts, severities, statuses, views).
+    var vocabulary: [String: String] { ReportVocabulary.words(language) }
 
     subscript(_ key: Key) -> String {
         Self.table[key]?[language] ?? Self.table[key]?[.en] ?? key.rawValue
@@ -73,6 +79,44 @@ struct WebText: Sendable {
             .nl: "De sleutel waarmee u bent ingelogd mag deze pagina niet openen.",
         ],
         .captureTitle: [.en: "Inspect a car", .de: "Fahrzeug prüfen", .fr: "Inspecter un véhicule", .es: "Inspeccionar un vehículo", .it: "Ispeziona un veicolo", .nl: "Auto inspecteren"],
+        .renterTitle: [.en: "Damage report", .de: "Schadensbericht", .fr: "Rapport de dommages", .es: "Informe de daños", .it: "Rapporto danni", .nl: "Schaderapport"],
+        .renterBack: [.en: "Back to the report", .de: "Zurück zum Bericht", .fr: "Retour au rapport", .es: "Volver al informe", .it: "Torna al rapporto", .nl: "Terug naar het rapport"],
+        .renterRefusedTitle: [.en: "Link not valid", .de: "Link ungültig", .fr: "Lien non valide", .es: "Enlace no válido", .it: "Link non valido", .nl: "Link ongeldig"],
+        .renterRefused: [
+            .en: "This link is not valid: it may have expired or been withdrawn. Ask the rental station for a new one.",
+            .de: "Dieser Link ist nicht gültig: Er ist vielleicht abgelaufen oder wurde zurückgezogen. Bitten Sie die Station um einen neuen.",
+            .fr: "Ce lien n'est pas valide : il a peut-être expiré ou été retiré. Demandez-en un nouveau à l'agence.",
+            .es: "Este enlace no es válido: puede haber caducado o haber sido retirado. Pida uno nuevo a la estación.",
+            .it: "Questo link non è valido: potrebbe essere scaduto o ritirato. Ne chieda uno nuovo alla stazione.",
+            .nl: "Deze link is niet geldig: hij is misschien verlopen of ingetrokken. Vraag het verhuurstation om een nieuwe.",
+        ],
+        .renterBefore: [.en: "At check-out", .de: "Bei Übergabe", .fr: "Au départ", .es: "En la entrega", .it: "Alla consegna", .nl: "Bij uitgifte"],
+        .renterAfter: [.en: "At return", .de: "Bei Rückgabe", .fr: "Au retour", .es: "En la devolución", .it: "Alla riconsegna", .nl: "Bij inname"],
+        .renterContested: [
+            .en: "You contested this damage; it is being reviewed again.", .de: "Sie haben diesen Schaden beanstandet; er wird erneut geprüft.",
+            .fr: "Vous avez contesté ce dommage ; il est réexaminé.", .es: "Ha impugnado este daño; se está revisando de nuevo.",
+            .it: "Ha contestato questo danno; viene riesaminato.", .nl: "U heeft deze schade betwist; hij wordt opnieuw beoordeeld.",
+        ],
+        .renterWhy: [
+            .en: "Why do you contest this damage?", .de: "Warum beanstanden Sie diesen Schaden?", .fr: "Pourquoi contestez-vous ce dommage ?",
+            .es: "¿Por qué impugna este daño?", .it: "Perché contesta questo danno?", .nl: "Waarom betwist u deze schade?",
+        ],
+        .renterContest: [.en: "Contest this damage", .de: "Schaden beanstanden", .fr: "Contester ce dommage", .es: "Impugnar este daño", .it: "Contesta questo danno", .nl: "Schade betwisten"],
+        .renterComparedWith: [.en: "Compared with the check-out at", .de: "Verglichen mit der Übergabe in", .fr: "Comparé au départ à", .es: "Comparado con la entrega en", .it: "Confrontato con la consegna a", .nl: "Vergeleken met de uitgifte in"],
+        .renterReceived: [
+            .en: "Thank you: your objection was received and the damage will be reviewed again.", .de: "Danke: Ihr Einwand ist eingegangen, der Schaden wird erneut geprüft.",
+            .fr: "Merci : votre contestation a été reçue et le dommage sera réexaminé.", .es: "Gracias: hemos recibido su objeción y el daño se revisará de nuevo.",
+            .it: "Grazie: la sua contestazione è stata ricevuta e il danno sarà riesaminato.", .nl: "Dank u: uw bezwaar is ontvangen en de schade wordt opnieuw beoordeeld.",
+        ],
+        .renterReturned: [.en: "Returned at", .de: "Zurückgegeben in", .fr: "Rendu à", .es: "Devuelto en", .it: "Riconsegnato a", .nl: "Ingeleverd in"],
+        .renterNothing: [.en: "No damage is charged.", .de: "Es wird kein Schaden berechnet.", .fr: "Aucun dommage n'est facturé.", .es: "No se cobra ningún daño.", .it: "Nessun danno è addebitato.", .nl: "Er wordt geen schade in rekening gebracht."],
+        .renterInReview: [
+            .en: "This report is being reviewed again; nothing is charged until it is final.", .de: "Dieser Bericht wird erneut geprüft; bis er endgültig ist, wird nichts berechnet.",
+            .fr: "Ce rapport est réexaminé ; rien n'est facturé avant qu'il soit définitif.", .es: "Este informe se está revisando de nuevo; no se cobra nada hasta que sea definitivo.",
+            .it: "Questo rapporto è in riesame; nulla è addebitato finché non è definitivo.", .nl: "Dit rapport wordt opnieuw beoordeeld; er wordt niets in rekening gebracht tot het definitief is.",
+        ],
+        .renterTotal: [.en: "Total", .de: "Summe", .fr: "Total", .es: "Total", .it: "Totale", .nl: "Totaal"],
+        .renterSigned: [.en: "Signed by key", .de: "Signiert mit Schlüssel", .fr: "Signé par la clé", .es: "Firmado con la clave", .it: "Firmato con la chiave", .nl: "Ondertekend met sleutel"],
         .deskTitle: [.en: "Review desk", .de: "Prüfplatz", .fr: "Bureau d'expertise", .es: "Mesa de revisión", .it: "Banco di revisione", .nl: "Beoordelingsbureau"],
     ]
 }

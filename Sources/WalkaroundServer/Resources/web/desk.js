@@ -98,11 +98,12 @@
       return;
     }
     state.inspection = inspection;
-    state.report = null; state.etag = null; state.focus = 0;
+    state.report = null; state.etag = null; state.focus = 0; state.disputes = []; state.link = null;
     if (inspection.status === "completed") {
       try {
         const answer = await api("GET", "/v1/inspections/" + id + "/report");
         state.report = answer.json; state.etag = answer.etag;
+        state.disputes = (await api("GET", "/v1/inspections/" + id + "/disputes")).json.items || [];
       } catch (failure) {
         if (failure.status !== 404 && failure.status !== 409) say(failure.message, true);
       }
@@ -125,7 +126,7 @@
         el("span", { text: t("view_" + photo.view) + " · " + t("photo_" + photo.status) }),
         photo.status === "rejected" ? el("span", { class: "error", text: (photo.quality && photo.quality.advice) || photo.error || "" }) : null))));
     const parts = [header, message, photos];
-    if (state.report) parts.push(reportSection(), addSection(), auditSection());
+    if (state.report) parts.push(disputeSection(), reportSection(), renterSection(), addSection(), auditSection());
     root.replaceChildren(...parts);
     loadAudit();
   }
@@ -144,7 +145,9 @@
       const pictures = proof ? el("div", { class: "evidence" },
         el("figure", {}, el("img", { src: evidencePath(damage.id, "checkout"), alt: t("checkoutCrop", { id: damage.id }) }), el("figcaption", { text: t("checkout") })),
         el("figure", {}, el("img", { src: evidencePath(damage.id, "return"), alt: t("returnCrop", { id: damage.id }) }), el("figcaption", { text: t("return") }))) : null;
+      const contested = state.disputes.filter((d) => d.damage === damage.id);
       return el("li", { class: "damage" + (index === state.focus ? " focused" : ""), id: "damage-" + damage.id, tabindex: -1, "data-damage": damage.id },
+        contested.length ? el("p", { class: "warn", text: t("disputed") + ": " + contested.map((d) => d.text).join(" / ") }) : null,
         el("h3", { text: damage.id + " · " + t("class_" + damage.class_name) + " · " + t("part_" + damage.part) + " · " + t("severity_" + damage.severity) }),
         el("p", {}, el("span", { class: "status-" + damage.status, text: t("damage_" + damage.status) }),
           damage.decision ? el("strong", { class: damage.decision === "confirmed" ? "ok" : "error", text: " · " + t("decision_" + damage.decision) }) : null,
@@ -233,6 +236,31 @@
 
   const changeState = (next) => change("POST", "/v1/inspections/" + state.inspection.id + "/report/state", { state: next })
     .then((ok) => { if (ok) say(t("state_" + next)); });
+
+  // ---- the renter: disputes, and a link to the final report ---------------------------------
+  function disputeSection() {
+    if (!state.disputes.length) return null;
+    return el("section", { "aria-labelledby": "disputes-title", id: "disputes", class: "advice" },
+      el("h2", { id: "disputes-title", text: t("disputes") }),
+      el("ul", {}, ...state.disputes.map((d) => el("li", { text: when(d.created_at) + " · " + d.damage + " · " + d.text }))));
+  }
+
+  function renterSection() {
+    if ((state.report.review || {}).state !== "final") return null;
+    const output = el("p", { id: "renter-link" }, state.link ? el("input", { type: "text", readonly: true, value: state.link, "aria-label": t("renterLink"), size: 60 }) : null);
+    return el("section", { "aria-labelledby": "renter-title" },
+      el("h2", { id: "renter-title", text: t("renterLink") }),
+      el("p", { class: "muted", text: t("renterHint") }),
+      el("button", { type: "button", id: "make-link", text: t("makeLink"), onclick: async () => {
+        try {
+          const made = (await api("POST", "/v1/inspections/" + state.inspection.id + "/renter-links", { days: 30 })).json;
+          state.link = location.origin + made.url;
+          render();
+          say(t("linkMade"));
+        } catch (failure) { say(failure.message, true); }
+      } }),
+      output);
+  }
 
   // ---- a damage the model missed: drawn as a box on a processed photo -----------------------
   function addSection() {
