@@ -140,6 +140,13 @@ def state_of(browser, view):
 
 def test_a_return_walk_with_a_retake_ends_with_the_report(server, phone, photos):
     start(phone, server, "return", "B-WA 2026")
+    # The capture screen's weight without photos: the page and every file it loaded (uncompressed bodies).
+    weight = phone.execute_script("""
+        const entries = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+          .filter(e => !['xmlhttprequest', 'fetch', 'eventsource', 'other'].includes(e.initiatorType) || e.entryType === 'navigation');
+        return entries.reduce((sum, e) => sum + (e.decodedBodySize || 0), 0);""")
+    print(f"\ncapture screen: {weight / 1024:.1f} KB without photos")
+    assert weight < 200 * 1024, weight
     screenshot(phone, "capture-walk")
     assert phone.execute_script("return document.documentElement.scrollWidth") <= 360, "no sideways scrolling at 360 px"
     latencies = []
