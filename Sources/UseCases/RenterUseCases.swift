@@ -76,11 +76,18 @@ public struct RenterUseCases: Sendable {
 
     /// The disputes of an inspection whose report the key may read, oldest first.
     public func disputes(of inspectionID: UUID, by key: APIKey) async throws -> [Dispute] {
-        _ = try await reportUseCases.report(of: inspectionID, by: key)
+        let stored = try await reportUseCases.report(of: inspectionID, by: key)
+        try Access.require(key, .change, .report, station: stored.report?.inspection.station)
         return try await links.disputes(of: inspectionID)
     }
 
     // MARK: The renter
+
+    /// The one answer for a link that is not ours, altered, expired or revoked.
+    public static let invalidLink = UseCaseError(.notFound, code: "renter_link_invalid", message: "this renter link is not valid")
+
+    /// Disputes one link may make: one per charged damage, at most this many.
+    public static let maxDisputesPerLink = 20
 
     /// `<link id>.<expiry, seconds since 1970>.<Ed25519 signature, base64url>`.
     static func token(for link: RenterLink, with key: ReportSigningKey) throws -> String {
@@ -98,7 +105,7 @@ public struct RenterUseCases: Sendable {
     /// The link a token names, if its signature is ours, it has not expired and is not revoked;
     /// else `notFound` (the same answer whatever is wrong: a token reveals nothing).
     func link(of token: String, at date: Date = Date()) async throws -> RenterLink {
-        let refused = UseCaseError.notFound("renter link")
+        let refused = Self.invalidLink
         guard token.utf8.count <= 200, let signingKey = reportUseCases.signingKey else { throw refused }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let id = UUID(uuidString: String(parts[0])), let expiry = Int64(parts[1]),
@@ -119,9 +126,7 @@ public struct RenterUseCases: Sendable {
 
     public func view(token: String) async throws -> View {
         let link = try await link(of: token)
-        guard let stored = try await reportUseCases.reports.get(link.inspectionID), let report = stored.report else {
-            throw UseCaseError.notFound("renter link")
-        }
+        guard let stored = try await reportUseCases.reports.get(link.inspectionID), let report = stored.report else { throw Self.invalidLink }
         let final = stored.review.state == .final
         var fingerprint: (String, String)?
         if final, let signed = stored.signed, let keyID = reportUseCases.signingKey?.id {
@@ -144,11 +149,22 @@ public struct RenterUseCases: Sendable {
     /// stored, the report goes back to draft and the damage needs a decision again; an audit
     /// record keeps what was charged and the signed document's fingerprint.
     public func dispute(token: String, damage: String, text: String, logger: Logger) async throws -> Dispute {
+        let link = try await link(of: token)
         let words = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...1_000).contains(words.count) else {
             throw UseCaseError.invalid("invalid_dispute", "say in 1 to 1,000 characters why the damage is contested")
         }
-        let link = try await link(of: token)
+        guard !words.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !["\n", "\r", "\t"].contains($0) }) else {
+            throw UseCaseError.invalid("invalid_dispute", "the text may not contain control characters")
+        }
+        // Each charged damage once per link: a reviewer's second look is not reopened again by the same link.
+        let earlier = try await links.disputes(of: link.inspectionID).filter { $0.linkID == link.id }
+        guard !earlier.contains(where: { $0.damage == damage }) else {
+            throw UseCaseError.conflict("already_disputed", "this damage was already contested through this link")
+        }
+        guard earlier.count < Self.maxDisputesPerLink else {
+            throw UseCaseError.conflict("too_many_disputes", "this link has made \(Self.maxDisputesPerLink) disputes")
+        }
         let dispute = Dispute(inspectionID: link.inspectionID, linkID: link.id, damage: damage, text: words, createdAt: Date().truncatedToMicroseconds)
         let links = self.links
         try await reportUseCases.reopen(link.inspectionID, damage: damage, note: words) { db in try await links.insert(dispute, in: db) }

@@ -251,7 +251,7 @@ public struct ReportUseCases: Sendable {
         let (inspections, reports) = (self.inspections, self.reports)
         let now = Date().truncatedToMicroseconds
         try await database.transaction { db in
-            guard try await inspections.getForUpdate(inspectionID, in: db) != nil else { throw UseCaseError.notFound("inspection") }
+            guard let held = try await inspections.getForUpdate(inspectionID, in: db) else { throw UseCaseError.notFound("inspection") }
             guard let stored = try await reports.get(inspectionID, in: db), let report = stored.report else { throw UseCaseError.notFound("report") }
             guard stored.review.state == .final else {
                 throw UseCaseError.conflict("report_in_review", "this report is being reviewed again; the damage can be contested once it is final")
@@ -278,6 +278,10 @@ public struct ReportUseCases: Sendable {
             )
             guard try await reports.saveReview(review, of: inspectionID, ifVersion: stored.version, audit: [record], signed: nil, in: db) != nil else {
                 throw UseCaseError.changedMeanwhile(nil)
+            }
+            // The evidence must outlive retention while the charge is contested: held as a reviewer would.
+            if held.hold == nil {
+                _ = try await inspections.setHold(inspectionID, reason: "renter disputes damage \(damage)", by: .reviewer, at: now, in: db)
             }
             try await also(db)
         }

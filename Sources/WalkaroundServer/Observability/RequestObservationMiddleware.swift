@@ -28,7 +28,8 @@ struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
                 level: level,
                 "request",
                 metadata: [
-                    "method": "\(request.method)", "path": "\(request.uri.path)", "route": "\(route)", "status": "\(status)",
+                    // A renter link's path is its credential: only its route is logged.
+                    "method": "\(request.method)", "path": "\(request.uri.path.hasPrefix("/r/") ? route : request.uri.path)", "route": "\(route)", "status": "\(status)",
                     "ms": "\((elapsed.seconds * 1000 * 100).rounded() / 100)",
                 ]
             )

@@ -93,7 +93,12 @@ struct RenterController: Sendable {
     @Sendable func page(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let token = try context.parameters.require("token")
         let text = WebText(language: WebText.language(of: request).0)
-        guard let view = try? await useCases.view(token: token) else { return Self.refused(text) }
+        let view: RenterUseCases.View
+        do {
+            view = try await useCases.view(token: token)
+        } catch let error as UseCaseError where error.code == RenterUseCases.invalidLink.code {
+            return Self.refused(text)
+        }
         return .page(RenterPage.render(view, token: token, text: text, contested: request.uri.queryParameters["contested"].map(String.init)))
     }
 
@@ -118,11 +123,16 @@ struct RenterController: Sendable {
         let damage = form["damage"] ?? ""
         do {
             _ = try await useCases.dispute(token: token, damage: damage, text: form["text"] ?? "", logger: context.logger)
-        } catch let error as UseCaseError where error.kind == .notFound && error.message == "renter link not found" {
+        } catch let error as UseCaseError where error.code == RenterUseCases.invalidLink.code {
             return Self.refused(text)
         } catch let error as UseCaseError {
             let body = #"<section class="card narrow"><h1>\#(HTML.escape(text[.renterTitle]))</h1><p class="error" role="alert">\#(HTML.escape(error.message))</p><p><a href="/r/\#(HTML.escape(token))">\#(HTML.escape(text[.renterBack]))</a></p></section>"#
-            return .page(WebPage.render(title: text[.renterTitle], text: text, session: nil, body: body), status: error.kind == .invalid ? .unprocessableContent : .conflict)
+            let status: HTTPResponse.Status = switch error.kind {
+            case .invalid: .unprocessableContent
+            case .notFound: .notFound
+            default: .conflict
+            }
+            return .page(WebPage.render(title: text[.renterTitle], text: text, session: nil, body: body), status: status)
         }
         let encoded = damage.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         return .seeOther("/r/\(token.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")?contested=\(encoded)")
@@ -151,7 +161,7 @@ enum RenterPage {
             formatter.timeZone = TimeZone(identifier: "UTC")
             return formatter.string(from: date) + " UTC"
         }
-        let lines = Dictionary(uniqueKeysWithValues: (view.estimate?.lines ?? []).map { ($0.damage, $0) })
+        let lines = Dictionary((view.estimate?.lines ?? []).map { ($0.damage, $0) }, uniquingKeysWith: { first, _ in first })
         func money(_ minor: Int, _ currency: String) -> String {
             let formatter = NumberFormatter()
             formatter.numberStyle = .currency

@@ -93,9 +93,9 @@ struct WebText: Sendable {
         .renterBefore: [.en: "At check-out", .de: "Bei Übergabe", .fr: "Au départ", .es: "En la entrega", .it: "Alla consegna", .nl: "Bij uitgifte"],
         .renterAfter: [.en: "At return", .de: "Bei Rückgabe", .fr: "Au retour", .es: "En la devolución", .it: "Alla riconsegna", .nl: "Bij inname"],
         .renterContested: [
-            .en: "You contested this damage; it is being reviewed again.", .de: "Sie haben diesen Schaden beanstandet; er wird erneut geprüft.",
-            .fr: "Vous avez contesté ce dommage ; il est réexaminé.", .es: "Ha impugnado este daño; se está revisando de nuevo.",
-            .it: "Ha contestato questo danno; viene riesaminato.", .nl: "U heeft deze schade betwist; hij wordt opnieuw beoordeeld.",
+            .en: "You contested this damage; a reviewer looks at it again.", .de: "Sie haben diesen Schaden beanstandet; ein Prüfer sieht ihn sich erneut an.",
+            .fr: "Vous avez contesté ce dommage ; un expert le réexamine.", .es: "Ha impugnado este daño; un revisor lo vuelve a examinar.",
+            .it: "Ha contestato questo danno; un revisore lo riesamina.", .nl: "U heeft deze schade betwist; een beoordelaar bekijkt hem opnieuw.",
         ],
         .renterWhy: [
             .en: "Why do you contest this damage?", .de: "Warum beanstanden Sie diesen Schaden?", .fr: "Pourquoi contestez-vous ce dommage ?",
