@@ -74,6 +74,19 @@ public struct InspectionRepository: Sendable {
         if let station = filter.station { statement = statement + " AND station = \(station)" }
         if let kind = filter.kind { statement = statement + " AND kind = \(kind.sqlValue)" }
         if let status = filter.status { statement = statement + " AND status = \(status.sqlValue)" }
+        if let from = filter.createdFrom { statement = statement + " AND created_at >= \(from)" }
+        if let before = filter.createdBefore { statement = statement + " AND created_at < \(before)" }
+        if let newDamage = filter.newDamage {
+            let found: SQLStatement = "EXISTS (SELECT 1 FROM reports r WHERE r.inspection_id = inspections.id AND r.new_damages > 0)"
+            statement = statement + (newDamage ? " AND " : " AND NOT ") + found
+        }
+        if let awaiting = filter.awaitingReview {
+            let open: SQLStatement = """
+                (kind = \(Inspection.Kind.return.sqlValue) AND EXISTS (SELECT 1 FROM reports r WHERE r.inspection_id = inspections.id
+                AND r.status = \(StoredReport.Status.written.rawValue) AND r.review_state <> \(ReportReview.State.final.rawValue)))
+                """
+            statement = statement + (awaiting ? " AND " : " AND NOT ") + open
+        }
         if let cursor {
             statement = statement + " AND (created_at < \(cursor.createdAt) OR (created_at = \(cursor.createdAt) AND id < \(cursor.id)))"
         }
@@ -244,6 +257,13 @@ public struct InspectionFilter: Sendable, Equatable {
     public var kind: Inspection.Kind?
     public var status: Inspection.Status?
     public var vehicleID: UUID?
+    /// Created at or after / before.
+    public var createdFrom: Date?
+    public var createdBefore: Date?
+    /// Its written report found new damage (true) or none (false).
+    public var newDamage: Bool?
+    /// A return whose report is written and not final yet (true), or not (false).
+    public var awaitingReview: Bool?
 
     public init(
         plate: String? = nil, station: String? = nil, kind: Inspection.Kind? = nil, status: Inspection.Status? = nil, vehicleID: UUID? = nil

@@ -341,6 +341,13 @@ public struct Migrations: Sendable {
                 CREATE INDEX disputes_inspection ON disputes (inspection_id, created_at)
                 """
         ),
+        Migration(
+            version: 15,
+            // Reports written before this migration have none (NULL) until written again: the desk's
+            // "new damage" filter counts them as without.
+            name: "each written report's count of new damages, for the review desk's filter",
+            sql: "ALTER TABLE reports ADD COLUMN new_damages INTEGER"
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

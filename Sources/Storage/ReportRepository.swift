@@ -79,7 +79,8 @@ public struct ReportRepository: Sendable {
         let updated = try await db.execute(
             """
             UPDATE reports SET status = \(StoredReport.Status.written.rawValue), compared_with = \(report.comparedWith?.id),
-                provider = \(prose.provider), data = \(data), prose = \(text), written_at = \(date), review_version = review_version + 1
+                provider = \(prose.provider), data = \(data), prose = \(text), written_at = \(date), review_version = review_version + 1,
+                new_damages = \(report.damages.filter { $0.status == .new }.count)
             WHERE inspection_id = \(report.inspection.id) AND review IS NULL
             RETURNING inspection_id
             """

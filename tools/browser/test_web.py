@@ -164,6 +164,9 @@ def test_a_return_walk_with_a_retake_ends_with_the_report(server, phone, photos)
             shoot(phone, "front", photos["front"])
             wait(phone, 60).until(lambda b: "processed" in state_of(b, "front").split())
             latencies.append(time.monotonic() - began)
+    # The photos (rendered cars with their own plates) show another plate than the one typed: the app says so.
+    note = wait(phone).until(EC.presence_of_element_located((By.ID, "plate-note"))).text
+    assert note.startswith("The photos show plate ") and "B-WA 2026" not in note, note
     finish = phone.find_element(By.ID, "finish")
     assert finish.is_enabled()
     finish.click()

@@ -110,6 +110,10 @@ struct InspectionsController {
             }
             filter.status = value
         }
+        filter.createdFrom = try query["from"].map { try Self.day(String($0), "from") }
+        filter.createdBefore = try query["to"].map { try Self.day(String($0), "to").addingTimeInterval(86_400) }
+        filter.newDamage = try query["new_damage"].map { try Self.flag(String($0), "new_damage") }
+        filter.awaitingReview = try query["awaiting_review"].map { try Self.flag(String($0), "awaiting_review") }
         let (limit, cursor) = try Self.pageParameters(query)
         let page = try await useCases.list(filter, limit: limit, after: cursor, by: key)
         return InspectionPage(items: page.items.map { InspectionResource($0) }, nextCursor: page.nextCursor)
@@ -172,6 +176,28 @@ struct InspectionsController {
             cursor = value
         }
         return (limit, cursor)
+    }
+
+    /// A calendar day `YYYY-MM-DD` (UTC) from 2000 to 2999: its start.
+    static func day(_ text: String, _ name: String) throws -> Date {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.utf8.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (2000...2999).contains(year), (1...12).contains(month), (1...31).contains(day)
+        else { throw APIError.badRequest("invalid_parameter", "\(name) must be a day, YYYY-MM-DD") }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
+            calendar.component(.day, from: date) == day
+        else { throw APIError.badRequest("invalid_parameter", "\(name) is not a day of the calendar") }
+        return date
+    }
+
+    static func flag(_ text: String, _ name: String) throws -> Bool {
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw APIError.badRequest("invalid_parameter", "\(name) must be true or false")
+        }
     }
 
     static func parseID(_ text: String) throws -> UUID {

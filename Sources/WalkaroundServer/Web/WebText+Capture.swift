@@ -88,6 +88,11 @@ extension WebText {
             .en: "{n} more spot(s) will be checked by a reviewer.", .de: "{n} weitere Stelle(n) prüft ein Prüfer.", .fr: "{n} autre(s) endroit(s) seront vérifiés par un expert.",
             .es: "Un revisor comprobará {n} punto(s) más.", .it: "Un revisore controllerà altri {n} punti.", .nl: "Een beoordelaar controleert nog {n} plek(ken).",
         ],
+        "plateSuggested": [
+            .en: "The photos show plate {plate}: check that this is the car and the plate you typed.", .de: "Die Fotos zeigen das Kennzeichen {plate}: Bitte Fahrzeug und eingegebenes Kennzeichen prüfen.",
+            .fr: "Les photos montrent la plaque {plate} : vérifiez le véhicule et la plaque saisie.", .es: "Las fotos muestran la matrícula {plate}: compruebe el coche y la matrícula introducida.",
+            .it: "Le foto mostrano la targa {plate}: controlli l'auto e la targa inserita.", .nl: "De foto's tonen kenteken {plate}: controleer de auto en het ingevoerde kenteken.",
+        ],
         "another": [.en: "Inspect another car", .de: "Nächstes Fahrzeug", .fr: "Inspecter un autre véhicule", .es: "Inspeccionar otro coche", .it: "Ispeziona un'altra auto", .nl: "Volgende auto"],
     ]
 

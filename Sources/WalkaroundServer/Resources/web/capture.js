@@ -110,7 +110,7 @@
 
   function walk(id, kind, plate) {
     state.inspection = id; state.kind = kind; state.plate = plate; state.photos = {}; state.shots = {}; state.finished = false;
-    state.reportBox = null;
+    state.reportBox = null; state.plateNote = null;
     render();
     follow(id);
     pump();
@@ -148,6 +148,7 @@
         ["todo", "rejected", "processed", "failed"].includes(status) ? takeButton(v, status === "todo" ? t("take") : t("retake")) : null);
     }));
     const heading = el("h1", { text: t(state.kind === "return" ? "returnTitle" : "checkoutTitle", { plate: state.plate }) });
+    const plateNote = state.plateNote ? el("p", { class: "warn", id: "plate-note", role: "status", text: state.plateNote }) : null;
     const next = view ? el("section", { class: "shot", "aria-labelledby": "next-title" },
       el("div", { class: "frame" }, el("img", { class: "outline", src: "/assets/outline-" + outlineOf(view) + ".svg", alt: "" })),
       el("div", {},
@@ -157,7 +158,7 @@
     const finish = el("button", { id: "finish", type: "button", disabled: !done || state.finished, text: t("finish"), onclick: finishInspection });
     // The report's box outlives re-renders (a late photo event must not wipe the report).
     state.reportBox = state.reportBox || el("div", { id: "report", "aria-live": "polite" });
-    root.replaceChildren(offlineBanner, heading, next, steps, finish, state.reportBox);
+    root.replaceChildren(offlineBanner, heading, plateNote, next, steps, finish, state.reportBox);
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   }
 
@@ -300,6 +301,7 @@
     state.events = events;
     events.addEventListener("photo", (event) => {
       const photo = JSON.parse(event.data);
+      notePlate(photo);
       const previous = state.photos[photo.view];
       // The latest upload of a view is what counts: an older photo's event does not replace it.
       if (previous && previous.id !== photo.id && new Date(previous.created_at) > new Date(photo.created_at)) return;
@@ -313,6 +315,15 @@
     });
     events.addEventListener("report", (event) => showReport(id, JSON.parse(event.data)));
     events.addEventListener("done", () => events.close());
+  }
+
+  // The plate the photos show, when it is not the one typed in: said under the heading.
+  function notePlate(photo) {
+    const reading = (photo.plate_readings || []).slice().sort((a, b) => b.confidence - a.confidence)[0];
+    if (!reading || reading.confidence < 0.5) return;
+    const typed = state.plate.replace(/[^0-9A-Za-z]/g, "").toUpperCase();
+    if (reading.plate === typed) { state.plateNote = null; return; }
+    state.plateNote = t("plateSuggested", { plate: reading.formatted });
   }
 
   async function finishInspection() {

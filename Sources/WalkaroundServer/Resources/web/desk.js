@@ -70,10 +70,16 @@
       el("select", { id: "f-kind", name: "kind" }, el("option", { value: "", text: t("any") }), ...options(["checkout", "return"], f.kind, (v) => t(v))),
       el("label", { for: "f-status", text: t("status") }),
       el("select", { id: "f-status", name: "status" }, el("option", { value: "", text: t("any") }), ...options(["open", "completed"], f.status, (v) => t("status_" + v))),
+      el("label", { for: "f-from", text: t("from") }), el("input", { id: "f-from", name: "from", type: "date", value: f.from || "" }),
+      el("label", { for: "f-to", text: t("to") }), el("input", { id: "f-to", name: "to", type: "date", value: f.to || "" }),
+      el("label", { for: "f-new", text: t("newDamage") }),
+      el("select", { id: "f-new", name: "new_damage" }, el("option", { value: "", text: t("any") }), ...options(["true", "false"], f.new_damage, (v) => t(v === "true" ? "yes" : "no"))),
+      el("label", { for: "f-awaiting", text: t("awaitingReview") }),
+      el("select", { id: "f-awaiting", name: "awaiting_review" }, el("option", { value: "", text: t("any") }), ...options(["true", "false"], f.awaiting_review, (v) => t(v === "true" ? "yes" : "no"))),
       el("button", { type: "submit", text: t("filter") }));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      state.filters = Object.fromEntries(["station", "plate", "kind", "status"].map((n) => [n, form[n].value.trim()]));
+      state.filters = Object.fromEntries(["station", "plate", "kind", "status", "from", "to", "new_damage", "awaiting_review"].map((n) => [n, form[n].value.trim()]));
       showList(false);
     });
     const rows = state.list.map((item, index) => el("tr", {},
