@@ -196,7 +196,7 @@ enum WebPage {
             <main id="main">
             \(body)
             </main>
-            \(script.map { #"<script src="/assets/\#($0)?v=\#(version)" defer></script>"# } ?? "")
+            \(script.map { ["common.js", $0].map { #"<script src="/assets/\#($0)?v=\#(version)" defer></script>"# }.joined(separator: "\n") } ?? "")
             </body>
             </html>
             """

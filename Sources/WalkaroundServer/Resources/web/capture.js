@@ -7,40 +7,14 @@
 (() => {
   const root = document.getElementById("capture");
   if (!root) return;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { csrf, T, t, el } = window.Walkaround;
   const station = root.dataset.station;
-  const T = JSON.parse(document.getElementById("strings").textContent);
-  const t = (key, values) => (T[key] || key).replace(/\{(\w+)\}/g, (_, name) => (values && name in values ? values[name] : ""));
   const VIEWS = ["front", "front_left", "left", "rear_left", "rear", "rear_right", "right", "front_right"];
   const OPTIONAL = ["interior", "odometer"];
   const state = { inspection: null, kind: null, plate: "", shots: {}, photos: {}, events: null, finished: false };
 
   // ---- helpers ---------------------------------------------------------------------------
-  const el = (tag, attributes = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (value === false || value == null) continue;
-      if (name === "text") node.textContent = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children) if (child != null) node.append(child);
-    return node;
-  };
-  const api = async (method, path, body) => {
-    const response = await fetch(path, {
-      method, credentials: "same-origin",
-      headers: Object.assign({ "Accept": "application/json", "X-CSRF-Token": csrf }, body ? { "Content-Type": "application/json" } : {}),
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    let json = null;
-    try { json = text ? JSON.parse(text) : null; } catch (_) { json = null; }
-    if (response.status === 401) { location.href = "/app/signin"; throw new Error("signed out"); }
-    const error = json && json.error;
-    if (!response.ok) throw Object.assign(new Error((error && error.message) || response.statusText), { status: response.status, code: error && error.code });
-    return json;
-  };
+  const api = async (method, path, body) => (await window.Walkaround.api(method, path, body)).json;
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, (c) =>
     (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
 

@@ -8,41 +8,14 @@
 (() => {
   const root = document.getElementById("desk");
   if (!root) return;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const T = JSON.parse(document.getElementById("strings").textContent);
-  const t = (key, values) => (T[key] || key).replace(/\{(\w+)\}/g, (_, name) => (values && name in values ? values[name] : ""));
+  const { t, el, api } = window.Walkaround;
   const CLASSES = ["scratch", "dent", "crack", "glass_shatter", "lamp_broken", "tire_flat"];
   const SEVERITIES = ["minor", "moderate", "severe"];
   const REASONS = ["not_damage", "pre_existing", "duplicate", "wear_and_tear", "insufficient_evidence", "other"];
   const PARTS = JSON.parse(document.getElementById("parts").textContent);
   const state = { list: [], filters: {}, cursor: null, inspection: null, report: null, etag: null, focus: 0 };
 
-  const el = (tag, attributes = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (value === false || value == null) continue;
-      if (name === "text") node.textContent = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children) if (child != null) node.append(child);
-    return node;
-  };
   const options = (values, selected, label) => values.map((v) => el("option", { value: v, selected: v === selected, text: label ? label(v) : v }));
-  async function api(method, path, body, headers = {}) {
-    const response = await fetch(path, {
-      method, credentials: "same-origin",
-      headers: Object.assign({ "Accept": "application/json", "X-CSRF-Token": csrf }, body ? { "Content-Type": "application/json" } : {}, headers),
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    let json = null;
-    try { json = text ? JSON.parse(text) : null; } catch (_) { json = null; }
-    if (response.status === 401) { location.href = "/app/signin"; throw new Error("signed out"); }
-    const error = json && json.error;
-    if (!response.ok) throw Object.assign(new Error((error && error.message) || response.statusText), { status: response.status, code: error && error.code });
-    return { json, etag: response.headers.get("ETag") };
-  }
   const message = el("p", { id: "desk-message", role: "status", "aria-live": "polite" });
   const say = (text, bad) => { message.textContent = text || ""; message.className = bad ? "error" : "ok"; };
   const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentElement.lang) : "");
