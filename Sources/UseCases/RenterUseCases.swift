@@ -41,8 +41,9 @@ public struct RenterUseCases: Sendable {
     /// A link to the final report of `inspectionID` (keys that may change reports): the link and
     /// the token its URL carries (shown once, never stored).
     public func createLink(_ inspectionID: UUID, days: Int?, by key: APIKey, logger: Logger) async throws -> (link: RenterLink, token: String) {
+        // Who may first (a station key learns nothing of the report's state), then the report.
+        _ = try await reportUseCases.inspections.authorized(inspectionID, for: key, .change, .report)
         let stored = try await reportUseCases.report(of: inspectionID, by: key)
-        try Access.require(key, .change, .report, station: stored.report?.inspection.station)
         guard stored.review.state == .final else {
             throw UseCaseError.conflict("report_not_final", "a renter link is made for a final report; this one is \(stored.review.state.rawValue)")
         }
@@ -61,23 +62,26 @@ public struct RenterUseCases: Sendable {
     }
 
     public func links(of inspectionID: UUID, by key: APIKey) async throws -> [RenterLink] {
-        let stored = try await reportUseCases.report(of: inspectionID, by: key)
-        try Access.require(key, .change, .report, station: stored.report?.inspection.station)
+        // Who may first (a station key learns nothing of the report's state), then the report.
+        _ = try await reportUseCases.inspections.authorized(inspectionID, for: key, .change, .report)
+        _ = try await reportUseCases.report(of: inspectionID, by: key)
         return try await links.links(of: inspectionID)
     }
 
     public func revokeLink(_ id: UUID, of inspectionID: UUID, by key: APIKey, logger: Logger) async throws -> RenterLink {
-        let stored = try await reportUseCases.report(of: inspectionID, by: key)
-        try Access.require(key, .change, .report, station: stored.report?.inspection.station)
+        // Who may first (a station key learns nothing of the report's state), then the report.
+        _ = try await reportUseCases.inspections.authorized(inspectionID, for: key, .change, .report)
+        _ = try await reportUseCases.report(of: inspectionID, by: key)
         guard let revoked = try await links.revoke(id, of: inspectionID, at: Date()) else { throw UseCaseError.notFound("live renter link") }
         logger.notice("renter link revoked", metadata: ["inspection": "\(inspectionID)", "link": "\(id)", "by": "\(key.id)"])
         return revoked
     }
 
-    /// The disputes of an inspection whose report the key may read, oldest first.
+    /// The disputes of an inspection whose report the key may change (reviewers), oldest first.
     public func disputes(of inspectionID: UUID, by key: APIKey) async throws -> [Dispute] {
-        let stored = try await reportUseCases.report(of: inspectionID, by: key)
-        try Access.require(key, .change, .report, station: stored.report?.inspection.station)
+        // Who may first (a station key learns nothing of the report's state), then the report.
+        _ = try await reportUseCases.inspections.authorized(inspectionID, for: key, .change, .report)
+        _ = try await reportUseCases.report(of: inspectionID, by: key)
         return try await links.disputes(of: inspectionID)
     }
 

@@ -139,3 +139,28 @@ def screenshot(browser, name):
         return
     os.makedirs(SHOTS, exist_ok=True)
     browser.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+CONTRAST = """
+const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+const luminance = (c) => 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]);
+const parse = (s) => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null; const p = m[1].split(',').map(parseFloat); return { rgb: p.slice(0, 3), a: p.length > 3 ? p[3] : 1 }; };
+const background = (el) => { for (; el; el = el.parentElement) { const c = parse(getComputedStyle(el).backgroundColor); if (c && c.a > 0.99) return c.rgb; } return [255, 255, 255]; };
+const failures = [];
+for (const el of document.querySelectorAll('body *')) {
+  if (!Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden' || style.display === 'none' || el.closest('[hidden]') || el.disabled) continue;
+  const fg = parse(style.color); if (!fg) continue;
+  const [a, b] = [luminance(fg.rgb), luminance(background(el))];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize), large = size >= 24 || (parseInt(style.fontWeight) >= 700 && size >= 18.66);
+  if (ratio < (large ? 3 : 4.5)) failures.push(el.tagName + '.' + el.className + ' ' + ratio.toFixed(2) + ': ' + el.textContent.trim().slice(0, 40));
+}
+return failures;
+"""
+
+
+def contrast_failures(browser):
+    """Text whose contrast with its background is under WCAG 2.1 AA (4.5:1, 3:1 for large text)."""
+    return browser.execute_script(CONTRAST)

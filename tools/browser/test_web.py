@@ -5,7 +5,7 @@ import statistics
 import time
 
 import requests
-from conftest import FIXTURES, screenshot
+from conftest import FIXTURES, contrast_failures, screenshot
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -42,7 +42,13 @@ def test_without_a_session_every_page_goes_to_sign_in(server, desktop):
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
     assert "<script>" not in page.text, "no inline script"
+    assert contrast_failures(desktop) == []
     screenshot(desktop, "sign-in")
+    # Another language, chosen in the header (kept in a cookie), and the browser's own otherwise.
+    desktop.get(server.url + "/app/signin?lang=de")
+    assert desktop.find_element(By.TAG_NAME, "h1").text == "Anmelden"
+    desktop.get(server.url + "/app/signin")
+    assert desktop.find_element(By.TAG_NAME, "h1").text == "Anmelden", "the choice is kept"
 
 
 def test_a_wrong_key_is_refused_and_the_cookie_is_strict(server, desktop):
@@ -99,7 +105,14 @@ def test_a_station_session_stays_in_its_station_and_needs_its_csrf_token(server,
     forged = client.post(server.url + "/v1/inspections", json=body, headers={"X-CSRF-Token": "0" * 64}, timeout=10)
     assert forged.status_code == 403 and forged.json()["error"]["code"] == "csrf_failed"
     assert client.post(server.url + "/v1/inspections", json=body, timeout=10).status_code == 403, "no token at all"
-    assert client.post(server.url + "/v1/inspections", json=body, headers={"X-CSRF-Token": csrf}, timeout=10).status_code == 201
+    created = client.post(server.url + "/v1/inspections", json=body, headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert created.status_code == 201
+    # The desk's review actions are not a station's, even on its own inspection.
+    own = created.json()["id"]
+    review = client.patch(server.url + f"/v1/inspections/{own}/report/damages/D1", json={"decision": "confirmed"},
+                          headers={"X-CSRF-Token": csrf, "If-Match": '"1"'}, timeout=10)
+    assert review.status_code == 403, review.text
+    assert client.post(server.url + f"/v1/inspections/{own}/renter-links", json={}, headers={"X-CSRF-Token": csrf}, timeout=10).status_code == 403
     desktop.get(server.url + "/desk")
     assert wait(desktop).until(EC.presence_of_element_located((By.TAG_NAME, "h1"))).text == "Not for this key"
     # Sign-out ends the session on the server, not only in this browser.
@@ -159,6 +172,9 @@ def test_a_return_walk_with_a_retake_ends_with_the_report(server, phone, photos)
         if view == "front":
             advice = phone.execute_script("return document.querySelector('.step[data-view=front] .advice').textContent")
             assert advice and "dark" in advice.lower(), advice
+            # From the page's own strings (the API's English advice starts in lower case).
+            assert "Too dark" in advice
+            assert contrast_failures(phone) == []
             screenshot(phone, "capture-rejected")
             began = time.monotonic()
             shoot(phone, "front", photos["front"])
@@ -257,6 +273,7 @@ def test_a_reviewer_confirms_rejects_adds_and_finalises(server, desktop):
         body.send_keys("j")
     body.send_keys("c")
     wait(desktop).until(lambda b: "confirmed" in next(d for d in damages_of(b) if d["id"] == new[0]["id"])["text"].lower())
+    assert contrast_failures(desktop) == []
     screenshot(desktop, "desk-review")
     # Reject the doubtful one with a reason.
     desktop.find_element(By.CSS_SELECTOR, f"li[data-damage='{doubtful[0]['id']}'] [data-action=reject]").click()
@@ -320,6 +337,7 @@ def test_the_renter_sees_the_final_report_and_contests_a_damage(server, desktop)
     assert "SHA-256" in desktop.find_element(By.ID, "fingerprint").text
     for image in desktop.find_elements(By.CSS_SELECTOR, "#renter img"):
         wait(desktop).until(lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image))
+    assert contrast_failures(desktop) == []
     screenshot(desktop, "renter")
     damage = charged[0].get_attribute("data-damage")
     charged[0].find_element(By.TAG_NAME, "textarea").send_keys("The scratch was there when I picked the car up.")

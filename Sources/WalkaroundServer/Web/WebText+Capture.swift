@@ -98,6 +98,48 @@ extension WebText {
 
     /// The capture strings in this page's language, as JSON safe inside a `<script type="application/json">`.
     var captureJSON: String {
-        Self.scriptJSON(Self.capture.mapValues { $0[language] ?? $0[.en] ?? "" })
+        Self.scriptJSON(Self.capture.merging(Self.advice) { first, _ in first }.mapValues { $0[language] ?? $0[.en] ?? "" })
     }
+}
+
+extension WebText {
+    /// The quality gate's advice per issue code, for the person holding the camera (the API's
+    /// `advice` is English; the pages show these, by `quality.issues[].code`).
+    static let advice: [String: [ReportLanguage: String]] = [
+        "advice_too_blurry": [
+            .en: "Blurred: hold the phone still, tap to focus on the car and retake.", .de: "Unscharf: Telefon ruhig halten, auf das Fahrzeug tippen zum Fokussieren und neu aufnehmen.",
+            .fr: "Flou : tenez le téléphone immobile, touchez la voiture pour faire la mise au point et reprenez.", .es: "Borrosa: sujete el teléfono quieto, toque el coche para enfocar y repita.",
+            .it: "Sfocata: tenga fermo il telefono, tocchi l'auto per mettere a fuoco e rifaccia.", .nl: "Onscherp: houd de telefoon stil, tik op de auto om scherp te stellen en maak opnieuw.",
+        ],
+        "advice_too_dark": [
+            .en: "Too dark: retake with the flash or under the canopy light.", .de: "Zu dunkel: mit Blitz oder unter der Dachbeleuchtung neu aufnehmen.",
+            .fr: "Trop sombre : reprenez avec le flash ou sous l'éclairage de l'auvent.", .es: "Demasiado oscura: repita con flash o bajo la luz de la marquesina.",
+            .it: "Troppo scura: rifaccia con il flash o sotto la luce della pensilina.", .nl: "Te donker: maak opnieuw met flits of onder de overkappingsverlichting.",
+        ],
+        "advice_too_bright": [
+            .en: "Too bright: glare or direct sun washes out the paint; shade the lens or step to the side and retake.",
+            .de: "Zu hell: Blendung oder direkte Sonne überstrahlt den Lack; Objektiv abschatten oder zur Seite treten und neu aufnehmen.",
+            .fr: "Trop claire : un reflet ou le soleil direct efface la peinture ; ombrez l'objectif ou décalez-vous et reprenez.",
+            .es: "Demasiado clara: el reflejo o el sol directo borran la pintura; haga sombra al objetivo o muévase a un lado y repita.",
+            .it: "Troppo chiara: riflessi o sole diretto cancellano la vernice; faccia ombra all'obiettivo o si sposti di lato e rifaccia.",
+            .nl: "Te licht: schittering of directe zon wist de lak uit; scherm de lens af of stap opzij en maak opnieuw.",
+        ],
+        "advice_resolution_too_low": [
+            .en: "Too small: use the camera at full resolution.", .de: "Zu klein: die Kamera mit voller Auflösung verwenden.", .fr: "Trop petite : utilisez l'appareil en pleine résolution.",
+            .es: "Demasiado pequeña: use la cámara con la resolución máxima.", .it: "Troppo piccola: usi la fotocamera alla massima risoluzione.", .nl: "Te klein: gebruik de camera op volle resolutie.",
+        ],
+        "advice_near_duplicate": [
+            .en: "The same picture as another view: step to this view's position and retake.", .de: "Das gleiche Bild wie eine andere Ansicht: an die Position dieser Ansicht gehen und neu aufnehmen.",
+            .fr: "La même image qu'une autre vue : placez-vous pour cette vue et reprenez.", .es: "La misma imagen que otra vista: colóquese en la posición de esta vista y repita.",
+            .it: "La stessa immagine di un'altra vista: si sposti nella posizione di questa vista e rifaccia.", .nl: "Hetzelfde beeld als een ander aanzicht: ga naar de positie van dit aanzicht en maak opnieuw.",
+        ],
+        "advice_unreadable": [
+            .en: "The file is not a readable photo: take it again with the camera.", .de: "Die Datei ist kein lesbares Foto: mit der Kamera neu aufnehmen.", .fr: "Le fichier n'est pas une photo lisible : reprenez-la avec l'appareil.",
+            .es: "El archivo no es una foto legible: vuelva a tomarla con la cámara.", .it: "Il file non è una foto leggibile: la rifaccia con la fotocamera.", .nl: "Het bestand is geen leesbare foto: maak hem opnieuw met de camera.",
+        ],
+        "advice_too_many_pixels": [
+            .en: "Too large: use the camera's normal photo mode.", .de: "Zu groß: den normalen Fotomodus der Kamera verwenden.", .fr: "Trop grande : utilisez le mode photo normal de l'appareil.",
+            .es: "Demasiado grande: use el modo de foto normal de la cámara.", .it: "Troppo grande: usi la modalità foto normale della fotocamera.", .nl: "Te groot: gebruik de gewone fotomodus van de camera.",
+        ],
+    ]
 }

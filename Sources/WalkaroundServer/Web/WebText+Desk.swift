@@ -101,7 +101,7 @@ extension WebText {
 
     /// The desk's strings and the reports' domain words in this page's language, as JSON safe inside a `<script type="application/json">`.
     var deskJSON: String {
-        var strings = Self.desk.mapValues { $0[language] ?? $0[.en] ?? "" }
+        var strings = Self.desk.merging(Self.advice) { first, _ in first }.mapValues { $0[language] ?? $0[.en] ?? "" }
         for (key, word) in ReportVocabulary.words(language) { strings[key] = word.prefix(1).uppercased() + word.dropFirst() }
         return Self.scriptJSON(strings)
     }

@@ -143,7 +143,7 @@
   }
 
   function adviceOf(photo) {
-    return (photo && photo.quality && photo.quality.advice) || t("rejectedNoAdvice");
+    return window.Walkaround.advice(photo) || t("rejectedNoAdvice");
   }
 
   function takeButton(view, label, id) {

@@ -33,5 +33,11 @@ window.Walkaround = (() => {
     if (!response.ok) throw Object.assign(new Error((error && error.message) || response.statusText), { status: response.status, code: error && error.code });
     return { json, etag: response.headers.get("ETag") };
   }
-  return { csrf, T, t, el, api };
+  // The gate's advice in the page's language, by issue code; the server's (English) otherwise.
+  const advice = (photo) => {
+    const quality = (photo && photo.quality) || {};
+    const local = (quality.issues || []).map((issue) => T["advice_" + issue.code]).filter(Boolean);
+    return local.length ? local.join(" ") : quality.advice || (photo && photo.error) || "";
+  };
+  return { csrf, T, t, el, api, advice };
 })();

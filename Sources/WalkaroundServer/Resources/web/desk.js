@@ -103,7 +103,7 @@
         el("a", { href: photo.links.annotated, target: "_blank", rel: "noopener" },
           el("img", { src: photo.links.thumbnail, alt: t("view_" + photo.view) + " · " + t("photo_" + photo.status), loading: "lazy" })),
         el("span", { text: t("view_" + photo.view) + " · " + t("photo_" + photo.status) }),
-        photo.status === "rejected" ? el("span", { class: "error", text: (photo.quality && photo.quality.advice) || photo.error || "" }) : null))));
+        photo.status === "rejected" ? el("span", { class: "error", text: window.Walkaround.advice(photo) }) : null))));
     const parts = [header, message, photos];
     if (state.report) parts.push(disputeSection(), reportSection(), renterSection(), addSection(), auditSection());
     root.replaceChildren(...parts);
