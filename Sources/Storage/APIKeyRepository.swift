@@ -15,9 +15,7 @@ public struct APIKeyRepository: Sendable {
 
     /// Creates a key and returns it with its secret, which is shown once and never stored.
     public func create(role: Role, station: String?, name: String?, at date: Date = Date()) async throws -> (key: APIKey, secret: String) {
-        var random = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) }
-        let secret = "wk_" + bytes.map { String(format: "%02x", $0) }.joined()
+        let secret = "wk_" + WebSessionRepository.randomToken()
         let key = APIKey(name: name, role: role, station: station, createdAt: date.truncatedToMicroseconds)
         try await database.execute(
             """

@@ -97,14 +97,11 @@ public struct RenterUseCases: Sendable {
     static func token(for link: RenterLink, with key: ReportSigningKey) throws -> String {
         let payload = "\(link.id.uuidString.lowercased()).\(Int64(link.expiresAt.timeIntervalSince1970))"
         let signature = try key.privateKey.signature(for: Data(Self.signed(payload).utf8))
-        return payload + "." + Self.base64URL(signature)
+        return payload + "." + Base64URL.encode(signature)
     }
 
     static func signed(_ payload: String) -> String { "walkaround-renter-link/v1\n" + payload }
 
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
 
     /// The link a token names, if its signature is ours, it has not expired and is not revoked;
     /// else `notFound` (the same answer whatever is wrong: a token reveals nothing).
@@ -113,9 +110,9 @@ public struct RenterUseCases: Sendable {
         guard token.utf8.count <= 200, let signingKey = reportUseCases.signingKey else { throw refused }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let id = UUID(uuidString: String(parts[0])), let expiry = Int64(parts[1]),
-            let signature = Data(base64Encoded: Self.padded(String(parts[2]))),
+            let signature = Base64URL.decode(String(parts[2])),
             // One spelling only: base64's spare bits in the last character would let altered links pass.
-            Self.base64URL(signature) == parts[2], String(expiry) == parts[1],
+            Base64URL.encode(signature) == parts[2], String(expiry) == parts[1],
             signingKey.publicKey.isValidSignature(signature, for: Data(Self.signed("\(parts[0]).\(parts[1])").utf8)),
             Date(timeIntervalSince1970: TimeInterval(expiry)) > date
         else { throw refused }
@@ -123,10 +120,6 @@ public struct RenterUseCases: Sendable {
         return link
     }
 
-    static func padded(_ base64URL: String) -> String {
-        let standard = base64URL.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        return standard + String(repeating: "=", count: (4 - standard.count % 4) % 4)
-    }
 
     public func view(token: String) async throws -> View {
         let link = try await link(of: token)

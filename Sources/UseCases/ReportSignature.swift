@@ -102,16 +102,13 @@ public struct PublicKeyResource: Sendable, Codable, Equatable {
 
     public init(_ key: Curve25519.Signing.PublicKey) {
         kid = ReportSigningKey.id(of: key)
-        x = Data(key.rawRepresentation).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        x = Base64URL.encode(Data(key.rawRepresentation))
     }
 
     /// The key, when `x` is 32 bytes of base64url and `kty`/`crv` name Ed25519.
     public var publicKey: Curve25519.Signing.PublicKey? {
         guard kty == "OKP", crv == "Ed25519", x.count <= 64 else { return nil }
-        var base64 = x.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let raw = Data(base64Encoded: base64), raw.count == 32 else { return nil }
+        guard let raw = Base64URL.decode(x), raw.count == 32 else { return nil }
         return try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
     }
 }

@@ -44,7 +44,12 @@ public struct SessionUseCases: Sendable {
     /// A write made with a session's cookie must carry its CSRF token (a form field or the
     /// `X-CSRF-Token` header); compared in constant time.
     public static func csrfMatches(_ given: String?, _ session: Session) -> Bool {
-        guard let given, given.utf8.count == session.csrfToken.utf8.count else { return false }
-        return zip(given.utf8, session.csrfToken.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        given.map { constantTimeEqual($0, session.csrfToken) } ?? false
+    }
+
+    /// Equal strings, compared in time that depends on their length only.
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        return zip(a.utf8, b.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

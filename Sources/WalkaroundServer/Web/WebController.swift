@@ -64,7 +64,7 @@ struct WebController: Sendable {
 
     @Sendable func signIn(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         let form = try await WebForm.read(request, context: context)
-        guard let expected = request.cookies[WebCookies.signIn]?.value, let given = form["csrf"], WebForm.constantTimeEqual(expected, given) else {
+        guard let expected = request.cookies[WebCookies.signIn]?.value, let given = form["csrf"], SessionUseCases.constantTimeEqual(expected, given) else {
             return signInForm(request, message: .signInExpired, status: .forbidden)
         }
         let client = WebCookies.clientAddress(request, context: context, trustedProxies: trustedProxies)
@@ -232,10 +232,6 @@ enum WebForm {
         return fields
     }
 
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        return zip(a.utf8, b.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
-    }
 }
 
 /// The web app's files (Resources/web), read once.
