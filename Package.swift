@@ -209,6 +209,7 @@ let package = Package(
             dependencies: [
                 "Imaging", "Pipeline", "Reporting", "Storage", "UseCases", "WalkaroundCore", "TestFixtures",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import Storage
@@ -56,5 +57,31 @@ import Testing
         var buffer = ByteBuffer()
         RESPParser.encode([Array("SET".utf8), Array("k".utf8), [0, 13, 10]], into: &buffer)
         #expect(String(buffer: buffer) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\n\u{0}\r\n\r\n")
+    }
+
+    /// An answer that arrives just before its deadline, with the deadline passing before the
+    /// waiter resumes (a loaded machine), keeps the connection: the next command must not meet a
+    /// closed channel (CI of stop 28).
+    @Test func aDeadlinePassingAfterTheAnswerClosesNothing() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        let channel = NIOAsyncTestingChannel(loop: loop)
+        try await channel.pipeline.addHandler(RESPHandler(parser: RESPParser(), onPush: { _ in }))
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379))
+        let connection = RedisConnection(channel: channel)
+        let answer = Task { try await connection.send([Array("PING".utf8)], timeout: .seconds(1)) }
+        _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+        // The answer 1 ns before the deadline; both run in one step of the loop, before the waiter.
+        loop.scheduleTask(in: .nanoseconds(999_999_999)) {
+            channel.pipeline.fireChannelRead(ByteBuffer(string: "+PONG\r\n"))
+        }
+        await loop.advanceTime(by: .seconds(2))
+        #expect(try await answer.value == .simpleString("PONG"))
+        #expect(channel.isActive, "the deadline of an answered command leaves the connection open")
+        // A command that really gets no answer still times out and closes it.
+        let unanswered = Task { try await connection.send([Array("PING".utf8)], timeout: .seconds(1)) }
+        _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+        await loop.advanceTime(by: .seconds(2))
+        await #expect(throws: RedisError.timeout) { try await unanswered.value }
+        #expect(!channel.isActive)
     }
 }

@@ -152,7 +152,7 @@ public struct RedisSettings: Sendable, Equatable, CustomStringConvertible {
 final class RedisConnection: Sendable {
     let channel: any Channel
 
-    private init(channel: any Channel) {
+    init(channel: any Channel) {
         self.channel = channel
     }
 
@@ -198,10 +198,15 @@ final class RedisConnection: Sendable {
     func send(_ arguments: [[UInt8]], timeout: Duration) async throws -> RESPValue {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let channel = self.channel
-        let fired = Flag()
+        let fired = Flag(), answered = Flag()
+        // Both run on the channel's event loop, the answer's callback first when the answer came
+        // first: a deadline that fires after the answer (its waiter not yet resumed on a loaded
+        // machine) leaves the connection open for the next command.
+        promise.futureResult.whenComplete { _ in answered.value.withLock { $0 = true } }
         // Completing a promise twice does nothing, so the deadline and a failed write may both
         // fail it whatever the handler did: the command never waits past its deadline.
         let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            guard !answered.value.withLock({ $0 }) else { return }
             fired.value.withLock { $0 = true }
             promise.fail(RedisError.timeout)
             channel.close(promise: nil)
@@ -225,8 +230,11 @@ final class RedisConnection: Sendable {
     func sendAll(_ commands: [[[UInt8]]], timeout: Duration) async throws -> [RESPValue] {
         let channel = self.channel
         let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
-        let fired = Flag()
+        let fired = Flag(), answered = Flag()
+        // As in `send`: a deadline that fires after the last answer closes nothing.
+        promises.last?.futureResult.whenComplete { _ in answered.value.withLock { $0 = true } }
         let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            guard !answered.value.withLock({ $0 }) else { return }
             fired.value.withLock { $0 = true }
             for promise in promises { promise.fail(RedisError.timeout) }
             channel.close(promise: nil)
