@@ -16,6 +16,9 @@ public actor InferenceBatcher {
     public nonisolated let maxBatch: Int
     public nonisolated let maxDelay: Duration
     public nonisolated let queueLimit: Int
+    /// The model file's version: the first 12 hex digits of its SHA-256 (a label of the model's
+    /// metrics, so a canary model's latency and findings are told from the stable one's).
+    public nonisolated let version: String
     private let metrics: any MetricsFactory
 
     private struct Pending {
@@ -36,8 +39,12 @@ public actor InferenceBatcher {
     public private(set) var recentBatchSizes: [Int] = []
     private static let queue = DispatchQueue(label: "walkaround.inference")
 
-    public init(detector: YOLODetector, maxBatch: Int = 8, maxDelay: Duration = .milliseconds(5), queueLimit: Int = 64, metrics: any MetricsFactory) {
+    public init(
+        detector: YOLODetector, maxBatch: Int = 8, maxDelay: Duration = .milliseconds(5), queueLimit: Int = 64, version: String = "unknown",
+        metrics: any MetricsFactory
+    ) {
         self.detector = detector
+        self.version = version
         self.maxBatch = max(1, maxBatch)
         self.maxDelay = maxDelay
         self.queueLimit = max(1, queueLimit)
@@ -131,12 +138,11 @@ public actor InferenceBatcher {
         let result: Result<[Tensor], any Error> = await withCheckedContinuation { continuation in
             Self.queue.async { continuation.resume(returning: Result { try detector.run(inputs) }) }
         }
-        let timer = Timer(
-            label: "inference_duration_seconds",
-            dimensions: [("model", detector.configuration.name), ("batch_size", "\(images(in: batch))")],
-            factory: metrics
-        )
-        timer.record(duration: ContinuousClock.now - start)
+        let images = images(in: batch)
+        let model = detector.configuration.name
+        Timer(label: "inference_duration_seconds", dimensions: [("model", model), ("version", version), ("batch_size", "\(images)")], factory: metrics)
+            .record(duration: ContinuousClock.now - start)
+        Recorder(label: "walkaround_inference_batch_size", dimensions: [("model", model), ("version", version)], factory: metrics).record(images)
         switch result {
         case .success(let outputs):
             for (request, output) in zip(batch, outputs) { request.continuation.resume(returning: output) }

@@ -5,6 +5,7 @@ import Imaging
 import Logging
 import Metrics
 import ServiceLifecycle
+import Tracing
 import Synchronization
 import WalkaroundCore
 
@@ -117,8 +118,20 @@ public final class InferenceService: Service, Sendable {
         let batchers: [InferenceBatcher]
         switch loaded {
         case .success(let (detectors, digest)):
-            batchers = detectors.map {
-                InferenceBatcher(detector: $0, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, queueLimit: settings.queueLimit, metrics: metrics)
+            batchers = detectors.map { detector in
+                let version = Self.version(of: detector.configuration)
+                Gauge(
+                    label: "walkaround_model_info",
+                    dimensions: [
+                        ("model", detector.configuration.name), ("version", version), ("role", detector.configuration.defaultRole?.rawValue ?? "mixed"),
+                        ("execution", detector.session.provider == "CUDAExecutionProvider" ? "cuda" : "cpu"),
+                    ],
+                    factory: metrics
+                ).record(1)
+                return InferenceBatcher(
+                    detector: detector, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, queueLimit: settings.queueLimit, version: version,
+                    metrics: metrics
+                )
             }
             current.withLock { $0 = (.ready, batchers, digest) }
         case .failure(let error):
@@ -148,6 +161,12 @@ public final class InferenceService: Service, Sendable {
             digest.update(data: Data(text.utf8))
         }
         return digest.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A model file's version: the first 12 hex digits of its SHA-256 ("unreadable" when it cannot be read).
+    static func version(of model: ModelConfiguration) -> String {
+        guard let file = FileManager.default.contents(atPath: model.path) else { return "unreadable" }
+        return SHA256.hash(data: file).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Reads a models file (see `InferenceSettings.modelsFile`).
@@ -210,13 +229,27 @@ public final class InferenceService: Service, Sendable {
             let model = batcher.detector.configuration
             let objects: [FoundObject]
             do {
-                objects = try await batcher.detect(letterbox(batcher.detector.info.inputSize), expected: expected)
+                let photo = letterbox(batcher.detector.info.inputSize)
+                objects = try await withSpan("model \(model.name)") { span in
+                    span.attributes["walkaround.model"] = model.name
+                    span.attributes["walkaround.model.version"] = batcher.version
+                    return try await batcher.detect(photo, expected: expected)
+                }
             } catch {
                 // The models after this one will not see the photo: none of them may wait for it.
                 if expected { for later in batchers.dropFirst(index + 1) { await later.abandon() } }
                 throw error
             }
             found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0, part: model.part(of: $0.className)) }
+            // What each version finds, per class (a fixed set per model): a canary model's findings
+            // per photo compared with the stable one's.
+            for (className, count) in Dictionary(objects.map { ($0.className, 1) }, uniquingKeysWith: +) {
+                Counter(
+                    label: "walkaround_detections_total", dimensions: [("model", model.name), ("version", batcher.version), ("class", className)],
+                    factory: metrics
+                ).increment(by: count)
+            }
+            Counter(label: "walkaround_model_photos_total", dimensions: [("model", model.name), ("version", batcher.version)], factory: metrics).increment()
         }
         return found
     }

@@ -43,6 +43,8 @@ public final class PlateReader: Sendable {
     private let dispenser: LaneDispenser
     private let preparer: PlatePreparer
     private let duration: Metrics.Timer
+    private let readCount: Counter
+    private let unreadableCount: Counter
 
     /// Creates the lanes and initialises each handle on its own queue; throws when Tesseract or its
     /// English data cannot be loaded.
@@ -56,6 +58,8 @@ public final class PlateReader: Sendable {
         dispenser = LaneDispenser(count: lanes.count)
         preparer = settings.preparer
         duration = Metrics.Timer(label: "walkaround_plate_read_seconds", factory: metrics)
+        readCount = Counter(label: "walkaround_plate_reads_total", dimensions: [("outcome", "read")], factory: metrics)
+        unreadableCount = Counter(label: "walkaround_plate_reads_total", dimensions: [("outcome", "unreadable")], factory: metrics)
     }
 
     public var version: String { String(cString: TessVersion()) }
@@ -74,6 +78,7 @@ public final class PlateReader: Sendable {
             Self.read(image, box: box, preferredCountry: preferredCountry, preparer: preparer, ocr: ocr)
         }
         duration.record(duration: ContinuousClock.now - start)
+        (result == nil ? unreadableCount : readCount).increment()
         return result
     }
 

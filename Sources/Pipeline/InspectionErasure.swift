@@ -74,7 +74,7 @@ public struct InspectionErasure: Sendable {
         logger.notice(
             "inspection erased",
             metadata: [
-                "inspection": "\(id)", "station": "\(erased.inspection.station)", "reason": "\(reason.rawValue)",
+                "inspection_id": "\(id)", "station": "\(erased.inspection.station)", "reason": "\(reason.rawValue)",
                 "files_removed": "\(outcome.filesRemoved)", "files_pending": "\(outcome.filesPending)",
                 "reports_requested": "\(erased.dependentReports.count)",
             ]

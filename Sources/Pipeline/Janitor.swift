@@ -150,7 +150,7 @@ public struct Janitor: Service {
                             if try await erasure.erase(id, reason: .retention, logger: logger) != nil { summary.erased.append(id) }
                         } catch is InspectionOnHold {
                             // Held between the listing and the erasure: kept.
-                        } catch { failed("retention", error, ["inspection": "\(id)"]) }
+                        } catch { failed("retention", error, ["inspection_id": "\(id)"]) }
                     }
                 }
             } catch { failed("retention", error) }

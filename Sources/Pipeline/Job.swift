@@ -25,8 +25,10 @@ public struct Job: Sendable, Equatable {
     public var lastError: String?
     /// The webhook delivery of a `deliver_webhook` job.
     public var deliveryID: UUID? = nil
+    /// The W3C trace context of the request that queued it (see `TraceContext`), nil when untraced.
+    public var traceContext: String? = nil
 
-    public enum Kind: String, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
         case processPhoto = "process_photo"
         case writeReport = "write_report"
         case deliverWebhook = "deliver_webhook"

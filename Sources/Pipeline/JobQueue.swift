@@ -40,9 +40,9 @@ public struct JobQueue: Sendable {
         let id = UUID()
         try await db.execute(
             """
-            INSERT INTO jobs (id, kind, photo_id, inspection_id, delivery_id, status, attempts, max_attempts, run_at, created_at, updated_at)
+            INSERT INTO jobs (id, kind, photo_id, inspection_id, delivery_id, status, attempts, max_attempts, run_at, created_at, updated_at, trace_context)
             VALUES (\(id), \(kind.sqlValue), \(photoID), \(inspectionID), \(deliveryID), \(Job.Status.queued.sqlValue), 0,
-                    \(maxAttempts ?? retryPolicy.maxAttempts), \(date), \(date), \(date))
+                    \(maxAttempts ?? retryPolicy.maxAttempts), \(date), \(date), \(date), \(TraceContext.current()))
             """
         )
         return id
@@ -179,6 +179,25 @@ public struct JobQueue: Sendable {
     }
 
     /// Jobs waiting to run (the `walkaround_jobs_queued` gauge).
+    /// Per kind: jobs due now (queued with `run_at` passed, or running with a lapsed lease) and the
+    /// age of the oldest one's due time, in seconds (0 when none is due). Every kind is present.
+    public func dueStatistics(now: Date = Date()) async throws -> [Job.Kind: (due: Int, oldestAge: Double)] {
+        let rows = try await database.execute(
+            """
+            SELECT kind, COUNT(*) AS n, MIN(run_at) AS oldest FROM jobs
+            WHERE (status = \(Job.Status.queued.sqlValue) AND run_at <= \(now)) OR (status = \(Job.Status.running.sqlValue) AND lease_until < \(now))
+            GROUP BY kind
+            """
+        )
+        var statistics = Dictionary(uniqueKeysWithValues: Job.Kind.allCases.map { ($0, (due: 0, oldestAge: 0.0)) })
+        for row in rows {
+            guard let kind = Job.Kind(rawValue: try row.string("kind")) else { continue }
+            let age = try row.optionalDate("oldest").map { max(0, now.timeIntervalSince($0)) } ?? 0
+            statistics[kind] = (try row.int("n"), age)
+        }
+        return statistics
+    }
+
     public func queuedCount() async throws -> Int {
         try await database.first("SELECT COUNT(*) AS n FROM jobs WHERE status = \(Job.Status.queued.sqlValue)")?.int("n") ?? 0
     }
@@ -248,7 +267,8 @@ extension Job {
             claimID: try row.optionalUUID("claim_id"),
             reclaims: try row.int("reclaims"),
             lastError: try row.optionalString("last_error"),
-            deliveryID: try row.optionalUUID("delivery_id")
+            deliveryID: try row.optionalUUID("delivery_id"),
+            traceContext: try row.optionalString("trace_context")
         )
     }
 }

@@ -4,6 +4,7 @@ import Metrics
 import ServiceLifecycle
 import Storage
 import Synchronization
+import Tracing
 
 /// Claims jobs from the queue (photos to process, reports to write) and runs up to `concurrency` of them at once.
 ///
@@ -60,6 +61,8 @@ public struct JobWorker: Service {
     public let name: String
     private let logger: Logger
     private let metrics: any MetricsFactory
+    /// Jobs running in this worker now, by kind (the gauge's value).
+    private let runningByKind = KindCounts()
 
     public init(
         queue: JobQueue, processor: PhotoProcessor, reports: ReportProcessor? = nil, webhooks: WebhookDeliverer? = nil, settings: Settings,
@@ -78,6 +81,29 @@ public struct JobWorker: Service {
 
     private func count(_ job: Job, _ outcome: String) {
         Counter(label: "walkaround_jobs_total", dimensions: [("kind", job.kind.rawValue), ("outcome", outcome)], factory: metrics).increment()
+    }
+
+    /// A failed attempt by its kind of failure: `transient` (retried), `permanent` (given up at
+    /// once), `overran` (past `maxRunTime`), `quarantined`.
+    private func countFailure(_ job: Job, _ reason: String) {
+        Counter(label: "walkaround_job_failures_total", dimensions: [("kind", job.kind.rawValue), ("reason", reason)], factory: metrics).increment()
+    }
+
+    /// Claimed jobs: how long each waited since it was due (`walkaround_job_queue_wait_seconds`),
+    /// and one more running (`walkaround_jobs_in_flight`).
+    private func started(_ jobs: [Job], at now: Date = Date()) {
+        for job in jobs {
+            let waited = max(0, min(now.timeIntervalSince(job.runAt), 86_400))
+            Metrics.Timer(label: "walkaround_job_queue_wait_seconds", dimensions: [("kind", job.kind.rawValue)], factory: metrics)
+                .record(duration: .nanoseconds(Int64(waited * 1e9)))
+            Gauge(label: "walkaround_jobs_in_flight", dimensions: [("kind", job.kind.rawValue)], factory: metrics)
+                .record(runningByKind.add(job.kind, 1))
+        }
+    }
+
+    private func ended(_ job: Job, after duration: Duration) {
+        Metrics.Timer(label: "walkaround_job_duration_seconds", dimensions: [("kind", job.kind.rawValue)], factory: metrics).record(duration: duration)
+        Gauge(label: "walkaround_jobs_in_flight", dimensions: [("kind", job.kind.rawValue)], factory: metrics).record(runningByKind.add(job.kind, -1))
     }
 
     public func run() async throws {
@@ -132,12 +158,15 @@ public struct JobWorker: Service {
                         claimed += await claimStep(limit: free - claimed.count, kinds: .excluding(.deliverWebhook))
                     }
                 }
+                started(claimed)
                 for job in claimed {
                     let delivery = job.kind == .deliverWebhook
                     inFlight.add(1)
                     if delivery { deliveries.add(1) }
                     group.addTask {
+                        let start = ContinuousClock.now
                         await self.run(job)
+                        self.ended(job, after: ContinuousClock.now - start)
                         inFlight.add(-1)
                         if delivery { deliveries.add(-1) }
                         self.signal.signal()
@@ -167,9 +196,9 @@ public struct JobWorker: Service {
 
     /// One attempt of a job, with its outcome recorded, its lease renewed while it runs.
     private func run(_ job: Job) async {
-        var metadata: Logger.Metadata = ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "attempt": "\(job.attempts)"]
-        if let photo = job.photoID { metadata["photo"] = "\(photo)" }
-        if let inspection = job.inspectionID { metadata["inspection"] = "\(inspection)" }
+        var metadata: Logger.Metadata = ["job_id": "\(job.id)", "kind": "\(job.kind.rawValue)", "attempt": "\(job.attempts)"]
+        if let photo = job.photoID { metadata["photo_id"] = "\(photo)" }
+        if let inspection = job.inspectionID { metadata["inspection_id"] = "\(inspection)" }
         if settings.maxReclaims > 0, job.reclaims >= settings.maxReclaims {
             await quarantine(job, metadata)
             return
@@ -180,9 +209,19 @@ public struct JobWorker: Service {
         // can be abandoned: the slot and the drain do not wait for it.
         let (ended, ending) = AsyncStream<Bool>.makeStream()
         let overrun = Overrun()
-        let attempt = Task {
-            await self.attempt(job, context, overrun: overrun)
-            ending.yield(false)
+        // The job's span continues the trace of the request that queued it (the upload), in
+        // whichever pod; the attempt's task inherits it, and with it every span and log line inside.
+        let span = startSpan(job.kind.rawValue, context: TraceContext.context(job.traceContext), ofKind: .consumer)
+        span.attributes["walkaround.job.id"] = job.id.uuidString
+        span.attributes["walkaround.job.attempt"] = job.attempts
+        if let photo = job.photoID { span.attributes["walkaround.photo.id"] = photo.uuidString }
+        if let inspection = job.inspectionID { span.attributes["walkaround.inspection.id"] = inspection.uuidString }
+        defer { span.end() }
+        let attempt = ServiceContext.withValue(span.context) {
+            Task {
+                await self.attempt(job, context, overrun: overrun, span: span)
+                ending.yield(false)
+            }
         }
         let heartbeat = Task {
             if await self.heartbeat(job, context, until: deadline) { ending.yield(true) }
@@ -211,6 +250,7 @@ public struct JobWorker: Service {
                 metadata: context.merging(["limit_s": "\(settings.maxRunTime.seconds)"]) { $1 }
             )
             count(job, "overran")
+            countFailure(job, "overran")
             if await !Self.endsWithin(Self.abandonWait, { await attempt.value }) {
                 let failure = JobFailure.transient("ran past its time limit of \(settings.maxRunTime.seconds) s and did not stop")
                 if let status = await detached({ try await processor.recordFailure(job, failure) }, job: job, context) {
@@ -256,7 +296,7 @@ public struct JobWorker: Service {
         let happened = Mutex(false)
     }
 
-    private func attempt(_ job: Job, _ metadata: Logger.Metadata, overrun: Overrun) async {
+    private func attempt(_ job: Job, _ metadata: Logger.Metadata, overrun: Overrun, span: any Span) async {
         var metadata = metadata
         do {
             if job.attempts > job.maxAttempts {
@@ -287,6 +327,8 @@ public struct JobWorker: Service {
                 : error as? JobFailure ?? .transient("\(error)")
             metadata["error"] = "\(failure.reason)"
 
+            span.setStatus(SpanStatus(code: .error, message: failure.reason))
+            if !overran { countFailure(job, failure.retryable ? "transient" : "permanent") }
             guard let status = await detached({ try await processor.recordFailure(job, failure) }, job: job, metadata) else { return }
             count(job, status == .failed ? "failed" : "retry")
             logger.warning("job attempt failed", metadata: metadata)
@@ -328,6 +370,7 @@ public struct JobWorker: Service {
         )
         guard await detached({ try await processor.recordFailure(job, failure, quarantine: true) }, job: job, metadata) != nil else { return }
         count(job, "quarantined")
+        countFailure(job, "quarantined")
         logger.error("job quarantined", metadata: metadata.merging(["reclaims": "\(job.reclaims)", "error": "\(failure.reason)"]) { $1 })
     }
 
@@ -365,4 +408,17 @@ private final class InFlightCount: Sendable {
     private let count = Mutex(0)
     var value: Int { count.withLock { $0 } }
     func add(_ delta: Int) { count.withLock { $0 += delta } }
+}
+
+/// Running jobs per kind, for the in-flight gauge.
+private final class KindCounts: Sendable {
+    private let counts = Mutex<[Job.Kind: Int]>([:])
+    /// Adds `delta` to `kind`'s count; the new count.
+    func add(_ kind: Job.Kind, _ delta: Int) -> Int {
+        counts.withLock { counts in
+            let value = max(0, counts[kind, default: 0] + delta)
+            counts[kind] = value
+            return value
+        }
+    }
 }

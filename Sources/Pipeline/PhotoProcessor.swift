@@ -4,6 +4,7 @@ import Inference
 import Logging
 import Metrics
 import Storage
+import Tracing
 import WalkaroundCore
 
 /// The processing stage of a photo job: decodes the stored photo (orientation applied, scaled to
@@ -73,6 +74,22 @@ public struct PhotoProcessor: Sendable {
         Metrics.Timer(label: "walkaround_photo_stage_seconds", dimensions: [("stage", name)], factory: metrics).record(duration: duration)
     }
 
+    private static let logger = Logger(label: "photo-processor")
+
+    /// `walkaround_photo_verdicts_total{station,verdict}` and, for a rejection,
+    /// `walkaround_photo_rejections_total{station,issue}` per issue code (a fixed set).
+    private func countVerdict(_ report: QualityReport, station: String?) {
+        let station = station ?? "unknown"
+        Counter(
+            label: "walkaround_photo_verdicts_total", dimensions: [("station", station), ("verdict", report.accepted ? "accepted" : "rejected")],
+            factory: metrics
+        ).increment()
+        guard !report.accepted else { return }
+        for issue in Set(report.issues.map(\.code.rawValue)) {
+            Counter(label: "walkaround_photo_rejections_total", dimensions: [("station", station), ("issue", issue)], factory: metrics).increment()
+        }
+    }
+
     /// Runs one attempt of `job`; throws `JobFailure` when the attempt fails.
     public func process(_ job: Job) async throws {
         let photos = PhotoRepository(database: database)
@@ -111,20 +128,28 @@ public struct PhotoProcessor: Sendable {
         } else {
             // Decoding and measuring take a core for tens of milliseconds: off the cooperative pool,
             // whose few threads also run the lease heartbeats and the request handlers.
-            analysis = try await CPUWork.pool.runIfActive { [analyzer] in analyzer.analyze(bytes) }
+            analysis = try await withSpan("decode_gate") { _ in
+                try await CPUWork.pool.runIfActive { [analyzer] in analyzer.analyze(bytes) }
+            }
         }
         clock = stage("decode_gate", since: clock)
-        let (detections, plateBoxes) = try await detect(analysis, photo: photo, expectation: expectation)
+        let (detections, plateBoxes) = try await withSpan("inference") { _ in
+            try await detect(analysis, photo: photo, expectation: expectation)
+        }
         clock = stage("inference", since: clock)
+        let inspection = try await InspectionRepository(database: database).get(photo.inspectionID)
         // The declared plate steers the country guess and is what the vote is checked against.
-        let declared = plateBoxes.isEmpty ? nil : try await InspectionRepository(database: database).get(photo.inspectionID)?.vehicle.plate
-        let readings = await readPlates(plateBoxes, bytes: bytes, analysis: analysis, photo: photo, declared: declared)
+        let declared = plateBoxes.isEmpty ? nil : inspection?.vehicle.plate
+        let readings: [PlateReading] = plateBoxes.isEmpty ? [] : await withSpan("plates") { span in
+            span.attributes["walkaround.plates.boxes"] = plateBoxes.count
+            return await readPlates(plateBoxes, bytes: bytes, analysis: analysis, photo: photo, declared: declared)
+        }
         if !plateBoxes.isEmpty { clock = stage("plates", since: clock) }
         if stageDelay > .zero { try await Task.sleep(for: stageDelay) }
         let finished = Date()
         let size = analysis.header?.uprightSize
         let maxDistance = self.analyzer.thresholds.maxDuplicateDistance
-        try await database.transaction { db in
+        let verdict = try await withSpan("store") { _ in try await database.transaction { db -> QualityReport in
             var report = analysis.report
             let hash = report.accepted ? report.measures.flatMap({ PerceptualHash(hex: $0.perceptualHash) }) : nil
             // The inspection first, as in every transaction that writes an inspection's data (uploads,
@@ -137,7 +162,7 @@ public struct PhotoProcessor: Sendable {
                     report = report.markingDuplicate(of: twin.view.rawValue)
                 }
             }
-            if !report.accepted, let outbox, let inspection = try await InspectionRepository(database: database).get(photo.inspectionID, in: db) {
+            if !report.accepted, let outbox, let inspection {
                 let event = PhotoRejectedEvent(
                     inspectionId: photo.inspectionID, photoId: photo.id, station: inspection.station, view: photo.view, issues: report.issues,
                     advice: report.advice
@@ -159,10 +184,22 @@ public struct PhotoProcessor: Sendable {
                     photo.inspectionID, PlateVote.vote(evidence, declared: declared), in: db
                 )
             }
-        }
+            return report
+        } }
         _ = stage("store", since: clock)
+        countVerdict(verdict, station: inspection?.station)
         await events?.changed(photo.inspectionID)
-        processingSeconds.record(duration: .nanoseconds(Int64(max(0, min(finished.timeIntervalSince(photo.createdAt), 86_400)) * 1e9)))
+        let endToEnd = max(0, min(finished.timeIntervalSince(photo.createdAt), 86_400))
+        processingSeconds.record(duration: .nanoseconds(Int64(endToEnd * 1e9)))
+        // One line per photo, in its trace: the slow ones are found in Loki by `ms` (upload to findings).
+        Self.logger.info(
+            "photo processed",
+            metadata: [
+                "photo_id": "\(photo.id)", "inspection_id": "\(photo.inspectionID)", "station": "\(inspection?.station ?? "")",
+                "verdict": "\(verdict.accepted ? "accepted" : "rejected")", "detections": "\(detections.count)",
+                "ms": "\((endToEnd * 1000).rounded())",
+            ]
+        )
     }
 
     /// The models' detections on a decodable photo (none without models or pixels), and the boxes

@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
+import Tracing
 import WalkaroundCore
 
 /// The detection models in inference pods, over the Open Inference Protocol (KServe V2 HTTP,
@@ -175,7 +176,11 @@ public final class RemoteInference: DetectionModels, Service {
         for attempt in 1...settings.attempts {
             let start = ContinuousClock.now
             do {
-                let output = try await call(remote, input: input)
+                let output = try await withSpan("infer \(model.name)", ofKind: .client) { span in
+                    span.attributes["walkaround.model"] = model.name
+                    span.attributes["walkaround.attempt"] = attempt
+                    return try await call(remote, input: input)
+                }
                 Timer(label: "walkaround_remote_inference_seconds", dimensions: [("model", model.name)], factory: metrics).record(duration: ContinuousClock.now - start)
                 loaded.withLock { ($0.failures, $0.openUntil) = (0, nil) }
                 return output
@@ -202,6 +207,8 @@ public final class RemoteInference: DetectionModels, Service {
         let model = remote.configuration
         var request = HTTPClientRequest(url: "\(settings.url)/v2/models/\(Self.path(model.name))/infer")
         request.method = .POST
+        // The inference pod's request span continues this one (W3C traceparent).
+        for (name, value) in TraceContext.headers() { request.headers.add(name: name, value: value) }
         if loaded.withLock({ $0.binaryTensors }) {
             let header: [String: Any] = [
                 "inputs": [["name": remote.input, "shape": input.shape, "datatype": "FP32", "parameters": ["binary_data_size": input.values.count * 4]]],

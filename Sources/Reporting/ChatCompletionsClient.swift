@@ -41,6 +41,19 @@ public struct ChatCompletionsClient: Sendable {
 
     /// The content of the first choice. Throws `LLMError` with whether a retry could help.
     public func complete(_ request: Request, with provider: LLMProvider) async throws -> String {
+        try await answer(request, with: provider).content
+    }
+
+    /// A completion's content and the tokens the server says it used (nil when it does not say, or
+    /// says something outside 0…10,000,000: the number is the server's, not to be trusted).
+    public struct Answer: Sendable {
+        public var content: String
+        public var promptTokens: Int?
+        public var completionTokens: Int?
+    }
+
+    /// The first choice's content with the token usage. Throws `LLMError` with whether a retry could help.
+    public func answer(_ request: Request, with provider: LLMProvider) async throws -> Answer {
         var outgoing = HTTPClientRequest(url: provider.baseURL.trimmingSuffix("/") + "/chat/completions")
         outgoing.method = .POST
         outgoing.headers.add(name: "Content-Type", value: "application/json")
@@ -70,14 +83,26 @@ public struct ChatCompletionsClient: Sendable {
                 struct Message: Decodable { var content: String? }
                 var message: Message
             }
+            struct Usage: Decodable {
+                var promptTokens: Double?
+                var completionTokens: Double?
+            }
             var choices: [Choice]
+            var usage: Usage?
         }
-        guard let completion = try? JSONDecoder().decode(Completion.self, from: Data(bytes.readableBytesView)),
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let completion = try? decoder.decode(Completion.self, from: Data(bytes.readableBytesView)),
             let content = completion.choices.first?.message.content
         else {
             throw LLMError.malformed("the response is not a chat completion")
         }
-        return content
+        // Decoded as numbers of any kind, then range-checked: a hostile 1e300 or -5 is no count.
+        func tokens(_ value: Double?) -> Int? {
+            guard let value, value.isFinite, value >= 0, value <= 10_000_000 else { return nil }
+            return Int(value)
+        }
+        return Answer(content: content, promptTokens: tokens(completion.usage?.promptTokens), completionTokens: tokens(completion.usage?.completionTokens))
     }
 
     func body(_ request: Request, provider: LLMProvider) throws -> Data {

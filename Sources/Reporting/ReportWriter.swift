@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import Tracing
 import WalkaroundCore
 
 /// Writes a report's prose with the provider chain: each configured LLM in order (edge cases
@@ -43,7 +44,19 @@ public struct ReportWriter: Sendable {
 
     /// The first grounded prose of the chain in `language` (counted in `walkaround_reports_total`),
     /// or nil with why each provider's answer was discarded.
+    /// In a span; its time in `walkaround_report_seconds{provider}` (the provider kept, `template` when none).
     public func providerProse(for report: InspectionReport, language: ReportLanguage = .en) async -> (prose: ReportProse?, discarded: [String]) {
+        let started = ContinuousClock.now
+        let outcome = await withSpan("report prose") { span in
+            span.attributes["walkaround.report.language"] = language.rawValue
+            return await chainProse(for: report, language: language)
+        }
+        Metrics.Timer(label: "walkaround_report_seconds", dimensions: [("provider", outcome.prose?.provider ?? ReportTemplate.provider)], factory: factory)
+            .record(duration: ContinuousClock.now - started)
+        return outcome
+    }
+
+    private func chainProse(for report: InspectionReport, language: ReportLanguage) async -> (prose: ReportProse?, discarded: [String]) {
         var discarded: [String] = []
         for provider in chain(for: report) {
             do {
@@ -75,7 +88,17 @@ public struct ReportWriter: Sendable {
             attempt += 1
             let started = ContinuousClock.now
             do {
-                let content = try await client.complete(request, with: provider)
+                let answer = try await withSpan("llm \(provider.name)", ofKind: .client) { span in
+                    span.attributes["gen_ai.request.model"] = provider.model
+                    span.attributes["walkaround.llm.provider"] = provider.name
+                    span.attributes["walkaround.attempt"] = attempt
+                    let answer = try await client.answer(request, with: provider)
+                    if let used = answer.promptTokens { span.attributes["gen_ai.usage.input_tokens"] = used }
+                    if let used = answer.completionTokens { span.attributes["gen_ai.usage.output_tokens"] = used }
+                    return answer
+                }
+                countTokens(answer, provider: provider)
+                let content = answer.content
                 let prose = try ReportPrompt.prose(from: content, provider: provider.name, language: language)
                 let problems = checker.problems(in: prose, for: report)
                 guard problems.isEmpty else { throw LLMError.ungrounded(problems) }
@@ -95,6 +118,14 @@ public struct ReportWriter: Sendable {
         Counter(label: "walkaround_llm_requests_total", dimensions: [("provider", provider.name), ("outcome", outcome)], factory: factory).increment()
         Metrics.Timer(label: "walkaround_llm_request_seconds", dimensions: [("provider", provider.name)], factory: factory)
             .record(duration: ContinuousClock.now - started)
+    }
+
+    /// `walkaround_llm_tokens_total{provider,type}` (`prompt`, `completion`), as the server reports them.
+    private func countTokens(_ answer: ChatCompletionsClient.Answer, provider: LLMProvider) {
+        for (type, used) in [("prompt", answer.promptTokens), ("completion", answer.completionTokens)] {
+            guard let used else { continue }
+            Counter(label: "walkaround_llm_tokens_total", dimensions: [("provider", provider.name), ("type", type)], factory: factory).increment(by: used)
+        }
     }
 
     private func count(_ label: String, provider: String) {

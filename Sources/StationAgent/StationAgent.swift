@@ -194,7 +194,7 @@ public actor StationAgent {
                 let (status, body) = try await request("POST", "/v1/inspections/\(inspection)/complete")
                 if status == 200 || (status == 409 && body.contains("inspection_completed")) {
                     _ = try await database.execute("UPDATE passes SET completed_remote = 1 WHERE name = \(pass)")
-                    logger.info("pass completed", metadata: ["pass": "\(pass)", "inspection": "\(inspection)"])
+                    logger.info("pass completed", metadata: ["pass": "\(pass)", "inspection_id": "\(inspection)"])
                 }
             }
         }

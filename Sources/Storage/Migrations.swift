@@ -348,6 +348,14 @@ public struct Migrations: Sendable {
             name: "each written report's count of new damages, for the review desk's filter",
             sql: "ALTER TABLE reports ADD COLUMN new_damages INTEGER"
         ),
+        Migration(
+            version: 16,
+            // W3C trace context of the request that queued the job (`traceparent`, `tracestate`
+            // joined by a newline; NULL when it was not traced), so the worker's spans continue
+            // the upload's trace.
+            name: "jobs carry the trace context of the request that queued them",
+            sql: "ALTER TABLE jobs ADD COLUMN trace_context TEXT"
+        ),
     ]
 
     /// One report per completed inspection: `queued` until the report job has written it.

@@ -30,6 +30,13 @@ public struct PhotoRepository: Sendable {
             .map(Photo.init(row:))
     }
 
+    /// Whether the inspection has a photo of `view` other than `photoID` (the new one is then a retake).
+    public func hasOther(_ view: Photo.View, of inspectionID: UUID, than photoID: UUID) async throws -> Bool {
+        try await database.first(
+            "SELECT 1 AS one FROM photos WHERE inspection_id = \(inspectionID) AND view = \(view.rawValue) AND id <> \(photoID) LIMIT 1"
+        ) != nil
+    }
+
     public func count(of inspectionID: UUID, in db: any SQLExecutor) async throws -> Int {
         try await db.first("SELECT COUNT(*) AS n FROM photos WHERE inspection_id = \(inspectionID)")?.int("n") ?? 0
     }

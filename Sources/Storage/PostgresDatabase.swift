@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
@@ -10,13 +11,16 @@ public final class PostgresDatabase: SQLDatabase, Service {
     public let dialect = SQLDialect.postgres
     private let client: PostgresClient
     private let logger: Logger
+    private let observation: DatabaseObservation
 
     /// Connects to `postgres://user:password@host:port/database?sslmode=disable|prefer|require&sslrootcert=FILE`.
     /// `sslMode` and `rootCertificate` apply where the URL has no `sslmode` or `sslrootcert` (a
     /// connection string from a Secret, e.g. CloudNativePG's, that carries neither). With a root
     /// certificate the server's chain and host name are verified against it instead of the
     /// system's CAs (an operator's own CA); the file must be readable at start.
-    public init(url: String, maxConnections: Int = 20, sslMode defaultSSLMode: String? = nil, rootCertificate defaultRootCertificate: String? = nil, logger: Logger) throws {
+    public init(url: String, maxConnections: Int = 20, sslMode defaultSSLMode: String? = nil, rootCertificate defaultRootCertificate: String? = nil, logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) throws {
         guard let components = URLComponents(string: url),
             ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
@@ -50,6 +54,7 @@ public final class PostgresDatabase: SQLDatabase, Service {
         configuration.options.maximumConnections = maxConnections
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.observation = DatabaseObservation(system: "postgresql", maxConnections: maxConnections, metrics: metrics)
     }
 
     public func run() async throws {
@@ -58,13 +63,17 @@ public final class PostgresDatabase: SQLDatabase, Service {
 
     @discardableResult
     public func execute(_ statement: SQLStatement) async throws -> [SQLRow] {
-        try await Self.mapErrors { try await Self.decode(client.query(Self.query(statement), logger: logger).collect()) }
+        try await observation.statement(statement, holding: true) {
+            try await Self.mapErrors { try await Self.decode(client.query(Self.query(statement), logger: logger).collect()) }
+        }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(Transaction(connection: connection, logger: logger))
+            return try await observation.transaction {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await body(Transaction(connection: connection, logger: logger, observation: observation))
+                }
             }
         } catch let error as PostgresTransactionError {
             // Surface the cause: the closure's own error (a domain refusal, say) or the failed statement.
@@ -81,11 +90,14 @@ public final class PostgresDatabase: SQLDatabase, Service {
     private struct Transaction: SQLExecutor {
         let connection: PostgresConnection
         let logger: Logger
+        let observation: DatabaseObservation
         var dialect: SQLDialect { .postgres }
 
         func execute(_ statement: SQLStatement) async throws -> [SQLRow] {
-            try await PostgresDatabase.mapErrors {
-                try await PostgresDatabase.decode(connection.query(PostgresDatabase.query(statement), logger: logger).collect())
+            try await observation.statement(statement, holding: false) {
+                try await PostgresDatabase.mapErrors {
+                    try await PostgresDatabase.decode(connection.query(PostgresDatabase.query(statement), logger: logger).collect())
+                }
             }
         }
     }

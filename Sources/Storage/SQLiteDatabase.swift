@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import SQLiteNIO
 
 /// The embedded database: one SQLite file in WAL mode, with `synchronous=FULL` so a commit that
@@ -13,18 +14,20 @@ public final class SQLiteDatabase: SQLDatabase {
     public let path: String
     private let connection: SQLiteConnection
     private let lock = AsyncMutex()
+    private let observation: DatabaseObservation
 
-    private init(path: String, connection: SQLiteConnection) {
+    private init(path: String, connection: SQLiteConnection, metrics: any MetricsFactory) {
         self.path = path
         self.connection = connection
+        self.observation = DatabaseObservation(system: "sqlite", maxConnections: 1, metrics: metrics)
     }
 
     /// Opens (creating if needed) the database file at `path`.
-    public static func open(path: String, logger: Logger) async throws -> SQLiteDatabase {
+    public static func open(path: String, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) async throws -> SQLiteDatabase {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let database = SQLiteDatabase(path: path, connection: connection)
+        let database = SQLiteDatabase(path: path, connection: connection, metrics: metrics)
         for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"] {
             _ = try await connection.query(pragma)
         }
@@ -33,19 +36,21 @@ public final class SQLiteDatabase: SQLDatabase {
 
     @discardableResult
     public func execute(_ statement: SQLStatement) async throws -> [SQLRow] {
-        try await lock.withLock { try await Self.run(statement, on: connection) }
+        try await lock.withLock { try await observation.statement(statement, holding: true) { try await Self.run(statement, on: connection) } }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await lock.withLock {
-            try await Self.control("BEGIN IMMEDIATE", on: connection)
-            do {
-                let result = try await body(Transaction(connection: connection))
-                try await Self.control("COMMIT", on: connection)
-                return result
-            } catch {
-                try? await Self.control("ROLLBACK", on: connection)
-                throw error
+            try await observation.transaction {
+                try await Self.control("BEGIN IMMEDIATE", on: connection)
+                do {
+                    let result = try await body(Transaction(connection: connection, observation: observation))
+                    try await Self.control("COMMIT", on: connection)
+                    return result
+                } catch {
+                    try? await Self.control("ROLLBACK", on: connection)
+                    throw error
+                }
             }
         }
     }
@@ -73,10 +78,11 @@ public final class SQLiteDatabase: SQLDatabase {
     /// Statements inside a transaction, which already holds the lock.
     private struct Transaction: SQLExecutor {
         let connection: SQLiteConnection
+        let observation: DatabaseObservation
         var dialect: SQLDialect { .sqlite }
 
         func execute(_ statement: SQLStatement) async throws -> [SQLRow] {
-            try await SQLiteDatabase.run(statement, on: connection)
+            try await observation.statement(statement, holding: false) { try await SQLiteDatabase.run(statement, on: connection) }
         }
     }
 

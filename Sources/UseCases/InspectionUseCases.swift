@@ -81,7 +81,7 @@ public struct InspectionUseCases: Sendable {
                 "vehicle_in_use", "the declared plate and VIN would change a vehicle record other stations use; an admin key may change it"
             )
         }
-        logger.info("inspection created", metadata: ["inspection": "\(inspection.id)", "station": "\(inspection.station)"])
+        logger.info("inspection created", metadata: ["inspection_id": "\(inspection.id)", "station": "\(inspection.station)"])
         return stored
     }
 
@@ -137,7 +137,7 @@ public struct InspectionUseCases: Sendable {
         }
         signal.jobsEnqueued()
         await events?.changed(inspection.id)
-        logger.info("inspection completed", metadata: ["inspection": "\(inspection.id)"])
+        logger.info("inspection completed", metadata: ["inspection_id": "\(inspection.id)"])
         return (try await inspections.get(inspection.id) ?? inspection, photos)
     }
 
@@ -184,7 +184,7 @@ public struct InspectionUseCases: Sendable {
             }
             return held
         }
-        logger.notice(reason == nil ? "hold released" : "hold placed", metadata: ["inspection": "\(id)", "reason": "\(reason ?? "")"])
+        logger.notice(reason == nil ? "hold released" : "hold placed", metadata: ["inspection_id": "\(id)", "reason": "\(reason ?? "")"])
         return held
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Pipeline
 import Storage
 import WalkaroundCore
@@ -12,8 +13,10 @@ public struct PhotoUseCases: Sendable {
     let detections: DetectionRepository
     let blobs: any PhotoStore
     let intake: PhotoIntake
+    let metrics: any MetricsFactory
 
-    public init(database: any SQLDatabase, blobs: any PhotoStore, intake: PhotoIntake) {
+    public init(database: any SQLDatabase, blobs: any PhotoStore, intake: PhotoIntake, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.metrics = metrics
         inspections = InspectionRepository(database: database)
         photos = PhotoRepository(database: database)
         detections = DetectionRepository(database: database)
@@ -33,7 +36,7 @@ public struct PhotoUseCases: Sendable {
         to inspectionID: UUID, view: Photo.View, bytes: [UInt8], sha256: String? = nil, format: ImageFormat, idempotencyKey: String?, by key: APIKey,
         logger: Logger, render: @Sendable (Photo) throws -> String
     ) async throws -> PhotoIntake.Outcome {
-        _ = try await mayUpload(to: inspectionID, by: key)
+        let inspection = try await mayUpload(to: inspectionID, by: key)
         let upload = PhotoIntake.Upload(
             inspectionID: inspectionID, view: view, bytes: bytes, format: format, idempotency: idempotencyKey.map { (key.id, $0) }, sha256: sha256
         )
@@ -41,12 +44,30 @@ public struct PhotoUseCases: Sendable {
         do {
             outcome = try await intake.accept(upload, status: 202, render: render)
         } catch let refusal as PhotoIntake.Refusal {
+            count(station: inspection.station, "refused")
             throw UseCaseError(refusal)
         }
-        if case .accepted(let photo, _) = outcome {
-            logger.info("photo accepted", metadata: ["photo": "\(photo.id)", "inspection": "\(inspectionID)", "bytes": "\(bytes.count)"])
+        switch outcome {
+        case .accepted(let photo, _):
+            count(station: inspection.station, "accepted")
+            logger.info(
+                "photo accepted",
+                metadata: ["photo_id": "\(photo.id)", "inspection_id": "\(inspectionID)", "station": "\(inspection.station)", "bytes": "\(bytes.count)"]
+            )
+            // A second photo of a view: the station took it again (mostly after a rejection).
+            if (try? await photos.hasOther(view, of: inspectionID, than: photo.id)) == true {
+                Counter(label: "walkaround_photo_retakes_total", dimensions: [("station", inspection.station)], factory: metrics).increment()
+            }
+        case .replayed:
+            count(station: inspection.station, "replayed")
         }
         return outcome
+    }
+
+    /// `walkaround_uploads_total{station,outcome}`: `accepted`, `replayed` (an Idempotency-Key
+    /// answered again), `refused` (the inspection's state or limit, a reused key).
+    private func count(station: String, _ outcome: String) {
+        Counter(label: "walkaround_uploads_total", dimensions: [("station", station), ("outcome", outcome)], factory: metrics).increment()
     }
 
     /// The photo, when the key may read its inspection's photos.

@@ -57,7 +57,7 @@ public struct RenterUseCases: Sendable {
         let expires = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + Double(days) * 86_400).rounded(.down))
         let link = RenterLink(inspectionID: inspectionID, createdBy: key.id, createdAt: now, expiresAt: expires)
         try await links.insert(link)
-        logger.notice("renter link made", metadata: ["inspection": "\(inspectionID)", "link": "\(link.id)", "by": "\(key.id)"])
+        logger.notice("renter link made", metadata: ["inspection_id": "\(inspectionID)", "link": "\(link.id)", "by": "\(key.id)"])
         return (link, try Self.token(for: link, with: signingKey))
     }
 
@@ -73,7 +73,7 @@ public struct RenterUseCases: Sendable {
         _ = try await reportUseCases.inspections.authorized(inspectionID, for: key, .change, .report)
         _ = try await reportUseCases.report(of: inspectionID, by: key)
         guard let revoked = try await links.revoke(id, of: inspectionID, at: Date()) else { throw UseCaseError.notFound("live renter link") }
-        logger.notice("renter link revoked", metadata: ["inspection": "\(inspectionID)", "link": "\(id)", "by": "\(key.id)"])
+        logger.notice("renter link revoked", metadata: ["inspection_id": "\(inspectionID)", "link": "\(id)", "by": "\(key.id)"])
         return revoked
     }
 
@@ -165,7 +165,7 @@ public struct RenterUseCases: Sendable {
         let dispute = Dispute(inspectionID: link.inspectionID, linkID: link.id, damage: damage, text: words, createdAt: Date().truncatedToMicroseconds)
         let links = self.links
         try await reportUseCases.reopen(link.inspectionID, damage: damage, note: words) { db in try await links.insert(dispute, in: db) }
-        logger.notice("damage disputed", metadata: ["inspection": "\(link.inspectionID)", "damage": "\(damage)", "link": "\(link.id)"])
+        logger.notice("damage disputed", metadata: ["inspection_id": "\(link.inspectionID)", "damage": "\(damage)", "link": "\(link.id)"])
         return dispute
     }
 }

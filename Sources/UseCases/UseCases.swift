@@ -1,3 +1,4 @@
+import Metrics
 import Pipeline
 import Storage
 import WalkaroundCore
@@ -17,7 +18,7 @@ public struct UseCases: Sendable {
 
     public init(database: any SQLDatabase, blobs: any PhotoStore, erasure: InspectionErasure, queue: JobQueue, signal: WakeSignal, maxPhotosPerInspection: Int, costs: CostBook? = nil,
         signingKey: ReportSigningKey? = nil, webhooks: WebhookSettings = WebhookSettings(), languages: ReportLanguages = ReportLanguages(),
-        handoff: UploadHandoff? = nil, events: InspectionEvents? = nil
+        handoff: UploadHandoff? = nil, events: InspectionEvents? = nil, metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         let outbox = WebhookOutbox(database: database, queue: queue, maxAttempts: webhooks.maxAttempts)
         var inspections = InspectionUseCases(database: database, erasure: erasure, queue: queue, signal: signal)
@@ -27,7 +28,7 @@ public struct UseCases: Sendable {
             database: database, blobs: blobs, queue: queue, maxPhotosPerInspection: maxPhotosPerInspection, signal: signal, handoff: handoff
         )
         intake.events = events
-        photos = PhotoUseCases(database: database, blobs: blobs, intake: intake)
+        photos = PhotoUseCases(database: database, blobs: blobs, intake: intake, metrics: metrics)
         reports = ReportUseCases(database: database, blobs: blobs, costs: costs, signingKey: signingKey, outbox: outbox, languages: languages)
         self.webhooks = WebhookUseCases(database: database, outbox: outbox, policy: webhooks.policy)
         keys = KeyUseCases(database: database)

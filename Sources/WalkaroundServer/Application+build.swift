@@ -3,6 +3,7 @@ import Hummingbird
 import Imaging
 import Inference
 import Logging
+import Metrics
 import Pipeline
 import Reporting
 import ServiceLifecycle
@@ -58,7 +59,7 @@ public struct WalkaroundComponents: Sendable {
             redisSettings.timeout = settings.redisTimeout
             return RedisClient(settings: redisSettings, logger: logger, metrics: metrics.factory)
         }
-        let blobs: any PhotoStore = try settings.s3.map { try S3PhotoStore(settings: $0) } ?? PhotoBlobStore(root: settings.photoDir)
+        let blobs: any PhotoStore = try settings.s3.map { try S3PhotoStore(settings: $0, metrics: metrics.factory) } ?? PhotoBlobStore(root: settings.photoDir)
         logger.info("photo store", metadata: ["location": "\(blobs.location)"])
         // A configured key must exist; the embedded default makes one in the data folder.
         let signingKey = try ReportSigningKey.load(
@@ -69,10 +70,10 @@ public struct WalkaroundComponents: Sendable {
         if let url = settings.databaseURL, settings.role != .inference {
             database = try PostgresDatabase(
                 url: url, maxConnections: settings.databaseMaxConnections, sslMode: settings.databaseSSLMode,
-                rootCertificate: settings.databaseRootCertificate, logger: logger
+                rootCertificate: settings.databaseRootCertificate, logger: logger, metrics: metrics.factory
             )
         } else {
-            database = try await SQLiteDatabase.open(path: settings.sqlitePath, logger: logger)
+            database = try await SQLiteDatabase.open(path: settings.sqlitePath, logger: logger, metrics: metrics.factory)
         }
         var plates: PlateReader?, platesFailure: String?
         if settings.role.runsWorkers, settings.inference != nil, let plateSettings = settings.plates {
@@ -156,10 +157,13 @@ public struct WalkaroundComponents: Sendable {
 /// Builds the HTTP application for the role in the settings: routes, middleware, and the
 /// long-running services (the PostgreSQL pool, job workers). Migrations run before the server
 /// starts accepting connections.
-public func buildApplication(components: WalkaroundComponents, logger: Logger) -> some ApplicationProtocol {
+public func buildApplication(components: WalkaroundComponents, logger: Logger, extraServices: [any Service] = []) -> some ApplicationProtocol {
     let settings = components.settings
     let router = buildRouter(components: components)
-    var services: [any Service] = []
+    // The trace exporter first: it starts before and stops after the services whose spans it sends.
+    var services: [any Service] = extraServices
+    Gauge(label: "walkaround_build_info", dimensions: [("version", settings.version), ("role", settings.role.rawValue)], factory: components.metrics.factory)
+        .record(1)
     if let postgres = components.database as? PostgresDatabase { services.append(postgres) }
     if let inference = components.inference { services.append(inference) }
     if let remote = components.remoteInference { services.append(remote) }
@@ -258,7 +262,7 @@ extension WalkaroundComponents {
         UseCases(
             database: database, blobs: blobs, erasure: erasure, queue: queue, signal: signal,
             maxPhotosPerInspection: settings.maxPhotosPerInspection, costs: costs, signingKey: signingKey, webhooks: settings.webhooks,
-            languages: settings.reportLanguages, handoff: handoff, events: events
+            languages: settings.reportLanguages, handoff: handoff, events: events, metrics: metrics.factory
         )
     }
 

@@ -90,6 +90,12 @@ public struct WalkaroundSettings: Sendable {
     /// Proxies in front of the server (the Ingress: 1) whose `X-Forwarded-For` / `-Proto` the web
     /// app trusts for the client's address (sign-in limits) and for Secure cookies; 0: none.
     public var trustedProxies: Int
+    /// Where spans go: nil (the default) records none; `otlp` exports them over OTLP/HTTP to
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`, sampled by `OTEL_TRACES_SAMPLER`/`_ARG` (default: 10 % of
+    /// the traces that start here, and every trace a caller sampled).
+    public var tracing: String?
+    /// The build's version (`WALKAROUND_VERSION`, set from the image tag), a label of `walkaround_build_info`.
+    public var version: String
     public var worker: JobWorker.Settings
     public var retry: RetryPolicy
     /// Photo-store housekeeping and retention, run by worker processes.
@@ -186,6 +192,14 @@ public struct WalkaroundSettings: Sendable {
             signInPerClient: reader.int(forKey: "walkaround.rateLimit.signInPerMinute", default: defaultLimits.signInPerClient)
         )
         trustedProxies = min(max(reader.int(forKey: "walkaround.web.trustedProxies", default: 0), 0), 8)
+        version = String(reader.string(forKey: "walkaround.version", default: "dev").prefix(64))
+        switch reader.string(forKey: "walkaround.tracing", default: "off").lowercased() {
+        case "off", "": tracing = nil
+        case "otlp": tracing = "otlp"
+        default:
+            tracing = nil
+            problems.append("WALKAROUND_TRACING must be off or otlp")
+        }
         s3 = Self.s3Settings(reader)
         // No photo is larger than an upload may be.
         s3?.maxObjectBytes = max(1, maxUploadBytes)

@@ -41,7 +41,10 @@ struct CommonOptions: ParsableArguments {
 
     /// JSON logs: on standard output for the service, on standard error for one-off commands.
     func bootstrap(_ settings: WalkaroundSettings, stream: FileHandle = .standardError) -> Logger {
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: settings.logLevel, stream: stream) }
+        LoggingSystem.bootstrap(
+            { label, provider in JSONLogHandler(label: label, level: settings.logLevel, stream: stream, metadataProvider: provider) },
+            metadataProvider: WalkaroundTracing.metadataProvider
+        )
         var logger = Logger(label: "walkaround")
         logger.logLevel = settings.logLevel
         return logger
@@ -82,8 +85,9 @@ struct Serve: AsyncParsableCommand {
         let logger = common.bootstrap(settings, stream: .standardOutput)
         let metrics = WalkaroundMetrics()
         MetricsSystem.bootstrap(metrics.factory)
+        let tracing = try WalkaroundTracing.bootstrap(settings: settings, logger: logger)
         let components = try await WalkaroundComponents.open(settings: settings, metrics: metrics, logger: logger)
-        let app = buildApplication(components: components, logger: logger)
+        let app = buildApplication(components: components, logger: logger, extraServices: tracing.map { [$0] } ?? [])
         try await app.runService()
         await components.database.close()
     }

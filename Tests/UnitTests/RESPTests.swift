@@ -64,8 +64,9 @@ import Testing
     /// closed channel (CI of stop 28).
     @Test func aDeadlinePassingAfterTheAnswerClosesNothing() async throws {
         let loop = NIOAsyncTestingEventLoop()
-        let channel = NIOAsyncTestingChannel(loop: loop)
-        try await channel.pipeline.addHandler(RESPHandler(parser: RESPParser(), onPush: { _ in }))
+        let channel = try await NIOAsyncTestingChannel(loop: loop) { channel in
+            try channel.pipeline.syncOperations.addHandler(RESPHandler(parser: RESPParser(), onPush: { _ in }))
+        }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379))
         let connection = RedisConnection(channel: channel)
         let answer = Task { try await connection.send([Array("PING".utf8)], timeout: .seconds(1)) }

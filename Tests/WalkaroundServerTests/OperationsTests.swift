@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import Storage
 import Synchronization
@@ -32,7 +33,55 @@ struct OperationsTests {
             #expect(metrics.text.contains("walkaround_jobs_queued 0"))
             #expect(metrics.text.contains("walkaround_photo_processing_seconds_count 1"))
             #expect(metrics.text.contains(#"http_request_duration_seconds_count{method="POST",route="/v1/inspections/{id}/photos",status="202"} 1"#))
+            // What the on-call engineer's dashboards graph (docs/observability.md), after one photo.
+            let text = metrics.text
+            for expected in [
+                #"walkaround_uploads_total{station=""#, #"outcome="accepted"} 1"#, #"walkaround_photo_verdicts_total{station=""#,
+                #"walkaround_jobs_due{kind="process_photo"} 0"#, #"walkaround_jobs_oldest_due_age_seconds{kind="process_photo"} 0"#,
+                #"walkaround_job_queue_wait_seconds_count{kind="process_photo"} 1"#, #"walkaround_job_duration_seconds_count{kind="process_photo"} 1"#,
+                #"walkaround_jobs_total{kind="process_photo",outcome="done"} 1"#, #"walkaround_jobs_in_flight{kind="process_photo"} 0"#,
+                #"walkaround_db_connections_max{system="\#(backend == .postgres ? "postgresql" : "sqlite")"} "#,
+                #"walkaround_db_query_seconds_count{system="\#(backend == .postgres ? "postgresql" : "sqlite")",operation="transaction"}"#,
+                #"walkaround_build_info{version="dev",role="all"} 1"#, "process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+                #"walkaround_photo_stage_seconds_bucket{stage="decode_gate",le="+Inf"} 1"#,
+            ] {
+                #expect(text.contains(expected), "\(expected) in the scrape")
+            }
+            // Every metric says what it answers: a `# HELP` line before its `# TYPE` (promtool's lint).
+            let lines = text.split(separator: "\n").map(String.init)
+            for (index, line) in lines.enumerated() where line.hasPrefix("# TYPE ") {
+                let name = line.split(separator: " ")[2]
+                #expect(index > 0 && lines[index - 1].hasPrefix("# HELP \(name) "), "\(name) has no help: add it to WalkaroundMetrics.help")
+            }
+            let samples = lines.filter { !$0.hasPrefix("#") && !$0.isEmpty }
+            #expect(samples.allSatisfy { Double($0.split(separator: " ").last ?? "") != nil }, "every sample's value is a number")
         }
+    }
+
+    /// The JSON log line: a stable event name, the provider's trace ids, `request_id` for Hummingbird's id.
+    @Test func logLinesCarryEventTraceAndRequestIDs() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString).jsonl").path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        let provider = Logger.MetadataProvider { ["trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7"] }
+        var logger = Logger(label: "test") { label in JSONLogHandler(label: label, stream: handle, metadataProvider: provider) }
+        logger[metadataKey: "hb.request.id"] = "r-1"
+        logger.info("job attempt failed", metadata: ["job_id": "j-1"])
+        logger.info("request", metadata: ["event": "http_request"])
+        logger.debug("below the level")
+        try handle.close()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(lines.count == 2)
+        #expect(lines.first?["event"] as? String == "job_attempt_failed")
+        #expect(lines.first?["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(lines.first?["span_id"] as? String == "00f067aa0ba902b7")
+        #expect(lines.first?["request_id"] as? String == "r-1" && lines.first?["hb.request.id"] == nil)
+        #expect(lines.first?["job_id"] as? String == "j-1")
+        #expect(lines.last?["event"] as? String == "http_request", "an explicit event wins")
+        #expect(JSONLogHandler.eventName("  Redis is answering again!  ") == "redis_is_answering_again")
     }
 
     @Test(arguments: Backend.available)

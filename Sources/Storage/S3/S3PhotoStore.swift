@@ -2,8 +2,10 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
+import Tracing
 import WalkaroundCore
 
 /// How to reach an S3-compatible bucket (`WALKAROUND_S3_*`).
@@ -98,6 +100,7 @@ public struct S3PhotoStore: PhotoStore, CustomStringConvertible {
     public let settings: S3Settings
     private let signer: S3Signer
     private let client: HTTPClient
+    private let metrics: any MetricsFactory
     private let scheme: String
     private let host: String
     private let port: Int?
@@ -112,7 +115,8 @@ public struct S3PhotoStore: PhotoStore, CustomStringConvertible {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    public init(settings: S3Settings, client: HTTPClient = Self.sharedClient) throws {
+    public init(settings: S3Settings, client: HTTPClient = Self.sharedClient, metrics: any MetricsFactory = MetricsSystem.factory) throws {
+        self.metrics = metrics
         let problems = settings.problems
         guard problems.isEmpty, let url = URL(string: settings.endpoint), let scheme = url.scheme?.lowercased(), let host = url.host else {
             throw StorageError.configuration(problems.joined(separator: "; "))
@@ -275,9 +279,33 @@ public struct S3PhotoStore: PhotoStore, CustomStringConvertible {
     /// AWS refuses a part's checksum the upload did not announce). A status outside `expect`
     /// throws `StorageError.unavailable` with the store's error code and message. The whole
     /// exchange, body included, has the settings' timeout.
+    ///
+    /// Observed: a client span, `walkaround_photo_store_request_seconds{store,operation}` and
+    /// `walkaround_photo_store_requests_total{store,operation,outcome}` (`ok`, `error`).
     private func send(
         _ method: String, key: String, query: [(String, String)] = [], body: [UInt8]? = nil, headers extra: [(String, String)] = [],
         sha256Checksum: Bool = false, expect: Set<Int>
+    ) async throws -> Response {
+        let start = ContinuousClock.now
+        let dimensions = [("store", "s3"), ("operation", method.lowercased())]
+        do {
+            let response = try await withSpan("S3 \(method)", ofKind: .client) { span in
+                span.attributes["rpc.system"] = "aws-api"
+                span.attributes["aws.s3.bucket"] = settings.bucket
+                return try await exchange(method, key: key, query: query, body: body, headers: extra, sha256Checksum: sha256Checksum, expect: expect)
+            }
+            Counter(label: "walkaround_photo_store_requests_total", dimensions: dimensions + [("outcome", "ok")], factory: metrics).increment()
+            Metrics.Timer(label: "walkaround_photo_store_request_seconds", dimensions: dimensions, factory: metrics).record(duration: ContinuousClock.now - start)
+            return response
+        } catch {
+            Counter(label: "walkaround_photo_store_requests_total", dimensions: dimensions + [("outcome", "error")], factory: metrics).increment()
+            throw error
+        }
+    }
+
+    private func exchange(
+        _ method: String, key: String, query: [(String, String)], body: [UInt8]?, headers extra: [(String, String)],
+        sha256Checksum: Bool, expect: Set<Int>
     ) async throws -> Response {
         let path = (settings.pathStyle ? "/\(settings.bucket)/" : "/") + key
         let hostHeader = port.map { "\(host):\($0)" } ?? host

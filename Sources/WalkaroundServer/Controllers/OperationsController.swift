@@ -107,6 +107,13 @@ struct OperationsController {
 
     @Sendable func exposition(request: Request, context: WalkaroundRequestContext) async throws -> Response {
         if let queued = try? await queue.queuedCount() { queuedGauge.record(queued) }
+        if let statistics = try? await queue.dueStatistics() {
+            for (kind, value) in statistics {
+                Gauge(label: "walkaround_jobs_due", dimensions: [("kind", kind.rawValue)], factory: metrics.factory).record(value.due)
+                Gauge(label: "walkaround_jobs_oldest_due_age_seconds", dimensions: [("kind", kind.rawValue)], factory: metrics.factory)
+                    .record(value.oldestAge)
+            }
+        }
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

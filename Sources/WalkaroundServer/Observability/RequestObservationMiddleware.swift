@@ -5,14 +5,31 @@ import Hummingbird
 import Logging
 import Metrics
 import Pipeline
+import Tracing
 import WalkaroundCore
 
-/// Per request: the `http_request_duration_seconds` histogram (method, route, status), one access
-/// log line with the request id, and the id echoed in `X-Request-Id` for support calls.
+/// Per request: a server span continuing the caller's W3C `traceparent` (the station agent's, a
+/// browser's, another pod's), the `http_request_duration_seconds` histogram (method, route,
+/// status), one access log line with the request id (and the trace id, written inside the span),
+/// and the id echoed in `X-Request-Id` for support calls.
+///
+/// The span records the route, never the path or the query: a renter link's path is its credential.
 struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
     let factory: any MetricsFactory
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var parent = ServiceContext.current ?? .topLevel
+        InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
+        let span = startSpan("HTTP \(request.method.rawValue)", context: parent, ofKind: .server)
+        defer { span.end() }
+        return try await ServiceContext.withValue(span.context) {
+            try await observe(request, context: context, span: span, next: next)
+        }
+    }
+
+    private func observe(
+        _ request: Request, context: Context, span: any Span, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let start = ContinuousClock.now
         var status = 500
         defer {
@@ -23,6 +40,11 @@ struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
                 dimensions: [("method", request.method.rawValue), ("route", route), ("status", "\(status)")],
                 factory: factory
             ).record(duration: elapsed)
+            span.operationName = "\(request.method.rawValue) \(route)"
+            span.attributes["http.request.method"] = request.method.rawValue
+            span.attributes["http.route"] = route
+            span.attributes["http.response.status_code"] = status
+            if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
             let level: Logger.Level = route.hasPrefix("/v1") || status >= 500 ? .info : .debug
             context.logger.log(
                 level: level,
@@ -43,6 +65,13 @@ struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
             status = error.status.code
             throw EditedHTTPError(originalError: error, context: context, requestID: context.id)
         }
+    }
+}
+
+/// Reads `traceparent`/`tracestate` from a request's headers.
+struct HTTPFieldsExtractor: Extractor {
+    func extract(key: String, from carrier: HTTPFields) -> String? {
+        HTTPField.Name(key).flatMap { carrier[$0] }
     }
 }
 

@@ -1,0 +1,63 @@
+import Metrics
+import Synchronization
+import Tracing
+
+/// A database's calls, observed: a client span per statement (its SQL text with `$n`
+/// placeholders, never the bound values), `walkaround_db_query_seconds{system,operation}`
+/// (`statement` outside a transaction, `transaction` for a whole one), and the connections in use
+/// against the pool's size (`walkaround_db_connections_in_use`, `walkaround_db_connections_max`):
+/// a statement outside a transaction holds one for its duration, a transaction for all of it.
+final class DatabaseObservation: Sendable {
+    let system: String
+    private let inUse = Mutex(0)
+    private let inUseGauge: Gauge
+    private let statementTimer: Metrics.Timer
+    private let transactionTimer: Metrics.Timer
+
+    init(system: String, maxConnections: Int, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.system = system
+        inUseGauge = Gauge(label: "walkaround_db_connections_in_use", dimensions: [("system", system)], factory: metrics)
+        statementTimer = Metrics.Timer(label: "walkaround_db_query_seconds", dimensions: [("system", system), ("operation", "statement")], factory: metrics)
+        transactionTimer = Metrics.Timer(label: "walkaround_db_query_seconds", dimensions: [("system", system), ("operation", "transaction")], factory: metrics)
+        Gauge(label: "walkaround_db_connections_max", dimensions: [("system", system)], factory: metrics).record(maxConnections)
+        inUseGauge.record(0)
+    }
+
+    /// One statement, in a span; `holding` when it takes a connection of its own (not in a transaction).
+    func statement<T>(_ statement: SQLStatement, holding: Bool, _ body: () async throws -> T) async throws -> T {
+        // The text is rendered only for a recorded span: with tracing off a statement costs no string work.
+        try await withSpan(Self.operation(of: statement.fragments.first ?? ""), ofKind: .client) { span in
+            if span.isRecording {
+                span.attributes["db.system.name"] = system
+                span.attributes["db.query.text"] = String(statement.render { "$\($0)" }.prefix(2048))
+            }
+            guard holding else { return try await body() }
+            return try await held(statementTimer, body)
+        }
+    }
+
+    /// A whole transaction, in a span whose children are its statements.
+    func transaction<T>(_ body: () async throws -> T) async throws -> T {
+        try await withSpan("transaction", ofKind: .client) { span in
+            span.attributes["db.system.name"] = system
+            return try await held(transactionTimer, body)
+        }
+    }
+
+    private func held<T>(_ timer: Metrics.Timer, _ body: () async throws -> T) async throws -> T {
+        inUseGauge.record(inUse.withLock { $0 += 1; return $0 })
+        let start = ContinuousClock.now
+        defer {
+            timer.record(duration: ContinuousClock.now - start)
+            inUseGauge.record(inUse.withLock { $0 = max(0, $0 - 1); return $0 })
+        }
+        return try await body()
+    }
+
+    /// The span's name: the statement's first keyword (`SELECT`, `INSERT`, …), as OpenTelemetry's
+    /// database conventions suggest when there is no better summary.
+    static func operation(of sql: String) -> String {
+        let word = sql.drop { $0 == " " || $0 == "\n" || $0 == "(" }.prefix { $0.isLetter }
+        return word.isEmpty ? "statement" : word.uppercased()
+    }
+}
