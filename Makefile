@@ -3,7 +3,9 @@
 #   make test  installs what is missing, starts a throwaway PostgreSQL, an S3 store (SeaweedFS), Redis, the LLM server and a webhook receiver (verifying with
 #              the standardwebhooks library), runs the tests on SQLite and PostgreSQL,
 #              then schemathesis against docs/openapi.yaml (tools/schemathesis.sh), the web app in headless
-#              Chromium (tools/browser/run.sh) and make k8s-check
+#              Chromium (tools/browser/run.sh), the observability check (tools/observability/run.sh: a real Prometheus
+#              scraping api+worker and an inference pod, every dashboard/alert/canary query evaluated, OTLP traces
+#              checked across the queue) and make k8s-check
 #              (renders and validates deploy/ offline)
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
@@ -28,6 +30,7 @@ test: build
 	tools/with-postgres.sh tools/with-s3.sh tools/with-redis.sh tools/with-llm.sh tools/with-webhook-receiver.sh timeout -k 30 1500 stdbuf -oL -eL swift test --skip-build
 	tools/schemathesis.sh debug 50
 	tools/browser/run.sh
+	tools/with-postgres.sh tools/with-s3.sh tools/with-redis.sh tools/with-llm.sh tools/observability/run.sh
 	$(MAKE) k8s-check
 
 k8s-check:

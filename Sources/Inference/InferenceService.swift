@@ -241,15 +241,7 @@ public final class InferenceService: Service, Sendable {
                 throw error
             }
             found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0, part: model.part(of: $0.className)) }
-            // What each version finds, per class (a fixed set per model): a canary model's findings
-            // per photo compared with the stable one's.
-            for (className, count) in Dictionary(objects.map { ($0.className, 1) }, uniquingKeysWith: +) {
-                Counter(
-                    label: "walkaround_detections_total", dimensions: [("model", model.name), ("version", batcher.version), ("class", className)],
-                    factory: metrics
-                ).increment(by: count)
-            }
-            Counter(label: "walkaround_model_photos_total", dimensions: [("model", model.name), ("version", batcher.version)], factory: metrics).increment()
+            DetectionCounts.record(objects, model: model.name, version: batcher.version, metrics: metrics)
         }
         return found
     }
@@ -277,5 +269,20 @@ public final class PhotoExpectation: Sendable {
     public func abandon() {
         guard consume() else { return }
         for batcher in batchers { Task { await batcher.abandon() } }
+    }
+}
+
+/// What each model version finds on a photo: `walkaround_detections_total{model,version,class}`
+/// (classes are the model's fixed set) and `walkaround_model_photos_total{model,version}`, so a
+/// canary model's findings per photo are compared with the stable one's. Counted where the
+/// detections are decoded: the worker (local models, or the inference pods' answers with the
+/// version they name).
+public enum DetectionCounts {
+    public static func record(_ objects: [FoundObject], model: String, version: String, metrics: any MetricsFactory) {
+        for (className, count) in Dictionary(objects.map { ($0.className, 1) }, uniquingKeysWith: +) {
+            Counter(label: "walkaround_detections_total", dimensions: [("model", model), ("version", version), ("class", className)], factory: metrics)
+                .increment(by: count)
+        }
+        Counter(label: "walkaround_model_photos_total", dimensions: [("model", model), ("version", version)], factory: metrics).increment()
     }
 }

@@ -121,16 +121,15 @@ public struct PhotoProcessor: Sendable {
         guard let bytes = stored else { throw JobFailure.permanent("photo file \(photo.sha256) is missing from the photo store") }
         clock = stage("read", since: clock)
         let analyzer = effectiveAnalyzer
-        let analysis: PhotoAnalyzer.Analysis
-        if let early = handed?.analysis, early.analyzer.modelSize == analyzer.modelSize, let done = try? await early.result.value {
-            // Started while the upload was being stored; `decode_gate` is then what was left of it.
-            analysis = done
-        } else {
+        let analysis: PhotoAnalyzer.Analysis = try await withSpan("decode_gate") { span in
+            if let early = handed?.analysis, early.analyzer.modelSize == analyzer.modelSize, let done = try? await early.result.value {
+                // Started while the upload was being stored; `decode_gate` is then what was left of it.
+                span.attributes["walkaround.decode.started_at_upload"] = true
+                return done
+            }
             // Decoding and measuring take a core for tens of milliseconds: off the cooperative pool,
             // whose few threads also run the lease heartbeats and the request handlers.
-            analysis = try await withSpan("decode_gate") { _ in
-                try await CPUWork.pool.runIfActive { [analyzer] in analyzer.analyze(bytes) }
-            }
+            return try await CPUWork.pool.runIfActive { [analyzer] in analyzer.analyze(bytes) }
         }
         clock = stage("decode_gate", since: clock)
         let (detections, plateBoxes) = try await withSpan("inference") { _ in

@@ -151,7 +151,7 @@ public final class RemoteInference: DetectionModels, Service {
         for remote in models {
             let (model, info) = (remote.configuration, remote.info)
             let photo = letterbox(info.inputSize)
-            let output = try await infer(remote, input: YOLODetector.tensor([photo]))
+            let (output, version) = try await infer(remote, input: YOLODetector.tensor([photo]))
             do {
                 try YOLODetector.checkLayout(output.shape, classes: info.classNames.count, batch: 1, model: model.name)
             } catch {
@@ -162,12 +162,13 @@ public final class RemoteInference: DetectionModels, Service {
                 iouThreshold: model.iouThreshold, maxDetections: model.maxDetections
             )
             found += objects.map { ModelDetection(model: model.name, role: model.role(of: $0.className), object: $0, part: model.part(of: $0.className)) }
+            DetectionCounts.record(objects, model: model.name, version: version ?? "remote", metrics: metrics)
         }
         return found
     }
 
     /// One infer call with retries on transient failures; the breaker opens after repeated ones.
-    func infer(_ remote: RemoteModel, input: Tensor) async throws -> Tensor {
+    func infer(_ remote: RemoteModel, input: Tensor) async throws -> (Tensor, version: String?) {
         let model = remote.configuration
         if let until = loaded.withLock({ $0.openUntil }), ContinuousClock.now < until {
             throw Unavailable(description: "inference pods failed \(settings.breakerThreshold) times in a row; not calling them until the cool-down ends")
@@ -203,12 +204,12 @@ public final class RemoteInference: DetectionModels, Service {
         throw lastError
     }
 
-    private func call(_ remote: RemoteModel, input: Tensor) async throws -> Tensor {
+    private func call(_ remote: RemoteModel, input: Tensor) async throws -> (Tensor, version: String?) {
         let model = remote.configuration
         var request = HTTPClientRequest(url: "\(settings.url)/v2/models/\(Self.path(model.name))/infer")
         request.method = .POST
-        // The inference pod's request span continues this one (W3C traceparent).
-        for (name, value) in TraceContext.headers() { request.headers.add(name: name, value: value) }
+        // AsyncHTTPClient opens the request's client span and sends its `traceparent`: the inference
+        // pod's request span continues the trace.
         if loaded.withLock({ $0.binaryTensors }) {
             let header: [String: Any] = [
                 "inputs": [["name": remote.input, "shape": input.shape, "datatype": "FP32", "parameters": ["binary_data_size": input.values.count * 4]]],
@@ -252,7 +253,19 @@ public final class RemoteInference: DetectionModels, Service {
             let message: String = (object?["error"] as? String) ?? detail ?? String(decoding: bytes.prefix(300), as: UTF8.self)
             throw Unavailable(description: "the inference server answered \(status)\(message.isEmpty ? "" : ": \(message)")")
         }
-        return try Self.output(bytes, headerLength: headers.first(name: "Inference-Header-Content-Length"))
+        return try Self.answer(bytes, headerLength: headers.first(name: "Inference-Header-Content-Length"))
+    }
+
+    /// The first output of an infer answer and the model version the pod says it ran (our pods'
+    /// `parameters.walkaround_model_version`: 1–64 characters of `[0-9A-Za-z._-]`; nil from other servers).
+    static func answer(_ bytes: [UInt8], headerLength: String?) throws -> (Tensor, version: String?) {
+        let tensor = try output(bytes, headerLength: headerLength)
+        let end = headerLength.flatMap(Int.init).map { min(max(0, $0), bytes.count) } ?? bytes.count
+        let object = try? JSONSerialization.jsonObject(with: Data(bytes[..<end])) as? [String: Any]
+        guard let version = (object?["parameters"] as? [String: Any])?["walkaround_model_version"] as? String, (1...64).contains(version.count),
+            version.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        else { return (tensor, nil) }
+        return (tensor, version)
     }
 
     /// An infer request with the tensor as JSON numbers, for servers without the binary extension.

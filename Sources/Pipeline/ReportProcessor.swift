@@ -33,6 +33,7 @@ public struct ReportProcessor: Sendable {
     }
 
     public func process(_ job: Job) async throws {
+        let started = ContinuousClock.now
         let inspections = InspectionRepository(database: database)
         guard let id = job.inspectionID, let inspection = try await inspections.get(id) else {
             try await queue.complete(job, at: Date(), in: database)  // erased while the job waited
@@ -86,7 +87,10 @@ public struct ReportProcessor: Sendable {
         }
         guard stored else { return }
         await events?.changed(id)
-        guard asksProviders else { return writer.countTemplate() }
+        guard asksProviders else {
+            writer.recordWriting(provider: ReportTemplate.provider, since: started)
+            return writer.countTemplate()
+        }
         let (prose, discarded) = await writer.providerProse(for: report, language: language)
         if prose == nil { writer.countTemplate() }
         let final = prose ?? writer.templateProse(for: report, language: language, discarded: discarded)
@@ -97,6 +101,7 @@ public struct ReportProcessor: Sendable {
             }
             try await queue.complete(job, at: Date(), in: db)
         }
+        writer.recordWriting(provider: final.provider, since: started)
         await events?.changed(id)
     }
 

@@ -1,3 +1,4 @@
+import Storage
 import Tracing
 
 /// A span's W3C trace context as it travels with a job through the database: `traceparent`, and
@@ -8,10 +9,10 @@ public enum TraceContext {
     /// The longest stored context read back (W3C: 55 characters of traceparent, 512 of tracestate).
     static let maxLength = 1024
 
-    /// The current span's context, nil without a tracer or outside any span (the no-op tracer
-    /// writes nothing).
+    /// The current span's context (outside the enclosing database transaction's span), nil
+    /// without a tracer or outside any span (the no-op tracer writes nothing).
     public static func current() -> String? {
-        guard let context = ServiceContext.current else { return nil }
+        guard let context = DatabaseObservation.outerContext ?? ServiceContext.current else { return nil }
         var carrier: [String: String] = [:]
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryInjector())
         guard let parent = carrier["traceparent"], !parent.isEmpty else { return nil }
@@ -31,13 +32,6 @@ public enum TraceContext {
         return context
     }
 
-    /// Headers for an outgoing request (the remote inference call): the current context's.
-    public static func headers() -> [(String, String)] {
-        guard let context = ServiceContext.current else { return [] }
-        var carrier: [String: String] = [:]
-        InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryInjector())
-        return carrier.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
 }
 
 struct DictionaryInjector: Injector {

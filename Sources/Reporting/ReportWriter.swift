@@ -44,16 +44,18 @@ public struct ReportWriter: Sendable {
 
     /// The first grounded prose of the chain in `language` (counted in `walkaround_reports_total`),
     /// or nil with why each provider's answer was discarded.
-    /// In a span; its time in `walkaround_report_seconds{provider}` (the provider kept, `template` when none).
+    /// In a span, with one child span per LLM attempt.
     public func providerProse(for report: InspectionReport, language: ReportLanguage = .en) async -> (prose: ReportProse?, discarded: [String]) {
-        let started = ContinuousClock.now
-        let outcome = await withSpan("report prose") { span in
+        await withSpan("report prose") { span in
             span.attributes["walkaround.report.language"] = language.rawValue
             return await chainProse(for: report, language: language)
         }
-        Metrics.Timer(label: "walkaround_report_seconds", dimensions: [("provider", outcome.prose?.provider ?? ReportTemplate.provider)], factory: factory)
-            .record(duration: ContinuousClock.now - started)
-        return outcome
+    }
+
+    /// `walkaround_report_seconds{provider}`: one report's writing from its job's start to its
+    /// final prose stored, by the provider whose prose was kept (`template` when none).
+    public func recordWriting(provider: String, since started: ContinuousClock.Instant) {
+        Metrics.Timer(label: "walkaround_report_seconds", dimensions: [("provider", provider)], factory: factory).record(duration: ContinuousClock.now - started)
     }
 
     private func chainProse(for report: InspectionReport, language: ReportLanguage) async -> (prose: ReportProse?, discarded: [String]) {

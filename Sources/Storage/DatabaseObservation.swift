@@ -7,7 +7,7 @@ import Tracing
 /// (`statement` outside a transaction, `transaction` for a whole one), and the connections in use
 /// against the pool's size (`walkaround_db_connections_in_use`, `walkaround_db_connections_max`):
 /// a statement outside a transaction holds one for its duration, a transaction for all of it.
-final class DatabaseObservation: Sendable {
+public final class DatabaseObservation: Sendable {
     let system: String
     private let inUse = Mutex(0)
     private let inUseGauge: Gauge
@@ -36,13 +36,19 @@ final class DatabaseObservation: Sendable {
         }
     }
 
-    /// A whole transaction, in a span whose children are its statements.
+    /// A whole transaction, in a span whose children are its statements. The context it started
+    /// in stays readable inside (`outerContext`): what the transaction commits (a job) continues
+    /// the request's trace, not the transaction's span.
     func transaction<T>(_ body: () async throws -> T) async throws -> T {
-        try await withSpan("transaction", ofKind: .client) { span in
+        let outer = ServiceContext.current
+        return try await withSpan("transaction", ofKind: .client) { span in
             span.attributes["db.system.name"] = system
-            return try await held(transactionTimer, body)
+            return try await Self.$outerContext.withValue(outer) { try await held(transactionTimer, body) }
         }
     }
+
+    /// Inside a transaction: the trace context the transaction was started in.
+    @TaskLocal public static var outerContext: ServiceContext?
 
     private func held<T>(_ timer: Metrics.Timer, _ body: () async throws -> T) async throws -> T {
         inUseGauge.record(inUse.withLock { $0 += 1; return $0 })

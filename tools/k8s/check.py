@@ -13,7 +13,12 @@ Steps (each can be skipped by name):
              checks listed with a reason in deploy/kubernetes/checkov-exceptions.yaml
   promtool   `promtool check rules` on the PrometheusRule, `promtool test rules` on
              deploy/kubernetes/tests/alerts.test.yaml
+  analysis   the AnalysisTemplates' queries (tools/observability/expressions.py, with sample
+             arguments) parse as PromQL, and `promtool test rules` on
+             deploy/kubernetes/tests/analysis.test.yaml runs them on canary and stable series
   hadolint   the Dockerfile
+  dashboards the Grafana dashboards are what tools/observability/dashboards.py makes (--check), and
+             every PromQL expression in them parses (`promtool check rules`, as recording rules)
   asserts    what the overlays' patches must have done, and that every reference (Service and
              PDB selectors, HPA and ScaledObject targets, ConfigMaps, Secrets, PVCs,
              ServiceAccounts) points at something in the same render
@@ -23,6 +28,7 @@ Exit status 0 when every step passes; otherwise 1, with each failure on a line s
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +86,33 @@ def validate_core(renders, out):
             print(f"core: {name}: {len(core)} objects valid (strict)")
 
 
+_schemas = {}
+
+
+def load_schema(path):
+    """A custom resource's JSON schema. A schema that allows unknown fields everywhere (no
+    `additionalProperties: false` anywhere: Argo Rollouts' Rollout and AnalysisTemplate) is made
+    strict, as kubeconform -strict does: every object with properties rejects others, except
+    where the CRD keeps unknown fields (x-kubernetes-preserve-unknown-fields). A typo in a
+    Rollout must fail here, not be dropped by the API server."""
+    if path not in _schemas:
+        with open(path) as f:
+            schema = json.load(f)
+        if '"additionalProperties": false' not in json.dumps(schema):
+            def strict(node):
+                if isinstance(node, dict):
+                    if "properties" in node and "additionalProperties" not in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+                        node["additionalProperties"] = False
+                    for value in node.values():
+                        strict(value)
+                elif isinstance(node, list):
+                    for value in node:
+                        strict(value)
+            strict(schema)
+        _schemas[path] = schema
+    return _schemas[path]
+
+
 def validate_crds(renders, schemas):
     if not os.path.isdir(schemas):
         print(f"NOTICE [crds] {schemas} does not exist: custom resources are not validated")
@@ -96,8 +129,7 @@ def validate_crds(renders, schemas):
             if not os.path.exists(path):
                 fail("crds", f"{name}: no schema for {d['apiVersion']} {d['kind']} ({path})")
                 continue
-            with open(path) as f:
-                schema = json.load(f)
+            schema = load_schema(path)
             errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(d), key=lambda e: list(e.path))
             for e in errors:
                 fail("crds", f"{name}: {d['kind']}/{d['metadata']['name']}: {'.'.join(map(str, e.path)) or '(root)'}: {e.message}")
@@ -137,9 +169,63 @@ def promtool(renders, out, tests):
             print("promtool: alert tests passed")
 
 
+def analysis(renders, out, tests):
+    """The AnalysisTemplates' Prometheus queries of the prod render, with sample arguments
+    (tools/observability/expressions.py), as recording rules: `promtool check rules` parses them,
+    `promtool test rules` on tests/analysis.test.yaml computes them on canary and stable series.
+    Each becomes `analysis:<template>:<metric>` (dashes as underscores)."""
+    import importlib.util
+
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "observability", "expressions.py")
+    spec = importlib.util.spec_from_file_location("walkaround_expressions", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        found = [e for e in module.expressions(renders.get("prod", [])) if e["kind"] == "analysis"]
+    except ValueError as e:
+        fail("analysis", str(e))
+        return
+    if not found:
+        print("analysis: the prod render has no AnalysisTemplate queries")
+        return
+    work = os.path.join(out, "analysis")
+    os.makedirs(work, exist_ok=True)
+    name = lambda e: "analysis:" + ":".join(x.replace("-", "_") for x in (e["source"].partition("/")[2], e["name"]))
+    rules = [{"record": name(e), "expr": e["expr"]} for e in found]
+    with open(os.path.join(work, "analysis-rules.yaml"), "w") as f:
+        yaml.safe_dump({"groups": [{"name": "analysis", "rules": rules}]}, f, sort_keys=False)
+    if run("analysis", ["promtool", "check", "rules", "analysis-rules.yaml"], cwd=work).returncode != 0:
+        return
+    print(f"analysis: {len(rules)} queries parse")
+    if os.path.exists(tests):
+        shutil.copy(tests, os.path.join(work, "analysis.test.yaml"))
+        if run("analysis", ["promtool", "test", "rules", "analysis.test.yaml"], cwd=work).returncode == 0:
+            print("analysis: query tests passed")
+
+
 def hadolint(dockerfile):
     if run("hadolint", ["hadolint", dockerfile]).returncode == 0:
         print("hadolint: passed")
+
+
+def dashboards(root, out):
+    """The committed dashboards (components/grafana-dashboards) and docs/observability.md are what
+    tools/observability/dashboards.py makes, and every PromQL expression of theirs parses."""
+    import importlib.util
+
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "observability", "dashboards.py")
+    if run("dashboards", [sys.executable, script, "--check", "--root", root]).returncode != 0:
+        return
+    spec = importlib.util.spec_from_file_location("walkaround_dashboards", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    work = os.path.join(out, "dashboards")
+    os.makedirs(work, exist_ok=True)
+    rules = [{"record": f"dashboard:expression_{i}", "expr": e} for i, e in enumerate(module.expressions())]
+    with open(os.path.join(work, "rules.yaml"), "w") as f:
+        yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}, f, sort_keys=False)
+    if run("dashboards", ["promtool", "check", "rules", "rules.yaml"], cwd=work).returncode == 0:
+        print(f"dashboards: up to date, {len(rules)} PromQL expressions parse")
 
 
 # --- assertions on the renders ----------------------------------------------------------------
@@ -158,6 +244,15 @@ def container(deployment, name="walkaround"):
 def cpu(value):
     value = str(value)
     return float(value[:-1]) / 1000 if value.endswith("m") else float(value)
+
+
+def pod_owner(docs, deployment):
+    """The Rollout that takes this Deployment's pod template (workloadRef), else the Deployment."""
+    for rollout in by_kind(docs, "Rollout").values():
+        ref = rollout["spec"].get("workloadRef", {})
+        if ref.get("kind") == "Deployment" and ref.get("name") == deployment["metadata"]["name"]:
+            return rollout
+    return deployment
 
 
 def matches(selector, labels):
@@ -183,11 +278,11 @@ def assert_references(name, docs):
     scaled = {}
     for hpa in by_kind(docs, "HorizontalPodAutoscaler").values():
         target = hpa["spec"]["scaleTargetRef"]
-        check(name, ("Deployment", target["name"]) in names, f"HPA {hpa['metadata']['name']} targets missing Deployment {target['name']}")
+        check(name, (target["kind"], target["name"]) in names, f"HPA {hpa['metadata']['name']} targets missing {target['kind']} {target['name']}")
         scaled.setdefault(target["name"], []).append(f"HPA {hpa['metadata']['name']}")
     for so in by_kind(docs, "ScaledObject").values():
         target = so["spec"]["scaleTargetRef"]
-        check(name, ("Deployment", target["name"]) in names, f"ScaledObject {so['metadata']['name']} targets missing Deployment {target['name']}")
+        check(name, (target["kind"], target["name"]) in names, f"ScaledObject {so['metadata']['name']} targets missing {target['kind']} {target['name']}")
         scaled.setdefault(target["name"], []).append(f"ScaledObject {so['metadata']['name']}")
         for trigger in so["spec"]["triggers"]:
             auth = trigger.get("authenticationRef", {}).get("name")
@@ -290,8 +385,9 @@ def assert_environment(env, docs):
     cpus = {"dev": 0.5, "staging": 1.0, "prod": 2.0}[env]
     for dep in (api, worker):
         c = container(dep)
-        check(env, dep["spec"]["replicas"] >= replicas if env == "prod" else dep["spec"]["replicas"] == replicas,
-              f"{dep['metadata']['name']}: {dep['spec']['replicas']} replicas, expected {replicas}{'+' if env == 'prod' else ''}")
+        count = pod_owner(docs, dep)["spec"].get("replicas", 1)
+        check(env, count >= replicas if env == "prod" else count == replicas,
+              f"{dep['metadata']['name']}: {count} replicas, expected {replicas}{'+' if env == 'prod' else ''}")
         check(env, cpu(c["resources"]["requests"]["cpu"]) == cpus, f"{dep['metadata']['name']}: CPU request {c['resources']['requests']['cpu']}, expected {cpus}")
         tag = c["image"].rpartition(":")[2]
         check(env, ":" in c["image"] and tag not in ("base-unset", "latest", ""), f"{dep['metadata']['name']}: image {c['image']} has no release tag")
@@ -390,7 +486,7 @@ def assert_connections(name, docs):
             continue  # the inference role uses no shared database
         pool = next((int(e["value"]) for e in c.get("env", []) if e["name"] == "DATABASE_MAX_CONNECTIONS" and "value" in e),
                     int(config.get("DATABASE_MAX_CONNECTIONS", 20)))
-        total += pool * ceilings.get(dep["metadata"]["name"], dep["spec"].get("replicas", 1))
+        total += pool * ceilings.get(dep["metadata"]["name"], pod_owner(docs, dep)["spec"].get("replicas", 1))
     # Leave room for the operator, KEDA's query, the exporter and a person with psql.
     check(name, total + 20 <= limit, f"{total} pooled connections at full scale (+20 reserved) exceed max_connections {limit}")
 
@@ -406,6 +502,145 @@ def assert_network(name, docs):
         check(name, own, f"{dep['metadata']['name']}: no NetworkPolicy of its own (only the default deny)")
 
 
+def assert_observability(env, docs):
+    """Staging and prod: the dashboards' ConfigMaps for the Grafana sidecar, Alloy shipping logs, and
+    every Walkaround pod sending traces to the collector, which its NetworkPolicy lets it reach."""
+    if env == "dev":
+        return
+    boards = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
+    uids = sorted(json.loads(text).get("uid", "") for d in boards for text in d.get("data", {}).values())
+    check(env, uids == sorted(["walkaround-overview", "walkaround-pipeline", "walkaround-inference", "walkaround-reports", "walkaround-station"]),
+          f"Grafana dashboards {uids}")
+    check(env, all(d["metadata"].get("annotations", {}).get("grafana_folder") for d in boards), "a dashboard ConfigMap has no grafana_folder")
+    deployments = by_kind(docs, "Deployment")
+    check(env, "walkaround-alloy" in deployments, "no Alloy Deployment shipping the logs to Loki")
+    collector = by_kind(docs, "Service").get("otel-collector")
+    check(env, collector is not None and "otel-collector" in deployments, "no OpenTelemetry Collector Deployment and Service")
+    if collector is None:
+        return
+    port = next((p["port"] for p in collector["spec"]["ports"] if p.get("name") == "otlp-http"), None)
+    config = next((d.get("data", {}) for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("walkaround-config")), {})
+    check(env, config.get("WALKAROUND_TRACING") == "otlp", f"WALKAROUND_TRACING is {config.get('WALKAROUND_TRACING')!r}, not otlp")
+    endpoint = config.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    check(env, endpoint == f"http://otel-collector:{port}", f"OTEL_EXPORTER_OTLP_ENDPOINT {endpoint!r} is not the collector's OTLP/HTTP port")
+    policies = by_kind(docs, "NetworkPolicy")
+    for role in ("api", "worker", "inference"):
+        dep = deployments.get(f"walkaround-{role}")
+        c = container(dep) if dep else None
+        env_names = {e["name"]: e for e in (c or {}).get("env", [])}
+        check(env, "OTEL_SERVICE_NAME" in env_names, f"walkaround-{role}: no OTEL_SERVICE_NAME (the tracing patch missed it)")
+        policy = policies.get(f"walkaround-{role}", {})
+        reaches = any(any(matches(t.get("podSelector", {}).get("matchLabels"), {"app.kubernetes.io/name": "otel-collector"}) for t in rule.get("to", []))
+                      and any(p.get("port") == port for p in rule.get("ports", []))
+                      for rule in policy.get("spec", {}).get("egress", []))
+        check(env, reaches, f"NetworkPolicy walkaround-{role} does not let the pods reach the collector on {port}")
+
+
+AGGREGATION = re.compile(r"\b(count_values|bottomk|quantile|stddev|stdvar|group|count|topk|sum|avg|min|max)\s*(by|without)?\s*\(")
+SELECTOR = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)?\{([^{}]*)\}")
+
+
+def closing(text, start):
+    """The index just after the parenthesis that closes the one at `start`."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i + 1
+    return len(text)
+
+
+def aggregations_losing_namespace(expr):
+    """Aggregations of an expression whose result has no `namespace` label (no `by (…namespace…)`,
+    or `without (…namespace…)`): several environments share one Prometheus."""
+    lost = []
+    for m in AGGREGATION.finditer(expr):
+        if m.group(2):  # sum by (labels) (…)
+            end = closing(expr, m.end() - 1)
+            labels, clause = expr[m.end():end - 1], m.group(2)
+        else:  # sum (…) or sum (…) by (labels)
+            end = closing(expr, m.end() - 1)
+            after = re.match(r"\s*(by|without)\s*\(([^)]*)\)", expr[end:])
+            labels, clause = (after.group(2), after.group(1)) if after else ("", "by")
+        names = {label.strip() for label in labels.split(",")}
+        if (clause == "by") != ("namespace" in names):
+            lost.append(expr[m.start():m.end()].strip() + (labels + ")" if m.group(2) else " …"))
+    return lost
+
+
+def assert_prometheus(name, docs):
+    """Every alert and recording rule keeps `namespace` through its aggregations; every analysis
+    query selects the namespace (and the canary's pods) on every series it reads."""
+    for rule_doc in by_kind(docs, "PrometheusRule").values():
+        for group in rule_doc["spec"]["groups"]:
+            for rule in group["rules"]:
+                lost = aggregations_losing_namespace(str(rule["expr"]))
+                check(name, not lost, f"rule {rule.get('alert') or rule.get('record')}: aggregation drops namespace: {lost}")
+    for template in by_kind(docs, "AnalysisTemplate").values():
+        tname = template["metadata"]["name"]
+        for metric in template["spec"]["metrics"]:
+            query = metric.get("provider", {}).get("prometheus", {}).get("query", "")
+            where = f"AnalysisTemplate {tname} {metric['name']}"
+            selectors = SELECTOR.findall(re.sub(r"\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}", r"ARG_\1", query))
+            check(name, selectors and all('namespace="ARG_namespace"' in labels for _, labels in selectors),
+                  f"{where}: a series selector without namespace=\"{{{{args.namespace}}}}\"")
+            check(name, "{{args.canary-hash}}" in query, f"{where}: the query does not select the canary's pods (rollouts_pod_template_hash)")
+            for condition in ("successCondition", "failureCondition"):
+                check(name, "len(result) > 0" in metric.get(condition, ""),
+                      f"{where}: {condition} must guard an empty result (too little traffic is inconclusive, not a pass or a failure)")
+            check(name, isinstance(metric.get("failureLimit"), int), f"{where}: no failureLimit")
+
+
+def assert_rollouts(env, docs):
+    """Canary releases: staging and prod run the api, worker and inference pods as Rollouts of the
+    base's Deployments, gated by AnalysisTemplates that exist and get the arguments they need; dev
+    keeps plain rolling Deployments."""
+    rollouts, deployments = by_kind(docs, "Rollout"), by_kind(docs, "Deployment")
+    templates = by_kind(docs, "AnalysisTemplate")
+    expected = {"walkaround-api", "walkaround-worker", "walkaround-inference"} if env in ("staging", "prod") else set()
+    check(env, set(rollouts) == expected, f"Rollouts {sorted(rollouts)}, expected {sorted(expected)}")
+    for rname, rollout in rollouts.items():
+        spec = rollout["spec"]
+        ref = spec.get("workloadRef", {})
+        target = deployments.get(ref.get("name")) if ref.get("kind") == "Deployment" else None
+        check(env, target is not None, f"Rollout {rname}: workloadRef {ref.get('kind')}/{ref.get('name')} is not a Deployment in the render")
+        check(env, "template" not in spec, f"Rollout {rname}: has a template of its own beside its workloadRef")
+        check(env, ref.get("scaleDown") in ("progressively", "onsuccess"), f"Rollout {rname}: workloadRef.scaleDown {ref.get('scaleDown')!r} leaves the Deployment's pods running")
+        if target is not None:
+            # A Deployment with pods would roll a new template out by itself, beside the canary.
+            check(env, target["spec"].get("replicas") == 0, f"Rollout {rname}: its Deployment has {target['spec'].get('replicas')} replicas, expected 0 (the Rollout owns the pods)")
+        canary = spec.get("strategy", {}).get("canary", {})
+        weights = [step["setWeight"] for step in canary.get("steps", []) if "setWeight" in step]
+        check(env, weights == [10, 50] and sum("pause" in step for step in canary.get("steps", [])) == 2,
+              f"Rollout {rname}: canary steps {canary.get('steps')}, expected 10 % → pause → 50 % → pause → 100 %")
+        analyses = [canary.get("analysis", {})] + [step["analysis"] for step in canary.get("steps", []) if "analysis" in step]
+        analyses = [a for a in analyses if a.get("templates")]
+        check(env, analyses, f"Rollout {rname}: no analysis gates the canary")
+        for a in analyses:
+            passed = {arg["name"] for arg in a.get("args", [])}
+            for ref in a["templates"]:
+                template = templates.get(ref.get("templateName"))
+                check(env, template is not None and not ref.get("clusterScope"), f"Rollout {rname}: AnalysisTemplate {ref.get('templateName')} is not in the render")
+                if template is None:
+                    continue
+                missing = [arg["name"] for arg in template["spec"].get("args", []) if "value" not in arg and "valueFrom" not in arg and arg["name"] not in passed]
+                check(env, not missing, f"Rollout {rname}: AnalysisTemplate {ref['templateName']} needs arguments {missing}")
+            for arg in a.get("args", []):
+                if arg["name"].endswith("-hash"):
+                    check(env, "podTemplateHashValue" in arg.get("valueFrom", {}), f"Rollout {rname}: argument {arg['name']} is not a podTemplateHashValue")
+    # Autoscalers scale the Rollout, never the Deployment whose pods it owns.
+    owned = {r["spec"].get("workloadRef", {}).get("name") for r in rollouts.values()}
+    for kind in ("HorizontalPodAutoscaler", "ScaledObject"):
+        for scaler in by_kind(docs, kind).values():
+            target = scaler["spec"]["scaleTargetRef"]
+            check(env, not (target.get("kind", "Deployment") == "Deployment" and target["name"] in owned),
+                  f"{kind} {scaler['metadata']['name']} scales Deployment {target['name']}, whose pods Rollout {target['name']} owns")
+    if rollouts:
+        relabeled = any(r.get("targetLabel") == "rollouts_pod_template_hash" and "__meta_kubernetes_pod_label_rollouts_pod_template_hash" in r.get("sourceLabels", [])
+                        for m in by_kind(docs, "ServiceMonitor").values() for e in m["spec"]["endpoints"] for r in e.get("relabelings", []))
+        check(env, relabeled, "no ServiceMonitor copies the pod label rollouts-pod-template-hash: the analyses cannot tell the canary's series")
+
+
 def assertions(renders):
     before = len(failures)
     for env in ENVIRONMENTS:
@@ -417,6 +652,9 @@ def assertions(renders):
         assert_environment(env, docs)
         assert_connections(env, docs)
         assert_network(env, docs)
+        assert_prometheus(env, docs)
+        assert_rollouts(env, docs)
+        assert_observability(env, docs)
     apps = {a["spec"]["source"]["path"] for a in renders.get("argocd", []) if a["kind"] == "Application"}
     check("argocd", apps == {f"deploy/kubernetes/overlays/{e}" for e in ENVIRONMENTS}, f"Applications point at {sorted(apps)}")
     print(f"asserts: {'passed' if len(failures) == before else 'failed'}")
@@ -444,8 +682,12 @@ def main():
         checkov(renders, out, os.path.join(a.root, "checkov-exceptions.yaml"))
     if "promtool" not in skip:
         promtool(renders, out, os.path.join(a.root, "tests", "alerts.test.yaml"))
+    if "analysis" not in skip:
+        analysis(renders, out, os.path.join(a.root, "tests", "analysis.test.yaml"))
     if "hadolint" not in skip:
         hadolint(a.dockerfile)
+    if "dashboards" not in skip:
+        dashboards(a.root, out)
     if "asserts" not in skip:
         assertions(renders)
     print(f"k8s-check: {'FAILED, ' + str(len(failures)) + ' failure(s)' if failures else 'passed'} (renders in {out})")

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Inference
 import NIOCore
+import Tracing
 
 /// The Open Inference Protocol (KServe V2) over HTTP, served by `serve --role inference`: the
 /// models' raw tensors in and out, so workers elsewhere (or Triton, or any conforming client) send
@@ -80,7 +81,12 @@ struct InferenceProtocolController {
         )
         let output: Tensor
         do {
-            output = try await batcher.infer(inference.tensor)
+            output = try await withSpan("model \(detector.configuration.name)") { span in
+                span.attributes["walkaround.model"] = detector.configuration.name
+                span.attributes["walkaround.model.version"] = batcher.version
+                span.attributes["walkaround.batch.images"] = inference.tensor.shape.first ?? 0
+                return try await batcher.infer(inference.tensor)
+            }
         } catch is InferenceOverloaded {
             throw ProtocolError(.serviceUnavailable, "the model's queue is full; retry shortly", retryAfter: 1)
         } catch let error as ONNXRuntimeError {
@@ -97,7 +103,11 @@ struct InferenceProtocolController {
         } else {
             outputObject["data"] = output.values.map { Double($0) }
         }
-        var answer: [String: Any] = ["model_name": detector.configuration.name, "model_version": "1", "outputs": [outputObject]]
+        var answer: [String: Any] = [
+            "model_name": detector.configuration.name, "model_version": "1", "outputs": [outputObject],
+            // The model file's version, for the workers' per-version detection counts (a canary model).
+            "parameters": ["walkaround_model_version": batcher.version],
+        ]
         if let id = inference.id { answer["id"] = id }
         let json = try JSONSerialization.data(withJSONObject: answer)
         guard binary else { return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json))) }
