@@ -3,6 +3,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -11,6 +12,9 @@ import requests
 from PIL import Image, ImageEnhance
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from processes import wait_until_ready  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "Tests", "InferenceTests", "Fixtures")
@@ -50,16 +54,8 @@ class Server:
         self.process = subprocess.Popen(
             [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--metrics-port", "0", "--data-dir", self.folder],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if requests.get(self.url + "/ready", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
+        if wait_until_ready(self.url + "/ready", self.process, 120):
+            return
         raise RuntimeError("walkaround serve did not become ready: " + open(os.path.join(self.folder, "serve.log")).read()[-3000:])
 
     def key(self, *arguments):

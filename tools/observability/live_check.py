@@ -54,6 +54,9 @@ import threading
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from processes import log_tail, stop_process, wait_until_ready  # noqa: E402
+
 import requests
 import yaml
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -272,33 +275,15 @@ class Walkaround:
                 [self.binary, "serve", "--role", self.role, "--host", "127.0.0.1", "--port", str(self.port),
                  "--metrics-port", str(self.metrics_port), "--data-dir", self.folder],
                 env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                if requests.get(self.metrics_url + "/ready", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
+        if wait_until_ready(self.metrics_url + "/ready", self.process, timeout):
+            return self
         raise Fatal(f"{self.name} (serve --role {self.role}) did not become ready; its log ends:\n{self.log_tail()}")
 
     def log_tail(self, chars=4000):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-chars:]
-        except OSError:
-            return ""
+        return log_tail(self.log_path, chars)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
         self.process = None
 
     def scrape(self):
@@ -404,24 +389,12 @@ class Prometheus:
                 ["prometheus", f"--config.file={self.config}", f"--storage.tsdb.path={os.path.join(self.folder, 'data')}",
                  f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=1d"],
                 cwd=self.folder, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if requests.get(self.url + "/-/ready", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
+        if wait_until_ready(self.url + "/-/ready", self.process, 60):
+            return
         raise Fatal(f"prometheus did not become ready; its log ends:\n{self.log_tail()}")
 
     def log_tail(self, chars=3000):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-chars:]
-        except OSError:
-            return ""
+        return log_tail(self.log_path, chars)
 
     def api(self, path, **params):
         response = requests.get(self.url + path, params=params, timeout=30)
@@ -456,13 +429,7 @@ class Prometheus:
             time.sleep(0.5)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
         self.process = None
 
 
