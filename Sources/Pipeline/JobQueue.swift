@@ -178,13 +178,14 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// Jobs waiting to run (the `walkaround_jobs_queued` gauge).
-    /// Per kind: jobs due now (queued with `run_at` passed, or running with a lapsed lease) and the
-    /// age of the oldest one's due time, in seconds (0 when none is due). Every kind is present.
+    /// Per kind: jobs due now (queued with `run_at` passed, or running with a lapsed lease, due since
+    /// the lease ran out) and the age of the oldest one's due time, in seconds (0 when none is due).
+    /// Every kind is present.
     public func dueStatistics(now: Date = Date()) async throws -> [Job.Kind: (due: Int, oldestAge: Double)] {
         let rows = try await database.execute(
             """
-            SELECT kind, COUNT(*) AS n, MIN(run_at) AS oldest FROM jobs
+            SELECT kind, COUNT(*) AS n,
+                MIN(CASE WHEN status = \(Job.Status.running.sqlValue) THEN lease_until ELSE run_at END) AS oldest FROM jobs
             WHERE (status = \(Job.Status.queued.sqlValue) AND run_at <= \(now)) OR (status = \(Job.Status.running.sqlValue) AND lease_until < \(now))
             GROUP BY kind
             """
@@ -198,6 +199,7 @@ public struct JobQueue: Sendable {
         return statistics
     }
 
+    /// Jobs waiting to run (the `walkaround_jobs_queued` gauge).
     public func queuedCount() async throws -> Int {
         try await database.first("SELECT COUNT(*) AS n FROM jobs WHERE status = \(Job.Status.queued.sqlValue)")?.int("n") ?? 0
     }

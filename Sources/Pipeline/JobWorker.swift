@@ -96,14 +96,13 @@ public struct JobWorker: Service {
             let waited = max(0, min(now.timeIntervalSince(job.runAt), 86_400))
             Metrics.Timer(label: "walkaround_job_queue_wait_seconds", dimensions: [("kind", job.kind.rawValue)], factory: metrics)
                 .record(duration: .nanoseconds(Int64(waited * 1e9)))
-            Gauge(label: "walkaround_jobs_in_flight", dimensions: [("kind", job.kind.rawValue)], factory: metrics)
-                .record(runningByKind.add(job.kind, 1))
+            runningByKind.add(job.kind, 1, into: Gauge(label: "walkaround_jobs_in_flight", dimensions: [("kind", job.kind.rawValue)], factory: metrics))
         }
     }
 
     private func ended(_ job: Job, after duration: Duration) {
         Metrics.Timer(label: "walkaround_job_duration_seconds", dimensions: [("kind", job.kind.rawValue)], factory: metrics).record(duration: duration)
-        Gauge(label: "walkaround_jobs_in_flight", dimensions: [("kind", job.kind.rawValue)], factory: metrics).record(runningByKind.add(job.kind, -1))
+        runningByKind.add(job.kind, -1, into: Gauge(label: "walkaround_jobs_in_flight", dimensions: [("kind", job.kind.rawValue)], factory: metrics))
     }
 
     public func run() async throws {
@@ -413,12 +412,13 @@ private final class InFlightCount: Sendable {
 /// Running jobs per kind, for the in-flight gauge.
 private final class KindCounts: Sendable {
     private let counts = Mutex<[Job.Kind: Int]>([:])
-    /// Adds `delta` to `kind`'s count; the new count.
-    func add(_ kind: Job.Kind, _ delta: Int) -> Int {
+    /// Adds `delta` to `kind`'s count and sets `gauge` to the new count, under the lock (two
+    /// changes never reach the gauge in the wrong order).
+    func add(_ kind: Job.Kind, _ delta: Int, into gauge: Gauge) {
         counts.withLock { counts in
             let value = max(0, counts[kind, default: 0] + delta)
             counts[kind] = value
-            return value
+            gauge.record(value)
         }
     }
 }

@@ -96,11 +96,14 @@ public struct WebhookDeliverer: Sendable {
     let settings: WebhookSettings
     let logger: Logger
 
-    /// Never follows a redirect (a 3xx is an answer, not a new target to check).
-    static let client = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
-    )
+    /// Never follows a redirect (a 3xx is an answer, not a new target to check). Untraced: a
+    /// customer's URL may carry its secret, and our trace context is not theirs (the job's span
+    /// covers the delivery).
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
+        configuration.tracing.tracer = nil
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     public init(database: any SQLDatabase, queue: JobQueue, settings: WebhookSettings, logger: Logger) {
         self.database = database

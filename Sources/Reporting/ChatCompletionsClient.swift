@@ -15,10 +15,13 @@ public struct ChatCompletionsClient: Sendable {
     /// The process's client for model servers. `HTTPClient.shared` reads with a fixed 90 s
     /// timeout, which silently cut every provider's own `timeout` above 90 s short; here the
     /// provider's timeout (the request deadline) is the only read limit.
-    public static let sharedClient = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: .init(timeout: .init(connect: .seconds(10), read: nil))
-    )
+    /// Untraced by the client itself: the fallback API is a third party (the `llm <provider>` span
+    /// records each call without its URL).
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: nil))
+        configuration.tracing.tracer = nil
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// A chat request: messages and the JSON schema the answer must follow.
     public struct Request: Sendable {
@@ -89,6 +92,15 @@ public struct ChatCompletionsClient: Sendable {
             }
             var choices: [Choice]
             var usage: Usage?
+
+            enum CodingKeys: String, CodingKey { case choices, usage }
+
+            /// A `usage` of the wrong shape (strings, an array) is no usage, not a malformed answer.
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                choices = try container.decode([Choice].self, forKey: .choices)
+                usage = try? container.decodeIfPresent(Usage.self, forKey: .usage)
+            }
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase

@@ -23,10 +23,13 @@ public final class DatabaseObservation: Sendable {
         inUseGauge.record(0)
     }
 
-    /// One statement, in a span; `holding` when it takes a connection of its own (not in a transaction).
+    /// One statement, in a span; `holding` when it takes a connection of its own (not in a
+    /// transaction; the body runs once it has the connection). Outside any trace (the claim loop's
+    /// polls, lease heartbeats, the janitor, scrapes) no span is opened: a root trace per poll is noise.
     func statement<T>(_ statement: SQLStatement, holding: Bool, _ body: () async throws -> T) async throws -> T {
+        guard ServiceContext.current != nil else { return holding ? try await held(statementTimer, body) : try await body() }
         // The text is rendered only for a recorded span: with tracing off a statement costs no string work.
-        try await withSpan(Self.operation(of: statement.fragments.first ?? ""), ofKind: .client) { span in
+        return try await withSpan(Self.operation(of: statement.fragments.first ?? ""), ofKind: .client) { span in
             if span.isRecording {
                 span.attributes["db.system.name"] = system
                 span.attributes["db.query.text"] = String(statement.render { "$\($0)" }.prefix(2048))
@@ -39,23 +42,30 @@ public final class DatabaseObservation: Sendable {
     /// A whole transaction, in a span whose children are its statements. The context it started
     /// in stays readable inside (`outerContext`): what the transaction commits (a job) continues
     /// the request's trace, not the transaction's span.
+    /// `body` runs once the transaction has its connection (time and in-use count from then on).
     func transaction<T>(_ body: () async throws -> T) async throws -> T {
-        let outer = ServiceContext.current
+        guard let outer = ServiceContext.current else { return try await body() }
         return try await withSpan("transaction", ofKind: .client) { span in
             span.attributes["db.system.name"] = system
-            return try await Self.$outerContext.withValue(outer) { try await held(transactionTimer, body) }
+            return try await Self.$outerContext.withValue(outer) { try await body() }
         }
+    }
+
+    /// Counts a connection as in use, and times the statement or transaction, while `body` runs.
+    func holding<T>(transaction: Bool, _ body: () async throws -> T) async throws -> T {
+        try await held(transaction ? transactionTimer : statementTimer, body)
     }
 
     /// Inside a transaction: the trace context the transaction was started in.
     @TaskLocal public static var outerContext: ServiceContext?
 
     private func held<T>(_ timer: Metrics.Timer, _ body: () async throws -> T) async throws -> T {
-        inUseGauge.record(inUse.withLock { $0 += 1; return $0 })
+        let gauge = inUseGauge
+        inUse.withLock { $0 += 1; gauge.record($0) }
         let start = ContinuousClock.now
         defer {
             timer.record(duration: ContinuousClock.now - start)
-            inUseGauge.record(inUse.withLock { $0 = max(0, $0 - 1); return $0 })
+            inUse.withLock { $0 = max(0, $0 - 1); gauge.record($0) }
         }
         return try await body()
     }

@@ -63,8 +63,15 @@ public final class PostgresDatabase: SQLDatabase, Service {
 
     @discardableResult
     public func execute(_ statement: SQLStatement) async throws -> [SQLRow] {
-        try await observation.statement(statement, holding: true) {
-            try await Self.mapErrors { try await Self.decode(client.query(Self.query(statement), logger: logger).collect()) }
+        try await observation.statement(statement, holding: false) {
+            try await Self.mapErrors {
+                try await client.withConnection { connection in
+                    // Counted in use (and timed) from when the pool gave the connection, not while waiting for one.
+                    try await observation.holding(transaction: false) {
+                        try await Self.decode(connection.query(Self.query(statement), logger: logger).collect())
+                    }
+                }
+            }
         }
     }
 
@@ -72,7 +79,7 @@ public final class PostgresDatabase: SQLDatabase, Service {
         do {
             return try await observation.transaction {
                 try await client.withTransaction(logger: logger) { connection in
-                    try await body(Transaction(connection: connection, logger: logger, observation: observation))
+                    try await observation.holding(transaction: true) { try await body(Transaction(connection: connection, logger: logger, observation: observation)) }
                 }
             }
         } catch let error as PostgresTransactionError {

@@ -42,14 +42,16 @@ public final class SQLiteDatabase: SQLDatabase {
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await lock.withLock {
             try await observation.transaction {
-                try await Self.control("BEGIN IMMEDIATE", on: connection)
-                do {
-                    let result = try await body(Transaction(connection: connection, observation: observation))
-                    try await Self.control("COMMIT", on: connection)
-                    return result
-                } catch {
-                    try? await Self.control("ROLLBACK", on: connection)
-                    throw error
+                try await observation.holding(transaction: true) {
+                    try await Self.control("BEGIN IMMEDIATE", on: connection)
+                    do {
+                        let result = try await body(Transaction(connection: connection, observation: observation))
+                        try await Self.control("COMMIT", on: connection)
+                        return result
+                    } catch {
+                        try? await Self.control("ROLLBACK", on: connection)
+                        throw error
+                    }
                 }
             }
         }

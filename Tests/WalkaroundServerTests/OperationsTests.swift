@@ -58,6 +58,35 @@ struct OperationsTests {
         }
     }
 
+    /// Only the two trace headers of an API or inference request reach the propagator, and only
+    /// at their W3C lengths: swift-otel logs the whole carrier when it cannot parse it, which with
+    /// all the headers would put the caller's Authorization in the logs; anonymous pages and
+    /// renter links cannot choose to be sampled.
+    @Test func onlyTheTraceHeadersOfAPIRequestsAreContinued() {
+        func request(_ path: String, _ fields: [(String, String)]) -> Request {
+            var headers = HTTPFields()
+            for (name, value) in fields { headers[HTTPField.Name(name)!] = value }
+            return Request(head: HTTPRequest(method: .get, scheme: "http", authority: "x", path: path, headerFields: headers), body: .init(buffer: .init()))
+        }
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let carrier = RequestObservationMiddleware<WalkaroundRequestContext>.traceCarrier(
+            request("/v1/inspections", [("traceparent", parent), ("tracestate", "a=1"), ("Authorization", "Bearer secret")])
+        )
+        #expect(carrier == ["traceparent": parent, "tracestate": "a=1"])
+        #expect(RequestObservationMiddleware<WalkaroundRequestContext>.traceCarrier(request("/v2/models/damage/infer", [("traceparent", parent)])) != nil)
+        for (path, fields) in [
+            ("/r/some-renter-token", [("traceparent", parent)]), ("/", [("traceparent", parent)]),
+            ("/v1/inspections", [("traceparent", parent + ", " + parent)]), ("/v1/inspections", [("traceparent", "garbage")]),
+            ("/v1/inspections", []),
+        ] {
+            #expect(RequestObservationMiddleware<WalkaroundRequestContext>.traceCarrier(request(path, fields)) == nil, "\(path) \(fields)")
+        }
+        let long = RequestObservationMiddleware<WalkaroundRequestContext>.traceCarrier(
+            request("/v1/inspections", [("traceparent", parent), ("tracestate", String(repeating: "a", count: 600))])
+        )
+        #expect(long == ["traceparent": parent], "an overlong tracestate is dropped")
+    }
+
     /// The JSON log line: a stable event name, the provider's trace ids, `request_id` for Hummingbird's id.
     @Test func logLinesCarryEventTraceAndRequestIDs() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString).jsonl").path

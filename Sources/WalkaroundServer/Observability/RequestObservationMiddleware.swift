@@ -19,12 +19,27 @@ struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var parent = ServiceContext.current ?? .topLevel
-        InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
+        if let carrier = Self.traceCarrier(request) {
+            InstrumentationSystem.instrument.extract(carrier, into: &parent, using: TraceCarrierExtractor())
+        }
         let span = startSpan("HTTP \(request.method.rawValue)", context: parent, ofKind: .server)
         defer { span.end() }
         return try await ServiceContext.withValue(span.context) {
             try await observe(request, context: context, span: span, next: next)
         }
+    }
+
+    /// The caller's `traceparent` (and `tracestate`) to continue, or nil: only on the API (`/v1`)
+    /// and the inference protocol (`/v2`), so anonymous pages and renter links cannot force
+    /// sampling; only well-formed lengths (W3C: 55 characters, a state of at most 512); and only
+    /// these two headers, never the others, reach the propagator (which logs its carrier when it
+    /// cannot parse it: that would put the Authorization header in the logs).
+    static func traceCarrier(_ request: Request) -> [String: String]? {
+        let path = request.uri.path
+        guard path.hasPrefix("/v1/") || path.hasPrefix("/v2/"), let parent = request.headers[.traceparent], parent.utf8.count == 55 else { return nil }
+        var carrier = ["traceparent": parent]
+        if let state = request.headers[.tracestate], !state.isEmpty, state.utf8.count <= 512 { carrier["tracestate"] = state }
+        return carrier
     }
 
     private func observe(
@@ -68,10 +83,10 @@ struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Reads `traceparent`/`tracestate` from a request's headers.
-struct HTTPFieldsExtractor: Extractor {
-    func extract(key: String, from carrier: HTTPFields) -> String? {
-        HTTPField.Name(key).flatMap { carrier[$0] }
+/// Reads the two trace headers `traceCarrier` kept.
+struct TraceCarrierExtractor: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key]
     }
 }
 
@@ -95,4 +110,6 @@ private struct EditedHTTPError: HTTPResponseError {
 
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-Id")!
+    static let traceparent = HTTPField.Name("traceparent")!
+    static let tracestate = HTTPField.Name("tracestate")!
 }

@@ -18,8 +18,9 @@ public struct WalkaroundMetrics: Sendable {
         factory.durationHistogramBuckets = [
             "walkaround_photo_processing_seconds": latency,
             "http_request_duration_seconds": latency,
-            "walkaround_job_queue_wait_seconds": latency,
-            "walkaround_job_duration_seconds": latency,
+            // Report jobs wait on LLMs (up to the 900 s run limit), backlogs on workers: longer tails.
+            "walkaround_job_queue_wait_seconds": latency + [60, 120, 300, 900].map { .seconds($0) },
+            "walkaround_job_duration_seconds": latency + [60, 120, 300, 900].map { .seconds($0) },
             "walkaround_report_seconds": [50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000, 40000, 60000, 120000].map { .milliseconds($0) },
         ]
         factory.valueHistogramBuckets = ["walkaround_inference_batch_size": [1, 2, 3, 4, 6, 8, 12, 16, 24, 32]]
@@ -107,6 +108,7 @@ struct ProcessMetrics {
 
     static func read() -> ProcessMetrics {
         var metrics = ProcessMetrics()
+        #if os(Linux)
         let ticks = Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
         let page = Double(max(1, sysconf(Int32(_SC_PAGESIZE))))
         // /proc/self/stat: fields after the command's closing parenthesis (the name may hold spaces).
@@ -122,6 +124,7 @@ struct ProcessMetrics {
         metrics.openFDs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 { metrics.maxFDs = Int(clamping: limit.rlim_cur) }
+        #endif
         return metrics
     }
 

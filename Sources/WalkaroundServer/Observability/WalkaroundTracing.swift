@@ -20,7 +20,10 @@ public enum WalkaroundTracing {
         var configuration = OTel.Configuration.default
         configuration.serviceName = "walkaround-\(settings.role.rawValue)"
         configuration.propagators = [.traceContext]
+        // Warnings and errors only: at info swift-otel logs each OTEL_* variable's value (a
+        // collector's auth header among them).
         configuration.diagnosticLogger = .custom(logger)
+        configuration.diagnosticLogLevel = .warning
         configuration.metrics.enabled = false
         configuration.logs.enabled = false
         configuration.traces.enabled = true
