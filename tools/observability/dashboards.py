@@ -37,6 +37,7 @@ METRICS = {
     "inference_duration_seconds": ("H", ("model", "version", "batch_size")),
     "walkaround_inference_batch_size": ("H", ("model", "version")),
     "walkaround_detections_total": ("C", ("model", "version", "class")),
+    "walkaround_model_photos_total": ("C", ("model", "version")),
     "walkaround_model_info": ("G", ("model", "version", "role", "execution")),
     "walkaround_remote_inference_seconds": ("H", ("model",)),
     "walkaround_remote_inference_failures_total": ("C", ("model",)),
@@ -58,8 +59,8 @@ METRICS = {
     "walkaround_llm_request_seconds": ("H", ("provider",)),
     "walkaround_llm_tokens_total": ("C", ("provider", "type")),
     "walkaround_report_seconds": ("H", ("provider",)),
-    "walkaround_db_connections_in_use": ("G", ()),
-    "walkaround_db_connections_max": ("G", ()),
+    "walkaround_db_connections_in_use": ("G", ("system",)),
+    "walkaround_db_connections_max": ("G", ("system",)),
     "walkaround_db_query_seconds": ("H", ()),
     "walkaround_redis_up": ("G", ()),
     "walkaround_redis_commands_total": ("C", ("outcome",)),
@@ -104,6 +105,10 @@ LOCAL = 'provider="local"'
 NOT_OK = 'outcome!="ok"'
 REJECTED = 'verdict="rejected"'
 REFUSED = 'outcome="refused"'
+
+
+# The API and worker pods' PostgreSQL pools (inference pods keep a local SQLite file of one connection).
+PG = 'system="postgresql"'
 
 
 def sel(metric, *matchers):
@@ -234,9 +239,9 @@ def overview():
               description="Every pod reports the same database count: max, not sum."),
         Panel("Oldest due job's age by kind", [(f"max by (kind) ({sel('walkaround_jobs_oldest_due_age_seconds')})", "{{kind}}")], "s", w=6,
               thresholds=((5, "orange"), (30, "red")), line=True),
-        Panel("Database connections: in use and pool size", [(f"sum({sel('walkaround_db_connections_in_use')})", "in use"),
-                                                             (f"sum({sel('walkaround_db_connections_max')})", "pool size")], "short", w=6),
-        Panel("Busiest pod's pool use", f"max({sel('walkaround_db_connections_in_use')} / {sel('walkaround_db_connections_max')})", "percentunit",
+        Panel("Database connections: in use and pool size", [(f"sum({sel('walkaround_db_connections_in_use', PG)})", "in use"),
+                                                             (f"sum({sel('walkaround_db_connections_max', PG)})", "pool size")], "short", w=6),
+        Panel("Busiest pod's pool use", f"max({sel('walkaround_db_connections_in_use', PG)} / {sel('walkaround_db_connections_max', PG)})", "percentunit",
               kind="stat", w=3, h=8, thresholds=((0.8, "orange"), (0.95, "red"))),
         Panel("Redis", f"min({sel('walkaround_redis_up')})", "none", kind="stat", w=3, h=8,
               mappings=((0, "down", "red"), (1, "up", "green")),
@@ -275,7 +280,7 @@ def pipeline():
         Panel("Plate reads by outcome", [(sum_rate("walkaround_plate_reads_total", labels=("outcome",)), "{{outcome}}")], "ops", stack=True),
         Row("Dependencies: database, photo store, Redis"),
         Panel("Database query latency", quantiles("walkaround_db_query_seconds", qs=(0.5, 0.9, 0.99), legend="query"), "s", w=8, min=0),
-        Panel("Database connections in use by pod", [(f"sum by (pod) ({sel('walkaround_db_connections_in_use')})", "{{pod}}")], "short", w=8),
+        Panel("Database connections in use by pod", [(f"sum by (pod) ({sel('walkaround_db_connections_in_use', PG)})", "{{pod}}")], "short", w=8),
         Panel("Rate-limited requests by scope", [(sum_rate("walkaround_rate_limited_total", labels=("scope",)), "{{scope}}")], "reqps", w=8),
         Panel("Photo store requests by operation and outcome",
               [(sum_rate("walkaround_photo_store_requests_total", labels=("store", "operation", "outcome")), "{{store}} {{operation}} {{outcome}}")], "ops", w=8),
@@ -316,7 +321,7 @@ def inference():
                                                   "{{model}} {{class}}")], "ops", stack=True),
         Panel("Detections per photo by class and version",
               [(f"{sum_rate('walkaround_detections_total', model, labels=('model', 'version', 'class'))} / on (model, version) group_left "
-                f"{sum_rate('walkaround_inference_batch_size_sum', model, labels=('model', 'version'))}", "{{model}} {{version}} {{class}}")], "short",
+                f"{sum_rate('walkaround_model_photos_total', model, labels=('model', 'version'))}", "{{model}} {{version}} {{class}}")], "short",
               description="A canary model's findings against the stable version's: each class per photo the version saw."),
         Row("Remote inference (workers → inference pods) and CPU"),
         Panel("Remote inference latency", [(quantile(q, "walkaround_remote_inference_seconds", model, labels=("model",)), f"{{{{model}}}} p{p}")
