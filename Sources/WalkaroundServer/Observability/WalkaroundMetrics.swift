@@ -76,7 +76,7 @@ public struct WalkaroundMetrics: Sendable {
         "walkaround_llm_requests_total": "LLM calls by provider and outcome: ok, timeout, rate_limited, server_error, client_error, unreachable, malformed, ungrounded.",
         "walkaround_llm_request_seconds": "One LLM call by provider.",
         "walkaround_llm_tokens_total": "Tokens the LLM servers report, by provider and type: prompt, completion.",
-        "walkaround_report_seconds": "Writing one report's prose through the provider chain, by the provider kept (template when none).",
+        "walkaround_report_seconds": "One report's writing, from its job's start to its final prose stored, by the provider kept (template when none).",
         "walkaround_reports_total": "Reports written, by the provider whose prose was kept.",
         "walkaround_db_connections_in_use": "Database connections in use by this process (statements outside transactions and transactions).",
         "walkaround_db_connections_max": "The size of this process's database connection pool.",
