@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test setup build release clean k8s-check bench load
+.PHONY: run test setup build release clean k8s-check bench load image image-prebuilt image-test
 
 setup:
 	@tools/setup.sh
@@ -35,6 +35,20 @@ test: build
 
 k8s-check:
 	tools/k8s/check.sh
+
+# The container image with podman from local bases (tools/image/bases.sh, made once with mmdebstrap):
+# `make image` compiles Swift inside the image as a registry build does; `make image-prebuilt` wraps
+# the host's release binary (same bookworm libraries) and is what CI builds.
+image:
+	tools/image/build.sh
+
+image-prebuilt: setup
+	tools/image/build.sh --prebuilt
+
+# The image run as the manifests run it (uid 10001, read-only root, tmpfs /tmp, no capabilities,
+# their environment and grace period): health, inspect, a processed photo with a plate, ldd, restart, SIGTERM.
+image-test:
+	tools/image/test.sh
 
 # Walkaround against a FastAPI + ONNX Runtime + OpenCV service and a FastAPI + OpenVINO + Pillow one,
 # interleaved on loopback; writes the table into docs/performance.md (tools/bench/run.sh, ~15 min).
