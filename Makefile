@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test setup build release clean k8s-check bench load image image-prebuilt image-test
+.PHONY: run test setup build release clean k8s-check bench load image image-prebuilt image-test image-topology
 
 setup:
 	@tools/setup.sh
@@ -62,3 +62,8 @@ load: setup
 
 clean:
 	rm -rf .build
+
+# Every role in its own container (api, worker, inference from the same image, wired as the dev
+# overlay wires them) against PostgreSQL, Redis and the S3 store on this machine: a check-out, a return, the report.
+image-topology:
+	tools/with-postgres.sh tools/with-s3.sh tools/with-redis.sh tools/image/test.sh --topology

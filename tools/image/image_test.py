@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import yaml
@@ -82,16 +83,25 @@ def http(method, url, key=None, body=None, content_type=None, timeout=30):
         return None, b""
 
 
-class Manifest:
-    """The pod the dev overlay deploys for the worker role (the api's differs only in role and probes)."""
+def rendered_dev():
+    rendered = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, "deploy", "kubernetes", "overlays", "dev")],
+                              capture_output=True, text=True, check=True).stdout
+    return [d for d in yaml.safe_load_all(rendered) if d]
 
-    def __init__(self):
-        rendered = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, "deploy", "kubernetes", "overlays", "dev")],
-                                  capture_output=True, text=True, check=True).stdout
-        docs = [d for d in yaml.safe_load_all(rendered) if d]
-        deployment = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("worker"))
+
+class Manifest:
+    """The pod the dev overlay deploys for a role (`walkaround-<role>`)."""
+
+    def __init__(self, role="worker", docs=None):
+        docs = docs or rendered_dev()
+        deployment = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == f"walkaround-{role}")
+        self.role = role
+        self.image = None
+        self.args = []
         self.pod = deployment["spec"]["template"]["spec"]
         self.container = next(c for c in self.pod["containers"] if c["name"] == "walkaround")
+        self.image = self.container["image"]
+        self.args = list(self.container.get("args", []))
         config_names = [e["configMapRef"]["name"] for e in self.container.get("envFrom", []) if "configMapRef" in e]
         self.env = {}
         for d in docs:
@@ -116,8 +126,9 @@ class Manifest:
 
 
 class Container:
-    def __init__(self, image, manifest, data, secrets_dir, name):
+    def __init__(self, image, manifest, data, secrets_dir, name, env=None, role="all"):
         self.image, self.manifest, self.data, self.secrets_dir, self.name = image, manifest, data, secrets_dir, name
+        self.cluster_env, self.role = env, role
         self.port, self.metrics_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_url = f"http://127.0.0.1:{self.metrics_port}"
@@ -125,7 +136,9 @@ class Container:
     def run_args(self):
         m = self.manifest
         args = ["run", "-d", "--name", self.name, "--network", "host", "--user", f"{m.user}:{m.group}",
-                "-v", f"{self.data}:{DATA}", "-v", f"{self.secrets_dir}:{m.secrets}:ro", "-v", f"{FIXTURES}:/fixtures:ro"]
+                "-v", f"{self.secrets_dir}:{m.secrets}:ro", "-v", f"{FIXTURES}:/fixtures:ro"]
+        if self.data:
+            args += ["-v", f"{self.data}:{DATA}"]
         if m.read_only:
             args.append("--read-only")
         for path in m.tmpfs:
@@ -134,13 +147,16 @@ class Container:
             args += ["--cap-drop", capability]
         if m.no_new_privileges:
             args += ["--security-opt", "no-new-privileges"]
-        env = {k: v for k, v in m.env.items() if not k.startswith(CLUSTER_ONLY)}
-        # Host networking: the manifests' ports (8080, 9090) moved to free ones; the role is `all`.
-        env.update(HTTP_PORT=str(self.port), WALKAROUND_METRICS_PORT=str(self.metrics_port), WALKAROUND_ROLE="all",
-                   WALKAROUND_WORKER_POLL_MS="50", WALKAROUND_DATA_DIR=DATA)
+        if self.cluster_env is None:
+            env = {k: v for k, v in m.env.items() if not k.startswith(CLUSTER_ONLY)}
+            env.update(WALKAROUND_ROLE=self.role, WALKAROUND_WORKER_POLL_MS="50", WALKAROUND_DATA_DIR=DATA)
+        else:
+            env = dict(self.cluster_env)
+        # Host networking: the manifests' ports (8080, 9090) moved to free ones.
+        env.update(HTTP_PORT=str(self.port), WALKAROUND_METRICS_PORT=str(self.metrics_port))
         for key, value in sorted(env.items()):
             args += ["-e", f"{key}={value}"]
-        return args + [self.image]
+        return args + [self.image] + (m.args if self.cluster_env is not None else [])
 
     def start(self):
         started = time.monotonic()
@@ -211,8 +227,137 @@ def open_inspection(container, key, plate):
     return json.loads(body)["id"]
 
 
+def cluster_env(manifest, services, inference_url):
+    """A role's environment as the dev overlay sets it, with the cluster's service addresses
+    replaced by the ones on this machine. Every key the manifests set stays (a key this replaces
+    must exist there: a renamed setting fails here)."""
+    env = dict(manifest.env)
+    replaced = {
+        "WALKAROUND_REDIS_URL": services["redis"], "WALKAROUND_INFERENCE_URL": inference_url,
+        "WALKAROUND_S3_ENDPOINT": services["s3_endpoint"], "WALKAROUND_S3_BUCKET": services["s3_bucket"],
+        # SeaweedFS: path-style, no KMS; the keys as values rather than the Secret's files.
+        "WALKAROUND_S3_PATH_STYLE": "true", "WALKAROUND_S3_SSE": "", "WALKAROUND_S3_ACCESS_KEY_ID_FILE": "", "WALKAROUND_S3_SECRET_ACCESS_KEY_FILE": "",
+        # The test PostgreSQL has no TLS.
+        "DATABASE_SSLMODE": "disable", "DATABASE_SSL_ROOT_CERT": "",
+        # No fallback API here (a third party).
+        "WALKAROUND_LLM_FALLBACK_URL": "", "WALKAROUND_LLM_FALLBACK_API_KEY_FILE": "",
+    }
+    for key, value in replaced.items():
+        if key in env:
+            env[key] = value
+        else:
+            check(False, f"the manifests no longer set {key} for the {manifest.role}: the topology test replaces it")
+    env = {k: v for k, v in env.items() if v != ""}
+    env.update(DATABASE_URL=services["database"], WALKAROUND_S3_ACCESS_KEY_ID=services["s3_access"],
+               WALKAROUND_S3_SECRET_ACCESS_KEY=services["s3_secret"], WALKAROUND_S3_PREFIX=services["s3_prefix"],
+               WALKAROUND_WORKER_POLL_MS="50")
+    return env
+
+
+def topology(image):
+    """api, worker and inference as separate containers against PostgreSQL, Redis and the S3 store
+    on this machine (tools/with-postgres.sh, with-redis.sh, with-s3.sh), wired as the dev overlay
+    wires them; a check-out and a return of one car, and the report."""
+    docs = rendered_dev()
+    manifests = {role: Manifest(role, docs) for role in ("api", "worker", "inference")}
+    for role, m in manifests.items():
+        check(m.args == ["--role", role], f"the {role} Deployment runs `serve --role {role}` ({m.args})")
+        check(m.ports.get("http") == 8080 and m.ports.get("metrics") == 9090, f"the {role} Deployment's ports are 8080 and 9090 ({m.ports})")
+        check(m.image.split("/")[-1].split(":")[0] == "walkaround", f"the {role} Deployment runs the walkaround image ({m.image})")
+    # The manifests' image name points at the image under test.
+    reference = manifests["api"].image
+    podman("tag", image, reference)
+    server = os.environ["WALKAROUND_TEST_POSTGRES_URL"]
+    database = f"walkaround_image_{secrets.token_hex(4)}"
+    subprocess.run(["psql", server, "-q", "-c", f"CREATE DATABASE {database}"], check=True, capture_output=True)
+    parts = urllib.parse.urlsplit(server)
+    services = {
+        "database": urllib.parse.urlunsplit(parts._replace(path="/" + database)), "redis": os.environ["WALKAROUND_TEST_REDIS_URL"],
+        "s3_endpoint": os.environ["WALKAROUND_TEST_S3_ENDPOINT"], "s3_bucket": os.environ["WALKAROUND_TEST_S3_BUCKET"],
+        "s3_access": os.environ["WALKAROUND_TEST_S3_ACCESS_KEY_ID"], "s3_secret": os.environ["WALKAROUND_TEST_S3_SECRET_ACCESS_KEY"],
+        "s3_prefix": f"image-{secrets.token_hex(4)}/",
+    }
+    secrets_dir = signing_key_dir(manifests["api"])
+    tag = secrets.token_hex(4)
+    containers = {}
+    try:
+        inference = Container(reference, manifests["inference"], None, secrets_dir, f"walkaround-inference-{tag}", env={})
+        inference.cluster_env = cluster_env(manifests["inference"], services, "")
+        containers["inference"] = inference
+        for role in ("inference", "api", "worker"):
+            if role != "inference":
+                containers[role] = Container(reference, manifests[role], None, secrets_dir, f"walkaround-{role}-{tag}", env={})
+                containers[role].cluster_env = cluster_env(manifests[role], services, inference.url)
+            print(f"{role}: ready in {containers[role].start():.1f} s")
+        api = containers["api"]
+        key = api.exec("walkaround", "keys", "create", "--role", "station", "--station", "TOPO-01").stdout.strip()
+        check(len(key) > 20, "a station key made in the api container (PostgreSQL reached)")
+        reports, opened = {}, {}
+        for kind, sources in (("checkout", ["car/checkout-left.jpg", "car/checkout-rear.jpg"]), ("return", ["car/return-left.jpg", "car/return-rear.jpg"])):
+            status, body = http("POST", f"{api.url}/v1/inspections", key,
+                                json.dumps({"kind": kind, "station": "TOPO-01", "vehicle": {"plate": "B-TP 1"}}).encode(), "application/json")
+            if status != 201:
+                raise RuntimeError(f"opening the {kind} answered {status}: {body[:300]!r}")
+            inspection = opened[kind] = json.loads(body)["id"]
+            ids = [upload(api, key, inspection, view, fixture(source)) for view, source in zip(["left", "rear"], sources)]
+            photos = wait_settled(api, key, inspection, ids)
+            check(all(p["status"] == "processed" for p in photos.values()) and sum(len(p.get("detections", [])) for p in photos.values()) > 0,
+                  f"{kind}: both photos processed by the worker with detections from the inference pod: "
+                  + ", ".join(f"{p['status']} {len(p.get('detections', []))} {p.get('error', '')[:120]}" for p in photos.values()))
+            check(http("POST", f"{api.url}/v1/inspections/{inspection}/complete", key)[0] == 200, f"{kind}: completed")
+            deadline = time.time() + 180
+            report = {}
+            while time.time() < deadline:
+                status, body = http("GET", f"{api.url}/v1/inspections/{inspection}/report", key)
+                report = json.loads(body) if status == 200 else {}
+                if report.get("status") == "written":
+                    break
+                time.sleep(0.5)
+            reports[kind] = report
+            check(report.get("status") == "written", f"{kind}: the report is written ({report.get('status')})")
+        compared = (reports["return"].get("report") or {}).get("compared_with") or {}
+        check(str(compared.get("id", "")).lower() == opened["checkout"].lower(),
+              f"the return's report is compared with the check-out ({compared})")
+        # The models ran in the inference container, called by the worker's; photos went through the bucket.
+        def samples(container, prefix):
+            _, body = http("GET", container.metrics_url + "/metrics")
+            return sum(float(line.rsplit(" ", 1)[1]) for line in body.decode().splitlines() if line.startswith(prefix))
+        check(samples(containers["inference"], "inference_duration_seconds_count") > 0, "the inference container ran the model")
+        check(samples(containers["worker"], "walkaround_remote_inference_seconds_count") >= 4, "the worker called the inference container for each photo")
+        check(samples(containers["api"], 'walkaround_photo_store_requests_total{store="s3",operation="put",outcome="ok"}') >= 4,
+              "the api stored the photos in the S3 store")
+        for role, container in containers.items():
+            errors = [l for l in container.logs().splitlines() if '"level":"error"' in l or '"level":"critical"' in l]
+            check(not errors, f"{role}: no error lines" + (f": {errors[0][:200]}" if errors else ""))
+    finally:
+        for container in containers.values():
+            container.remove()
+        podman("rmi", reference, check_rc=False)
+        shutil.rmtree(secrets_dir, ignore_errors=True)
+        subprocess.run(["psql", server, "-q", "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], capture_output=True)
+
+
+def signing_key_dir(manifest):
+    """The Secret the pods mount, here with the report signing key only (the S3 and LLM keys are the cluster's)."""
+    folder = tempfile.mkdtemp(prefix="walkaround-image-secrets-")
+    key_file = os.path.join(folder, "report-signing-key")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key_file], check=True, capture_output=True)
+    os.chown(key_file, manifest.user, manifest.group)
+    os.chmod(key_file, 0o400)
+    os.chmod(folder, 0o755)
+    return folder
+
+
 def main():
-    image = sys.argv[1] if len(sys.argv) > 1 else "walkaround:dev"
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    image = arguments[0] if arguments else "walkaround:dev"
+    if "--topology" in sys.argv:
+        topology(image)
+        if failures:
+            print(f"topology test: FAILED ({len(failures)})")
+            sys.exit(1)
+        print("topology test: passed")
+        return
     manifest = Manifest()
     print(f"image {image}; pod from the dev overlay: uid {manifest.user}:{manifest.group}, read-only root {manifest.read_only}, "
           f"drop {manifest.drop}, tmpfs {manifest.tmpfs}, grace {manifest.grace} s, {len(manifest.env)} env from the manifests")
@@ -229,13 +374,7 @@ def main():
 
     data = tempfile.mkdtemp(prefix="walkaround-image-")
     os.chown(data, manifest.user, manifest.group)
-    # The Secret the pods mount: here the report signing key only (the S3 and LLM keys are the cluster's).
-    secrets_dir = tempfile.mkdtemp(prefix="walkaround-image-secrets-")
-    key_file = os.path.join(secrets_dir, "report-signing-key")
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key_file], check=True, capture_output=True)
-    os.chown(key_file, manifest.user, manifest.group)
-    os.chmod(key_file, 0o400)
-    os.chmod(secrets_dir, 0o755)
+    secrets_dir = signing_key_dir(manifest)
     names = [f"walkaround-image-test-{secrets.token_hex(4)}-{i}" for i in range(2)]
     first = Container(image, manifest, data, secrets_dir, names[0])
     try:
