@@ -33,6 +33,10 @@ if [ "${1:-}" = --prebuilt ]; then
 else
   toolchain=$(dirname "$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")")
   args+=(-v "$toolchain:/opt/swift:ro" -v /opt/swift-packages:/opt/swift-packages:ro)
+  # buildah decides which stages are used before it substitutes BINARY_STAGE, and would skip the
+  # build stage: build them all (the prebuilt stage then copies an empty folder, unused).
+  args+=(--skip-unused-stages=false)
+  mkdir -p .build/image/out
 fi
 started=$(date +%s)
 pm build "${args[@]}" -f deploy/docker/Dockerfile -t "$image" .
