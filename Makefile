@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-.PHONY: run test setup build release clean k8s-check bench load image image-prebuilt image-test image-topology
+.PHONY: run test setup build release clean k8s-check bench load image image-prebuilt image-test image-topology image-cuda
 
 setup:
 	@tools/setup.sh
@@ -67,3 +67,9 @@ clean:
 # overlay wires them) against PostgreSQL, Redis and the S3 store on this machine: a check-out, a return, the report.
 image-topology:
 	tools/with-postgres.sh tools/with-s3.sh tools/with-redis.sh tools/image/test.sh --topology
+
+# The CUDA image (ONNX Runtime's CUDA build and the NVIDIA wheels' libraries, ~3 GB) and the check
+# that its libraries resolve among themselves (without a GPU: the driver is the runtime's).
+image-cuda: setup
+	ORT_PACKAGE=onnxruntime-gpu IMAGE=walkaround-cuda:dev tools/image/build.sh --prebuilt
+	tools/image/test.sh --cuda-libraries walkaround-cuda:dev

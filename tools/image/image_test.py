@@ -348,9 +348,34 @@ def signing_key_dir(manifest):
     return folder
 
 
+# Not in the CUDA image on purpose: the driver comes with the NVIDIA container runtime; TensorRT is
+# not shipped (only the CUDA execution provider is registered, so its provider is never loaded).
+CUDA_ALLOWED_MISSING = {"libcuda.so.1": None, "libnvinfer.so.10": "libonnxruntime_providers_tensorrt.so",
+                        "libnvonnxparser.so.10": "libonnxruntime_providers_tensorrt.so"}
+
+
+def cuda_libraries(image):
+    """The CUDA image's libraries (ONNX Runtime's providers and the NVIDIA wheels') resolve among
+    themselves: `ldd` on each finds everything but what CUDA_ALLOWED_MISSING names."""
+    script = 'for f in /opt/walkaround/lib/*.so*; do ldd "$f" 2>&1 | sed -n "s|^\\s*\\(\\S*\\) => not found|$(basename "$f") \\1|p"; done; true'
+    result = podman("run", "--rm", "--network", "none", "--entrypoint", "sh", image, "-c", script)
+    missing = [line.split() for line in result.stdout.splitlines() if line.strip()]
+    count = podman("run", "--rm", "--network", "none", "--entrypoint", "sh", image, "-c", "ls /opt/walkaround/lib | wc -l").stdout.strip()
+    unexpected = [(f, lib) for f, lib in missing if lib not in CUDA_ALLOWED_MISSING or CUDA_ALLOWED_MISSING[lib] not in (None, f)]
+    check(not unexpected, f"{count} libraries in /opt/walkaround/lib resolve among themselves"
+          + (": " + "; ".join(f"{f} needs {lib}" for f, lib in unexpected) if unexpected else f" (missing only the driver and TensorRT: {sorted(set(l for _, l in missing))})"))
+    for required in ["libonnxruntime_providers_cuda.so", "libcudnn.so.9", "libcublas.so", "libcudart.so"]:
+        present = podman("run", "--rm", "--network", "none", "--entrypoint", "sh", image, "-c", f"ls /opt/walkaround/lib | grep -c '^{required}'", check_rc=False).stdout.strip()
+        check(present not in ("", "0"), f"{required}* is in the image")
+
+
 def main():
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
     image = arguments[0] if arguments else "walkaround:dev"
+    if "--cuda-libraries" in sys.argv:
+        cuda_libraries(image)
+        print("cuda library check: " + ("FAILED" if failures else "passed"))
+        sys.exit(1 if failures else 0)
     if "--topology" in sys.argv:
         topology(image)
         if failures:
