@@ -40,8 +40,11 @@ struct DictionaryInjector: Injector {
     }
 }
 
-struct DictionaryExtractor: Extractor {
-    func extract(key: String, from carrier: [String: String]) -> String? {
+/// Reads a trace context from a `[name: value]` carrier (a stored job's, a request's two trace headers).
+public struct DictionaryExtractor: Extractor {
+    public init() {}
+
+    public func extract(key: String, from carrier: [String: String]) -> String? {
         carrier[key]
     }
 }

@@ -20,7 +20,7 @@ struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var parent = ServiceContext.current ?? .topLevel
         if let carrier = Self.traceCarrier(request) {
-            InstrumentationSystem.instrument.extract(carrier, into: &parent, using: TraceCarrierExtractor())
+            InstrumentationSystem.instrument.extract(carrier, into: &parent, using: DictionaryExtractor())
         }
         let span = startSpan("HTTP \(request.method.rawValue)", context: parent, ofKind: .server)
         defer { span.end() }
@@ -80,13 +80,6 @@ struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
             status = error.status.code
             throw EditedHTTPError(originalError: error, context: context, requestID: context.id)
         }
-    }
-}
-
-/// Reads the two trace headers `traceCarrier` kept.
-struct TraceCarrierExtractor: Extractor {
-    func extract(key: String, from carrier: [String: String]) -> String? {
-        carrier[key]
     }
 }
 
