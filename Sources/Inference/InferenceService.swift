@@ -93,7 +93,7 @@ public final class InferenceService: Service, Sendable {
 
     public func run() async throws {
         let settings = self.settings, logger = self.logger
-        let loaded: Result<([YOLODetector], String), any Error> = await withCheckedContinuation { continuation in
+        let loaded: Result<([YOLODetector], (all: String, versions: [String])), any Error> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(returning: Result {
                     let models = try settings.modelsFile.map(Self.readModels) ?? settings.models
@@ -111,15 +111,15 @@ public final class InferenceService: Service, Sendable {
                         )
                         return detector
                     }
-                    return (detectors, try Self.digest(of: models))
+                    return (detectors, try Self.digests(of: models))
                 })
             }
         }
         let batchers: [InferenceBatcher]
         switch loaded {
-        case .success(let (detectors, digest)):
-            batchers = detectors.map { detector in
-                let version = Self.version(of: detector.configuration)
+        case .success(let (detectors, digests)):
+            let digest = digests.all
+            batchers = zip(detectors, digests.versions).map { detector, version in
                 Gauge(
                     label: "walkaround_model_info",
                     dimensions: [
@@ -151,22 +151,24 @@ public final class InferenceService: Service, Sendable {
     /// The hash of what the models find depends on: each model file's bytes, its name,
     /// thresholds and roles (the key of cached detections).
     public static func digest(of models: [ModelConfiguration]) throws -> String {
+        try digests(of: models).all
+    }
+
+    /// `digest(of:)` and each model file's version (the first 12 hex digits of its SHA-256, a label
+    /// of the model's metrics), from one read of each file.
+    static func digests(of models: [ModelConfiguration]) throws -> (all: String, versions: [String]) {
         var digest = SHA256()
+        var versions: [String] = []
         for model in models {
             guard let file = FileManager.default.contents(atPath: model.path) else { throw ONNXRuntimeError("cannot read \(model.path)") }
             digest.update(data: file)
+            versions.append(SHA256.hash(data: file).prefix(6).map { String(format: "%02x", $0) }.joined())
             let roles = model.roles.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }.joined(separator: ",")
             let parts = model.parts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }.joined(separator: ",")
             let text = "\(model.name)|\(model.confidenceThreshold)|\(model.iouThreshold)|\(model.maxDetections)|\(roles)|\(model.defaultRole?.rawValue ?? "-")|\(parts)\n"
             digest.update(data: Data(text.utf8))
         }
-        return digest.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// A model file's version: the first 12 hex digits of its SHA-256 ("unreadable" when it cannot be read).
-    static func version(of model: ModelConfiguration) -> String {
-        guard let file = FileManager.default.contents(atPath: model.path) else { return "unreadable" }
-        return SHA256.hash(data: file).prefix(6).map { String(format: "%02x", $0) }.joined()
+        return (digest.finalize().map { String(format: "%02x", $0) }.joined(), versions)
     }
 
     /// Reads a models file (see `InferenceSettings.modelsFile`).
