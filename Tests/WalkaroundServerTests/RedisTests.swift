@@ -257,19 +257,29 @@ struct RateLimitTests {
         ]
     }
 
-    /// Requests until the first 429 (at most `limit + 5`), and that answer.
+    /// Requests until the first 429, and that answer. Windows are whole minutes of the clock, so
+    /// one may end mid-test: then the count starts again and the 429 comes at most `limit` requests
+    /// later. Sending up to `2 × limit + 1` finds it through one window's end, and starting early in
+    /// a minute keeps a second end (60 s later) out of reach however slow the machine is.
     static func exhaust(_ app: TestApp, key: String, limit: Int) async throws -> (Int, TestResponse?) {
-        for sent in 1...(limit + 5) {
+        let most = 2 * limit + 1
+        for sent in 1...most {
             let response = try await app.request(.get, "/v1/inspections?limit=1", key: key)
             if response.status == .tooManyRequests { return (sent, response) }
             #expect(response.status == .ok)
         }
-        return (limit + 5, nil)
+        return (most, nil)
+    }
+
+    /// Waits until the clock's minute is at most 40 s old, so a test's requests start well inside
+    /// one window.
+    static func earlyInAMinute() async throws {
+        while Int(Date().timeIntervalSince1970) % 60 > 40 { try await Task.sleep(for: .seconds(1)) }
     }
 
     @Test func overTheKeysLimitIs429UntilTheMinuteEnds() async throws {
         try await TestApp.run(.sqlite, Self.limits(key: 5, station: 0)) { app in
-            // A window may end mid-test: then the count starts again and the 429 comes later, never earlier.
+            try await Self.earlyInAMinute()
             let (sent, refused) = try await Self.exhaust(app, key: app.keys.station, limit: 5)
             let response = try #require(refused, "no 429 after \(sent) requests")
             #expect(sent >= 6)
@@ -285,6 +295,7 @@ struct RateLimitTests {
     @Test func aStationsKeysShareItsLimit() async throws {
         try await TestApp.run(.sqlite, Self.limits(key: 0, station: 6)) { app in
             let second = try await APIKeyRepository(database: app.database).create(role: .station, station: "MUC-01", name: "muc-2").secret
+            try await Self.earlyInAMinute()
             for _ in 0..<3 { #expect(try await app.request(.get, "/v1/inspections?limit=1", key: app.keys.station).status == .ok) }
             let (sent, refused) = try await Self.exhaust(app, key: second, limit: 3)
             #expect(refused?.status == .tooManyRequests && sent >= 4, "the station's 6 were used by its two keys")
@@ -301,7 +312,7 @@ struct RateLimitTests {
             let keyID = try #require(try await APIKeyRepository(database: podA.database).authenticate(secret: podA.keys.station)).id
             // Both pods' clients connected, and well inside one minute's window.
             _ = try await #require(podA.components.redis).command(["PING"])
-            while Int(Date().timeIntervalSince1970) % 60 > 40 { try await Task.sleep(for: .seconds(1)) }
+            try await Self.earlyInAMinute()
             // Pod B (a limiter on the same Redis) uses 5 of the key's 8.
             for _ in 0..<5 { #expect(await limiter.admit(keyID: keyID, station: nil) == nil) }
             let (sent, refused) = try await Self.exhaust(podA, key: podA.keys.station, limit: 3)
