@@ -31,6 +31,8 @@ public actor InferenceBatcher {
     }
 
     private var pending: [Pending] = []
+    /// How many photos wait for a batch now.
+    public var waiting: Int { pending.count }
     /// Photos announced (being read and decoded) that have not arrived: a batch waits only for these.
     private var incoming = 0
     private var wakeRunner: CheckedContinuation<Void, Never>?

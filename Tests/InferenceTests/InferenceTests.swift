@@ -375,7 +375,7 @@ struct DetectionTests {
         #expect(ContinuousClock.now - again < .seconds(240))
     }
 
-    @Test func aFullQueueRefusesInsteadOfGrowing() async throws {
+    @Test(.timeLimit(.minutes(5))) func aFullQueueRefusesInsteadOfGrowing() async throws {
         let (reference, folder) = try Self.reference()
         let detector = try Self.detector(reference)
         let testCase = try #require(reference.cases.first)
@@ -385,7 +385,10 @@ struct DetectionTests {
         // No runner: nothing leaves the queue.
         let batcher = InferenceBatcher(detector: detector, maxBatch: 8, maxDelay: .milliseconds(10), queueLimit: 2, metrics: NOOPMetricsHandler.instance)
         let waiting = (0..<2).map { _ in Task { try await batcher.detect(photo) } }
-        try await Task.sleep(for: .milliseconds(100))
+        // Both queued (however late their tasks start on a loaded machine), then a third is refused.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while await batcher.waiting < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await batcher.waiting == 2)
         await #expect(throws: InferenceOverloaded.self) { try await batcher.detect(photo) }
         let runner = Task { await batcher.run() }
         for task in waiting { _ = try await task.value }

@@ -52,7 +52,9 @@ struct CrashRecoveryTests {
             for seed in 0..<3 { #expect(try await app.upload(TestImages.jpeg(seed: UInt8(seed)), to: id).status == .accepted) }
 
             let environment = TestEnvironment(backend: backend, dataDir: app.components.settings.dataDir, databaseURL: app.components.settings.databaseURL)
-            let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 1_500, drainMs: 1_000)
+            // A lease long enough that a starved heartbeat never lapses it before the kill (a lapse
+            // would let the worker take its own job back, a second attempt before the kill).
+            let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 10_000, drainMs: 1_000)
             let started = try await eventually { try await runningJobs(app.database).count == 3 }
             #expect(started, "the worker process claimed the jobs: \(worker.log)")
             worker.signal(SIGKILL)
@@ -95,9 +97,9 @@ struct CrashRecoveryTests {
 
     @Test(arguments: Backend.available)
     func sigtermLetsInFlightJobsFinish(_ backend: Backend) async throws {
-        try await withClaimedJob(backend, stageDelayMs: 1_500, leaseMs: 60_000, drainMs: 20_000) { app, id, worker in
+        try await withClaimedJob(backend, stageDelayMs: 1_500, leaseMs: 600_000, drainMs: 120_000) { app, id, worker in
             worker.signal(SIGTERM)
-            let status = try await worker.waitForExit(timeout: .seconds(20))
+            let status = try await worker.waitForExit(timeout: .seconds(150))
             #expect(status == 0, "clean exit after the drain: \(worker.log)")
             let photos = try await app.inspection(id)["photos"] as? [[String: Any]]
             #expect(photos?.first?["status"] as? String == "processed", "the in-flight job finished before exit")
@@ -108,7 +110,7 @@ struct CrashRecoveryTests {
     func sigtermReleasesJobsThatOutlastTheDrain(_ backend: Backend) async throws {
         try await withClaimedJob(backend, stageDelayMs: 60_000, leaseMs: 600_000, drainMs: 300) { app, _, worker in
             worker.signal(SIGTERM)
-            let status = try await worker.waitForExit(timeout: .seconds(15))
+            let status = try await worker.waitForExit(timeout: .seconds(60))
             #expect(status == 0, "clean exit: \(worker.log)")
             let job = try #require(try await app.database.first("SELECT * FROM jobs"))
             #expect(try job.string("status") == "queued", "released, not left leased for ten minutes")
@@ -129,7 +131,7 @@ struct CrashRecoveryTests {
             var restarts = 0
             for reclaims in 0..<2 {
                 // Each worker claims the job (after the previous one's lease ran out) and dies mid-job.
-                let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 1_000, drainMs: 1_000)
+                let worker = try WorkerProcess.start(environment, stageDelayMs: 60_000, leaseMs: 10_000, drainMs: 1_000)
                 let claimed = try await eventually {
                     try await app.database.first("SELECT * FROM jobs WHERE status = 'running' AND reclaims = \(reclaims)") != nil
                 }
@@ -145,7 +147,7 @@ struct CrashRecoveryTests {
             #expect(restarts == 2)
             #expect(survivor.isRunning, "the worker that met the poison job is alive")
             // The quarantine is written before it is logged.
-            #expect(try await eventually(.seconds(10)) { survivor.log.contains("job quarantined") }, "\(survivor.log)")
+            #expect(try await eventually(.seconds(60)) { survivor.log.contains("job quarantined") }, "\(survivor.log)")
             let photos = try await app.inspection(id)["photos"] as? [[String: Any]]
             #expect(photos?.first?["status"] as? String == "failed")
             #expect((photos?.first?["error"] as? String)?.contains("quarantined") == true)

@@ -116,8 +116,9 @@ struct HardeningTests {
             let job = try #require(try await app.database.first("SELECT * FROM jobs WHERE photo_id = \(poisoned)"))
             #expect(try job.string("status") == "quarantined")
             #expect(try job.int("reclaims") == 2)
-            let metrics = try await app.operations("/metrics").text
-            #expect(metrics.contains(#"walkaround_jobs_total{kind="process_photo",outcome="quarantined"} 1"#), "\(metrics.prefix(400))")
+            // Counted just after the commit the photo's status shows.
+            let counted = #"walkaround_jobs_total{kind="process_photo",outcome="quarantined"} 1"#
+            #expect(try await eventually(.seconds(30)) { try await app.operations("/metrics").text.contains(counted) })
         }
     }
 
@@ -175,6 +176,9 @@ struct HardeningTests {
         let stuck: [AbsoluteConfigKey: ConfigValue] = [
             "walkaround.debug.stageDelayMs": ConfigValue(.int(600_000), isSecret: false),
             "walkaround.job.maxRunMs": ConfigValue(.int(1_000), isSecret: false),
+            // The retry waits ten minutes: the test sees the job queued after its first attempt
+            // however slowly it polls (at the default 2 s it could miss that state under load).
+            "walkaround.job.retryBaseMs": ConfigValue(.int(600_000), isSecret: false),
         ]
         try await TestApp.run(backend, stuck) { app in
             let id = try await app.createInspection()

@@ -134,6 +134,10 @@ struct InferenceProtocolTests {
         var overrides = DemoModel.overrides()
         overrides["walkaround.inference.url"] = ConfigValue(.string(url), isSecret: false)
         overrides["walkaround.inference.timeoutMs"] = ConfigValue(.int(30_000), isSecret: false)
+        // Retries every 5 s at most, 20 times: a pod restart (its model load included) that the
+        // whole suite's load slows to a minute or more is waited out, not failed for good.
+        overrides["walkaround.job.maxAttempts"] = ConfigValue(.int(20), isSecret: false)
+        overrides["walkaround.job.retryMaxMs"] = ConfigValue(.int(5_000), isSecret: false)
         let reference = try DemoModel.reference()
         let withDamage = try #require(reference.first { !$0.detections.isEmpty })
         let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DemoModel.fixtures + "/reference/" + withDamage.image)))

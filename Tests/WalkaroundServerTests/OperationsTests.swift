@@ -28,14 +28,10 @@ struct OperationsTests {
             let id = try await app.createInspection()
             try await app.upload(TestImages.jpeg(), to: id)
             _ = try await app.waitUntilSettled(id)
-            let metrics = try await app.operations("/metrics")
-            #expect(metrics.status == .ok)
-            #expect(metrics.text.contains("walkaround_jobs_queued 0"))
-            #expect(metrics.text.contains("walkaround_photo_processing_seconds_count 1"))
-            #expect(metrics.text.contains(#"http_request_duration_seconds_count{method="POST",route="/v1/inspections/{id}/photos",status="202"} 1"#))
             // What the on-call engineer's dashboards graph (docs/observability.md), after one photo.
-            let text = metrics.text
-            for expected in [
+            let expectations = [
+                "walkaround_jobs_queued 0", "walkaround_photo_processing_seconds_count 1",
+                #"http_request_duration_seconds_count{method="POST",route="/v1/inspections/{id}/photos",status="202"} 1"#,
                 #"walkaround_uploads_total{station=""#, #"outcome="accepted"} 1"#, #"walkaround_photo_verdicts_total{station=""#,
                 #"walkaround_jobs_due{kind="process_photo"} 0"#, #"walkaround_jobs_oldest_due_age_seconds{kind="process_photo"} 0"#,
                 #"walkaround_job_queue_wait_seconds_count{kind="process_photo"} 1"#, #"walkaround_job_duration_seconds_count{kind="process_photo"} 1"#,
@@ -44,7 +40,17 @@ struct OperationsTests {
                 #"walkaround_db_query_seconds_count{system="\#(backend == .postgres ? "postgresql" : "sqlite")",operation="transaction"}"#,
                 #"walkaround_build_info{version="dev",role="all"} 1"#, "process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
                 #"walkaround_photo_stage_seconds_bucket{stage="decode_gate",le="+Inf"} 1"#,
-            ] {
+            ]
+            // The job's counters and gauges are recorded just after the commit the photo's status
+            // shows, and the due-job gauges on their own beat: scrape until they are all there.
+            var metrics = try await app.operations("/metrics")
+            _ = try await eventually(.seconds(30)) {
+                metrics = try await app.operations("/metrics")
+                return expectations.allSatisfy { metrics.text.contains($0) }
+            }
+            #expect(metrics.status == .ok)
+            let text = metrics.text
+            for expected in expectations {
                 #expect(text.contains(expected), "\(expected) in the scrape")
             }
             // Every metric says what it answers: a `# HELP` line before its `# TYPE` (promtool's lint).

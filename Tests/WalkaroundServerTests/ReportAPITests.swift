@@ -203,7 +203,7 @@ struct ReportAPITests {
                 let back = try await app.createInspection(kind: "return", plate: "B-LL 1")
                 try await Self.inspect(app, back, views: ["front"], seed: 50, damages: [("front", "crack", Box(x1: 100, y1: 100, x2: 200, y2: 300), 0.9)])
                 #expect(try await app.request(.post, "/v1/inspections/\(back)/complete", key: app.keys.station).status == .ok)
-                let early = try await Self.waitForReport(app, back, timeout: .seconds(30))
+                let early = try await Self.waitForReport(app, back, timeout: .seconds(120))
                 #expect(early.status == .ok)
                 #expect(early.object["provider"] as? String == "template", "readable before the LLM answered")
                 #expect(try await eventually(.seconds(30)) { standIn.hits("held") == 1 }, "the LLM was asked")
@@ -221,7 +221,7 @@ struct ReportAPITests {
                 })
                 let late = try await app.request(.get, "/v1/inspections/\(back)/report", key: app.keys.station).object
                 #expect(((late["prose"] as? [String: Any])?["summary"] as? String)?.hasPrefix("Checked by the language model.") == true)
-                #expect(try await eventually(.seconds(10)) {
+                #expect(try await eventually(.seconds(60)) {
                     try await app.database.first("SELECT status FROM jobs WHERE kind = 'write_report'")?.string("status") == "done"
                 })
             }

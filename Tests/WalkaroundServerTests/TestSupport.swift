@@ -221,7 +221,7 @@ struct TestApp: Sendable {
 
     /// Polls until every photo of the inspection has left queued/processing, or fails after `timeout`
     /// (generous: the whole suite runs in parallel on two cores).
-    func waitUntilSettled(_ id: String, timeout: Duration = .seconds(60)) async throws -> [[String: Any]] {
+    func waitUntilSettled(_ id: String, timeout: Duration = .seconds(180)) async throws -> [[String: Any]] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let photos = try await inspection(id)["photos"] as? [[String: Any]] ?? []
