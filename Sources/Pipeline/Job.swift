@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import WalkaroundCore
 
 /// A unit of durable work: one photo to process, or one inspection's report to write.
@@ -27,6 +28,8 @@ public struct Job: Sendable, Equatable {
     public var deliveryID: UUID? = nil
     /// The W3C trace context of the request that queued it (see `TraceContext`), nil when untraced.
     public var traceContext: String? = nil
+    /// When it was queued: how long it has waited out an outage (`JobFailure.unavailable`).
+    public var createdAt: Date? = nil
 
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case processPhoto = "process_photo"
@@ -50,11 +53,24 @@ public struct JobFailure: Error, CustomStringConvertible {
     /// Whether another attempt could succeed (a database hiccup) or not (a corrupt file).
     public var retryable: Bool
     public var reason: String
+    /// Something the job needs is down (the inference pods, the photo store, the database), not
+    /// the job itself: waited out without counting attempts, up to `RetryPolicy.outageLimit`.
+    public var waitsForDependency = false
 
     public static func permanent(_ reason: String) -> JobFailure { JobFailure(retryable: false, reason: reason) }
     public static func transient(_ reason: String) -> JobFailure { JobFailure(retryable: true, reason: reason) }
+    /// A dependency is down: the attempt is not counted while the job is younger than the outage limit.
+    public static func unavailable(_ reason: String) -> JobFailure { JobFailure(retryable: true, reason: reason, waitsForDependency: true) }
 
     public var description: String { reason }
+
+    /// What an error means for the job: a `JobFailure` says it; the database or the photo store
+    /// down (`StorageError.unavailable`) is waited out; anything else is retried and counted.
+    public static func of(_ error: any Error) -> JobFailure {
+        if let failure = error as? JobFailure { return failure }
+        if case StorageError.unavailable = error { return .unavailable("\(error)") }
+        return .transient("\(error)")
+    }
 }
 
 /// A job transition that changed nothing: the job is no longer `running` under this claim (its

@@ -125,10 +125,27 @@ public struct JobQueue: Sendable {
     /// Records a failed attempt: queued again after a backoff, or failed for good when the failure
     /// is permanent or the attempts are used up, or `quarantined`. Returns the new status; throws
     /// `JobOwnershipLost` when the claim is no longer held.
+    /// A failure that `waitsForDependency` while the job is younger than `retryPolicy.outageLimit`
+    /// is not counted: the job waits (longer the longer the outage) and keeps all its attempts, so
+    /// an inference pod restart or a store outage fails no photo for good.
     @discardableResult
     public func fail(_ job: Job, failure: JobFailure, quarantine: Bool = false, at date: Date, in db: (any SQLExecutor)? = nil) async throws
         -> Job.Status
     {
+        if failure.waitsForDependency, !quarantine, let created = job.createdAt {
+            let waited = max(0, date.timeIntervalSince(created))
+            if waited < retryPolicy.outageLimit.seconds {
+                let runAt = date.addingTimeInterval(retryPolicy.outageDelay(waited: waited).seconds)
+                try await transition(
+                    job, "failure",
+                    """
+                    UPDATE jobs SET status = \(Job.Status.queued.sqlValue), attempts = attempts - 1, run_at = \(runAt), lease_until = NULL,
+                        last_error = \(failure.reason), updated_at = \(date)
+                    """, in: db
+                )
+                return .queued
+            }
+        }
         let terminal = quarantine || !failure.retryable || job.attempts >= job.maxAttempts
         let status: Job.Status = quarantine ? .quarantined : terminal ? .failed : .queued
         let runAt = terminal ? date : date.addingTimeInterval(retryPolicy.delay(afterAttempt: job.attempts, kind: job.kind).seconds)
@@ -231,16 +248,29 @@ public struct RetryPolicy: Sendable {
     /// the default 8 attempts span about a day, as Standard Webhooks senders do.
     public var deliveryBaseDelay: Duration
     public var deliveryMaxDelay: Duration
+    /// How long a job waits out a dependency's outage (`JobFailure.unavailable`) without counting
+    /// attempts, from when it was queued; after that its failures count again.
+    public var outageLimit: Duration
 
     public init(
         maxAttempts: Int = 5, baseDelay: Duration = .seconds(2), maxDelay: Duration = .seconds(300), deliveryBaseDelay: Duration = .seconds(5),
-        deliveryMaxDelay: Duration = .seconds(36_000)
+        deliveryMaxDelay: Duration = .seconds(36_000), outageLimit: Duration = .seconds(3_600)
     ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.deliveryBaseDelay = deliveryBaseDelay
         self.deliveryMaxDelay = deliveryMaxDelay
+        self.outageLimit = outageLimit
+    }
+
+    /// The wait before trying again a job that has waited `waited` seconds for a dependency: a
+    /// quarter of that, at least the base delay and at most a minute (±20 %), so a long outage
+    /// is not polled by every queued photo every few seconds, and a short one costs seconds.
+    public func outageDelay(waited: TimeInterval) -> Duration {
+        let quarter = waited.isFinite ? max(0, waited) / 4 : 60
+        let seconds = min(max(quarter, max(0, baseDelay.seconds)), 60)
+        return .milliseconds(Int64(seconds * Double.random(in: 0.8...1.2) * 1000))
     }
 
     /// The wait before the next attempt of a job of `kind` after attempt number `attempt` failed (±20 %).
@@ -270,7 +300,8 @@ extension Job {
             reclaims: try row.int("reclaims"),
             lastError: try row.optionalString("last_error"),
             deliveryID: try row.optionalUUID("delivery_id"),
-            traceContext: try row.optionalString("trace_context")
+            traceContext: try row.optionalString("trace_context"),
+            createdAt: try row.optionalDate("created_at")
         )
     }
 }

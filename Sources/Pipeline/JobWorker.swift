@@ -83,8 +83,8 @@ public struct JobWorker: Service {
         Counter(label: "walkaround_jobs_total", dimensions: [("kind", job.kind.rawValue), ("outcome", outcome)], factory: metrics).increment()
     }
 
-    /// A failed attempt by its kind of failure: `transient` (retried), `permanent` (given up at
-    /// once), `overran` (past `maxRunTime`), `quarantined`.
+    /// A failed attempt by its kind of failure: `transient` (retried), `unavailable` (a dependency
+    /// is down: waited out), `permanent` (given up at once), `overran` (past `maxRunTime`), `quarantined`.
     private func countFailure(_ job: Job, _ reason: String) {
         Counter(label: "walkaround_job_failures_total", dimensions: [("kind", job.kind.rawValue), ("reason", reason)], factory: metrics).increment()
     }
@@ -323,11 +323,11 @@ public struct JobWorker: Service {
             let failure =
                 overran
                 ? JobFailure.transient("ran past its time limit of \(settings.maxRunTime.seconds) s and was cancelled")
-                : error as? JobFailure ?? .transient("\(error)")
+                : JobFailure.of(error)
             metadata["error"] = "\(failure.reason)"
 
             span.setStatus(SpanStatus(code: .error, message: failure.reason))
-            if !overran { countFailure(job, failure.retryable ? "transient" : "permanent") }
+            if !overran { countFailure(job, failure.waitsForDependency ? "unavailable" : failure.retryable ? "transient" : "permanent") }
             guard let status = await detached({ try await processor.recordFailure(job, failure) }, job: job, metadata) else { return }
             count(job, status == .failed ? "failed" : "retry")
             logger.warning("job attempt failed", metadata: metadata)

@@ -206,7 +206,7 @@ public struct PhotoProcessor: Sendable {
     private func detect(_ analysis: PhotoAnalyzer.Analysis, photo: Photo, expectation: PhotoExpectation?) async throws -> ([Detection], [Box]) {
         guard let inference, analysis.header != nil else { return ([], []) }
         switch inference.state {
-        case .loading: throw JobFailure.transient("the detection models are still loading")
+        case .loading: throw JobFailure.unavailable("the detection models are still loading")
         case .failed(let reason): throw JobFailure.transient("the detection models failed to load: \(reason)")
         case .ready: break
         }
@@ -225,7 +225,9 @@ public struct PhotoProcessor: Sendable {
             do {
                 found = try await inference.detect(expectation: expectation) { size in analysis.letterboxed(size: size)! }
             } catch let overloaded as InferenceOverloaded {
-                throw JobFailure.transient(overloaded.description)
+                throw JobFailure.unavailable(overloaded.description)
+            } catch let remote as RemoteInference.Unavailable where remote.unreachable {
+                throw JobFailure.unavailable("detection failed: \(remote)")
             } catch {
                 throw JobFailure.transient("detection failed: \(error)")
             }

@@ -46,6 +46,9 @@ public final class RemoteInference: DetectionModels, Service {
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
+        /// The pods could not be reached or said they cannot take work now (no answer, 429, 502,
+        /// 503, 504, the breaker open), as opposed to an answer that is wrong: a job waits that out.
+        public var unreachable = false
     }
 
     public let settings: Settings
@@ -146,7 +149,7 @@ public final class RemoteInference: DetectionModels, Service {
 
     public func detect(expectation: PhotoExpectation?, _ letterbox: (Int) -> LetterboxedPhoto) async throws -> [ModelDetection] {
         let models = loaded.withLock { $0.models }
-        guard !models.isEmpty else { throw Unavailable(description: "the models' metadata is not loaded") }
+        guard !models.isEmpty else { throw Unavailable(description: "the models' metadata is not loaded", unreachable: true) }
         var found: [ModelDetection] = []
         for remote in models {
             let (model, info) = (remote.configuration, remote.info)
@@ -171,7 +174,9 @@ public final class RemoteInference: DetectionModels, Service {
     func infer(_ remote: RemoteModel, input: Tensor) async throws -> (Tensor, version: String?) {
         let model = remote.configuration
         if let until = loaded.withLock({ $0.openUntil }), ContinuousClock.now < until {
-            throw Unavailable(description: "inference pods failed \(settings.breakerThreshold) times in a row; not calling them until the cool-down ends")
+            throw Unavailable(
+                description: "inference pods failed \(settings.breakerThreshold) times in a row; not calling them until the cool-down ends", unreachable: true
+            )
         }
         var lastError: any Error = Unavailable(description: "no attempt")
         for attempt in 1...settings.attempts {
@@ -244,14 +249,16 @@ public final class RemoteInference: DetectionModels, Service {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw Unavailable(description: "the inference server at \(settings.url) did not answer: \(error)")
+            throw Unavailable(description: "the inference server at \(settings.url) did not answer: \(error)", unreachable: true)
         }
         guard status == 200 else {
             // `error` as the protocol says; `detail` as FastAPI-based servers (MLServer, KServe) answer a refused request.
             let object = try? JSONSerialization.jsonObject(with: Data(bytes.prefix(1 << 20))) as? [String: Any]
             let detail: String? = object?["detail"].map { String("\($0)".prefix(500)) }
             let message: String = (object?["error"] as? String) ?? detail ?? String(decoding: bytes.prefix(300), as: UTF8.self)
-            throw Unavailable(description: "the inference server answered \(status)\(message.isEmpty ? "" : ": \(message)")")
+            throw Unavailable(
+                description: "the inference server answered \(status)\(message.isEmpty ? "" : ": \(message)")", unreachable: [429, 502, 503, 504].contains(status)
+            )
         }
         return try Self.answer(bytes, headerLength: headers.first(name: "Inference-Header-Content-Length"))
     }

@@ -217,7 +217,8 @@ public struct WalkaroundSettings: Sendable {
             baseDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryBaseMs", default: 2_000)),
             maxDelay: .milliseconds(reader.int(forKey: "walkaround.job.retryMaxMs", default: 300_000)),
             deliveryBaseDelay: .milliseconds(reader.int(forKey: "walkaround.webhook.retryBaseMs", default: 5_000)),
-            deliveryMaxDelay: .milliseconds(reader.int(forKey: "walkaround.webhook.retryMaxMs", default: 36_000_000))
+            deliveryMaxDelay: .milliseconds(reader.int(forKey: "walkaround.webhook.retryMaxMs", default: 36_000_000)),
+            outageLimit: .seconds(min(max(0, reader.int(forKey: "walkaround.job.outageLimitS", default: 3_600)), 7 * 86_400))
         )
         let interval = reader.int(forKey: "walkaround.janitor.intervalS", default: 3600)
         let retentionDays = reader.int(forKey: "walkaround.retention.days", default: 0)

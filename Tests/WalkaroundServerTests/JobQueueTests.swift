@@ -91,6 +91,46 @@ struct JobQueueTests {
         }
     }
 
+    /// Something the job needs is down (the inference pods, the store): the failure is waited out
+    /// without using attempts while the job is younger than the outage limit, tried again after a
+    /// quarter of its wait (2 s to 1 min); past the limit it counts like any other.
+    @Test(arguments: Backend.available)
+    func anOutageIsWaitedOutWithoutUsingAttempts(_ backend: Backend) async throws {
+        let policy = RetryPolicy(maxAttempts: 1, baseDelay: .seconds(2), outageLimit: .seconds(3_600))
+        try await withQueue(backend, photos: 1, retry: policy) { queue, _ in
+            var job = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10)).first)
+            let created = try #require(job.createdAt)
+            let photoID = try #require(job.photoID)
+            for minutes in [0.0, 1, 10, 59] {
+                let now = created.addingTimeInterval(minutes * 60)
+                #expect(try await queue.fail(job, failure: .unavailable("pods down"), at: now) == .queued, "at \(minutes) min")
+                let stored = try #require(try await queue.jobs(forPhoto: photoID).first)
+                #expect(stored.status == .queued && stored.attempts == 0 && stored.lastError == "pods down", "the attempt given back at \(minutes) min")
+                let wait = stored.runAt.timeIntervalSince(now)
+                let expected = min(max(minutes * 60 / 4, 2), 60)
+                #expect(wait >= expected * 0.8 - 0.01 && wait <= expected * 1.2 + 0.01, "waits \(wait) s at \(minutes) min, \(expected) s ± 20 % expected")
+                #expect(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10), now: stored.runAt.addingTimeInterval(-0.5)).isEmpty, "not before then")
+                job = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10), now: stored.runAt.addingTimeInterval(1)).first)
+                #expect(job.attempts == 1)
+            }
+            // Any other failure uses the single attempt, and so does an outage past the limit.
+            #expect(try await queue.fail(job, failure: .unavailable("pods down"), at: created.addingTimeInterval(3_601)) == .failed)
+            #expect(try await queue.jobs(forPhoto: photoID).first?.status == .failed)
+        }
+        try await withQueue(backend, photos: 1, retry: policy) { queue, _ in
+            let job = try #require(try await queue.claim(limit: 1, worker: "a", lease: .seconds(10)).first)
+            #expect(try await queue.fail(job, failure: .transient("a wrong answer"), at: Date()) == .failed, "counted: the one attempt is used")
+        }
+        // What errors mean for a job, and the delay's bounds for hostile waits.
+        #expect(JobFailure.of(StorageError.unavailable("connection lost")).waitsForDependency)
+        #expect(!JobFailure.of(StorageError.database("syntax")).waitsForDependency)
+        #expect(!JobFailure.of(CancellationError()).waitsForDependency)
+        for waited in [-5, .nan, .infinity, 1e300] as [TimeInterval] {
+            let delay = policy.outageDelay(waited: waited).seconds
+            #expect(delay >= 1.6 - 0.01 && delay <= 72 + 0.01, "\(waited): \(delay)")
+        }
+    }
+
     @Test(arguments: Backend.available)
     func releaseHandsTheJobBackUncounted(_ backend: Backend) async throws {
         try await withQueue(backend, photos: 1) { queue, _ in

@@ -66,7 +66,7 @@ public struct WalkaroundMetrics: Sendable {
         "walkaround_plate_read_seconds": "Reading one plate crop (Tesseract), per crop.",
         "walkaround_plate_reads_total": "Plate crops read, by outcome: read, unreadable.",
         "walkaround_jobs_total": "Job attempts by kind and outcome: done, retry, failed, released, quarantined, stale, overran.",
-        "walkaround_job_failures_total": "Failed job attempts by kind and reason: transient, permanent, overran, quarantined.",
+        "walkaround_job_failures_total": "Failed job attempts by kind and reason: transient, unavailable (a dependency down, waited out), permanent, overran, quarantined.",
         "walkaround_job_queue_wait_seconds": "From a job's due time to its claim, by kind.",
         "walkaround_job_duration_seconds": "One job attempt from claim to end, by kind.",
         "walkaround_jobs_in_flight": "Jobs this worker is running now, by kind.",
