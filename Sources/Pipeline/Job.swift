@@ -65,10 +65,12 @@ public struct JobFailure: Error, CustomStringConvertible {
     public var description: String { reason }
 
     /// What an error means for the job: a `JobFailure` says it; the database or the photo store
-    /// down (`StorageError.unavailable`) is waited out; anything else is retried and counted.
+    /// down (`StorageError.unavailable`) is waited out; a corrupt stored photo fails it for good;
+    /// anything else is retried and counted.
     public static func of(_ error: any Error) -> JobFailure {
         if let failure = error as? JobFailure { return failure }
         if case StorageError.unavailable = error { return .unavailable("\(error)") }
+        if case StorageError.corrupt = error { return .permanent("\(error)") }
         return .transient("\(error)")
     }
 }

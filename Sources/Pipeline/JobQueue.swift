@@ -127,7 +127,7 @@ public struct JobQueue: Sendable {
     /// `JobOwnershipLost` when the claim is no longer held.
     /// A failure that `waitsForDependency` while the job is younger than `retryPolicy.outageLimit`
     /// is not counted: the job waits (longer the longer the outage) and keeps all its attempts, so
-    /// an inference pod restart or a store outage fails no photo for good.
+    /// an inference pod restart or a store outage shorter than the limit fails no photo for good.
     @discardableResult
     public func fail(_ job: Job, failure: JobFailure, quarantine: Bool = false, at date: Date, in db: (any SQLExecutor)? = nil) async throws
         -> Job.Status
@@ -265,11 +265,11 @@ public struct RetryPolicy: Sendable {
     }
 
     /// The wait before trying again a job that has waited `waited` seconds for a dependency: a
-    /// quarter of that, at least the base delay and at most a minute (±20 %), so a long outage
+    /// quarter of that, at least the base delay (and 1 s) and at most a minute (±20 %), so a long outage
     /// is not polled by every queued photo every few seconds, and a short one costs seconds.
     public func outageDelay(waited: TimeInterval) -> Duration {
         let quarter = waited.isFinite ? max(0, waited) / 4 : 60
-        let seconds = min(max(quarter, max(0, baseDelay.seconds)), 60)
+        let seconds = min(max(quarter, max(1, baseDelay.seconds)), 60)
         return .milliseconds(Int64(seconds * Double.random(in: 0.8...1.2) * 1000))
     }
 

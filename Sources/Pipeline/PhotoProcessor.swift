@@ -226,7 +226,7 @@ public struct PhotoProcessor: Sendable {
                 found = try await inference.detect(expectation: expectation) { size in analysis.letterboxed(size: size)! }
             } catch let overloaded as InferenceOverloaded {
                 throw JobFailure.unavailable(overloaded.description)
-            } catch let remote as RemoteInference.Unavailable where remote.unreachable {
+            } catch let remote as RemoteInference.Unavailable where remote.podsDown {
                 throw JobFailure.unavailable("detection failed: \(remote)")
             } catch {
                 throw JobFailure.transient("detection failed: \(error)")

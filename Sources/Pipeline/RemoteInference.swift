@@ -46,9 +46,14 @@ public final class RemoteInference: DetectionModels, Service {
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
-        /// The pods could not be reached or said they cannot take work now (no answer, 429, 502,
-        /// 503, 504, the breaker open), as opposed to an answer that is wrong: a job waits that out.
+        /// This call could not reach a pod, or the pod said it cannot take work now (no answer in
+        /// time, 429, 502, 503, 504), as opposed to an answer that is wrong.
         public var unreachable = false
+        /// The pods as a whole are down: the breaker is open after failures in a row of which the
+        /// last could not reach a pod, or the models' metadata never came. A job waits this out
+        /// without using attempts; one call's failure (a photo that crashes its pod, a wrong
+        /// answer, a misconfigured model) is counted.
+        public var podsDown = false
     }
 
     public let settings: Settings
@@ -68,6 +73,8 @@ public final class RemoteInference: DetectionModels, Service {
         var digest: String?
         var failures = 0
         var openUntil: ContinuousClock.Instant?
+        /// Whether the failure that opened the breaker could not reach a pod.
+        var openedUnreachable = false
         /// The server lists `binary_tensor_data` among its extensions (`GET /v2`).
         var binaryTensors = false
     }
@@ -149,7 +156,7 @@ public final class RemoteInference: DetectionModels, Service {
 
     public func detect(expectation: PhotoExpectation?, _ letterbox: (Int) -> LetterboxedPhoto) async throws -> [ModelDetection] {
         let models = loaded.withLock { $0.models }
-        guard !models.isEmpty else { throw Unavailable(description: "the models' metadata is not loaded", unreachable: true) }
+        guard !models.isEmpty else { throw Unavailable(description: "the models' metadata is not loaded", unreachable: true, podsDown: true) }
         var found: [ModelDetection] = []
         for remote in models {
             let (model, info) = (remote.configuration, remote.info)
@@ -173,9 +180,10 @@ public final class RemoteInference: DetectionModels, Service {
     /// One infer call with retries on transient failures; the breaker opens after repeated ones.
     func infer(_ remote: RemoteModel, input: Tensor) async throws -> (Tensor, version: String?) {
         let model = remote.configuration
-        if let until = loaded.withLock({ $0.openUntil }), ContinuousClock.now < until {
+        if let (until, unreachable) = loaded.withLock({ state in state.openUntil.map { ($0, state.openedUnreachable) } }), ContinuousClock.now < until {
             throw Unavailable(
-                description: "inference pods failed \(settings.breakerThreshold) times in a row; not calling them until the cool-down ends", unreachable: true
+                description: "inference pods failed \(settings.breakerThreshold) times in a row; not calling them until the cool-down ends",
+                unreachable: unreachable, podsDown: unreachable
             )
         }
         var lastError: any Error = Unavailable(description: "no attempt")
@@ -190,15 +198,17 @@ public final class RemoteInference: DetectionModels, Service {
                 Timer(label: "walkaround_remote_inference_seconds", dimensions: [("model", model.name)], factory: metrics).record(duration: ContinuousClock.now - start)
                 loaded.withLock { ($0.failures, $0.openUntil) = (0, nil) }
                 return output
-            } catch let error as Unavailable {
-                lastError = error
+            } catch var error as Unavailable {
                 Counter(label: "walkaround_remote_inference_failures_total", dimensions: [("model", model.name)], factory: metrics).increment()
                 let opened = loaded.withLock { state -> Bool in
                     state.failures += 1
                     guard state.failures >= settings.breakerThreshold else { return false }
                     state.openUntil = ContinuousClock.now + settings.breakerCooldown
+                    state.openedUnreachable = error.unreachable
                     return true
                 }
+                error.podsDown = opened && error.unreachable
+                lastError = error
                 if opened {
                     logger.warning("inference pods keep failing; pausing calls", metadata: ["error": "\(error)", "cooldown": "\(settings.breakerCooldown)"])
                     break
@@ -234,7 +244,7 @@ public final class RemoteInference: DetectionModels, Service {
         let timeout = settings.timeout
         do {
             (status, headers, bytes) = try await withDeadline(
-                timeout, orThrow: Unavailable(description: "the inference server did not answer within \(timeout)")
+                timeout, orThrow: Unavailable(description: "the inference server did not answer within \(timeout)", unreachable: true)
             ) { [client, request, settings] in
                 let response = try await client.execute(request, timeout: .seconds(Int64(max(1, settings.timeout.components.seconds))))
                 var collected: [UInt8] = []

@@ -11,6 +11,9 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
     /// The database or the photo store cannot take the work now (connection lost, server shutting
     /// down, deadlock, disk full): worth retrying; nothing was committed.
     case unavailable(String)
+    /// The photo store holds bytes that are not what their address says (changed, truncated, over
+    /// the limits): not an outage, so trying again cannot help.
+    case corrupt(String)
 
     public var description: String {
         switch self {
@@ -19,6 +22,7 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
         case .configuration(let detail): "storage configuration: \(detail)"
         case .database(let detail): "database error: \(detail)"
         case .unavailable(let detail): "storage unavailable: \(detail)"
+        case .corrupt(let detail): "stored photo corrupt: \(detail)"
         }
     }
 }

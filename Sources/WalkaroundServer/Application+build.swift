@@ -98,7 +98,10 @@ public struct WalkaroundComponents: Sendable {
             remoteInference: try settings.role.runsWorkers ? settings.inferenceURL.map { url in
                 guard let models = settings.inference else { throw StorageError.configuration("WALKAROUND_INFERENCE_URL needs the models' configuration (their files are read for metadata)") }
                 let list = try models.modelsFile.map(InferenceService.readModels) ?? models.models
-                return RemoteInference(settings: .init(url: url, models: list, timeout: settings.inferenceTimeout), logger: logger, metrics: metrics.factory)
+                return RemoteInference(
+                    settings: .init(url: url, models: list, timeout: settings.inferenceTimeout, breakerThreshold: settings.inferenceBreakerThreshold),
+                    logger: logger, metrics: metrics.factory
+                )
             } : nil,
             plates: plates,
             platesFailure: platesFailure,

@@ -83,6 +83,9 @@ public struct WalkaroundSettings: Sendable {
     /// Protocol) instead of loading the models; `WALKAROUND_INFERENCE_TIMEOUT_MS` per call.
     public var inferenceURL: String?
     public var inferenceTimeout: Duration
+    /// Failed calls in a row after which workers stop calling the pods for a while (and photos
+    /// wait for them without using attempts, when the last failure could not reach a pod).
+    public var inferenceBreakerThreshold: Int
     /// `WALKAROUND_REDIS_TIMEOUT_MS`: each Redis command's deadline (a request never waits longer on Redis).
     public var redisTimeout: Duration
     /// `WALKAROUND_RATE_LIMIT_KEY_PER_MINUTE` and `_STATION_PER_MINUTE` (0: no limit).
@@ -181,6 +184,7 @@ public struct WalkaroundSettings: Sendable {
             problems.append("WALKAROUND_INFERENCE_URL must be an http(s) URL")
         }
         inferenceTimeout = .milliseconds(min(max(reader.int(forKey: "walkaround.inference.timeoutMs", default: 10_000), 100), 300_000))
+        inferenceBreakerThreshold = min(max(reader.int(forKey: "walkaround.inference.breakerThreshold", default: 5), 1), 100)
         redisTimeout = .milliseconds(min(max(reader.int(forKey: "walkaround.redis.timeoutMs", default: 1_000), 10), 60_000))
         if let url = redisURL, (try? RedisSettings(url: url)) == nil {
             problems.append("WALKAROUND_REDIS_URL is not redis://[user:password@]host[:port][/db] or rediss://…")

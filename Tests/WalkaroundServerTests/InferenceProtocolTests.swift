@@ -156,9 +156,13 @@ struct InferenceProtocolTests {
         let port = try await InferencePod.freePort()
         let pod = PodHolder(try await InferencePod.start(port: port))
         let outcome = await Result {
-            // One attempt only: pods that cannot be reached are waited out without using it (however
-            // long the whole suite's load makes the restart), so only that keeps the photo alive.
-            let oneAttempt: [AbsoluteConfigKey: ConfigValue] = ["walkaround.job.maxAttempts": ConfigValue(.int(1), isSecret: false)]
+            // One attempt only, and the breaker opens at the first call that cannot reach the pod:
+            // pods that are down are waited out without using the attempt (however long the whole
+            // suite's load makes the restart), so only that keeps the photo alive.
+            let oneAttempt: [AbsoluteConfigKey: ConfigValue] = [
+                "walkaround.job.maxAttempts": ConfigValue(.int(1), isSecret: false),
+                "walkaround.inference.breakerThreshold": ConfigValue(.int(1), isSecret: false),
+            ]
             try await Self.findTheReference(through: "http://127.0.0.1:\(port)", extra: oneAttempt) { app, id, png, expected in
                 // The pod goes away: the photo waits (its job retries), nothing is lost; back, it is processed.
                 await pod.stop()
@@ -213,6 +217,7 @@ struct InferenceProtocolTests {
         server.signal(SIGTERM)
         _ = try? await server.waitForExit(timeout: .seconds(30))
         if server.isRunning { server.signal(SIGKILL) }
+        #expect(server.exit?.signalled == false, "the script stopped MLServer and ended itself: \(server.errors.suffix(1000))")
         try outcome.get()
     }
 }

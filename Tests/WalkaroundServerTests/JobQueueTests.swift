@@ -124,6 +124,7 @@ struct JobQueueTests {
         // What errors mean for a job, and the delay's bounds for hostile waits.
         #expect(JobFailure.of(StorageError.unavailable("connection lost")).waitsForDependency)
         #expect(!JobFailure.of(StorageError.database("syntax")).waitsForDependency)
+        #expect(!JobFailure.of(StorageError.corrupt("truncated")).retryable, "a corrupt stored photo is not waited for")
         #expect(!JobFailure.of(CancellationError()).waitsForDependency)
         for waited in [-5, .nan, .infinity, 1e300] as [TimeInterval] {
             let delay = policy.outageDelay(waited: waited).seconds

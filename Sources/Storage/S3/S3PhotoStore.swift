@@ -163,7 +163,7 @@ public struct S3PhotoStore: PhotoStore, CustomStringConvertible {
         let response = try await send("GET", key: try key(sha256), expect: [200, 404])
         guard response.status == 200 else { return nil }
         guard PhotoBlobStore.address(of: response.body) == sha256 else {
-            throw StorageError.unavailable("the S3 object for \(sha256) does not hold those bytes (changed or truncated in the store)")
+            throw StorageError.corrupt("the S3 object for \(sha256) does not hold those bytes (changed or truncated in the store)")
         }
         return response.body
     }
@@ -339,13 +339,13 @@ public struct S3PhotoStore: PhotoStore, CustomStringConvertible {
                 // An object within the size limit; an error answer within 64 KiB (only its code is read).
                 let limit = expect.contains(status) ? settings.maxObjectBytes : 64 << 10
                 if let declared = response.headers.first(name: "content-length").flatMap(Int.init), declared > limit, method != "HEAD" {
-                    throw StorageError.unavailable("the S3 store announced \(declared) bytes for \(key), more than \(limit)")
+                    throw StorageError.corrupt("the S3 store announced \(declared) bytes for \(key), more than \(limit)")
                 }
                 var collected: [UInt8] = []
                 if method != "HEAD" {
                     for try await chunk in response.body {
                         guard collected.count + chunk.readableBytes <= limit else {
-                            throw StorageError.unavailable("the S3 store sent more than \(limit) bytes for \(key)")
+                            throw StorageError.corrupt("the S3 store sent more than \(limit) bytes for \(key)")
                         }
                         collected.append(contentsOf: chunk.readableBytesView)
                     }

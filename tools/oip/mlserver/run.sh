@@ -4,6 +4,13 @@
 # The HTTP port is PORT; gRPC and metrics get free ports; stops on SIGTERM (MLServer itself
 # ignores SIGTERM: it gets SIGINT, then SIGKILL after 10 s).
 set -euo pipefail
+# A parent whose spawning thread blocks signals (a Swift test process: Foundation's Process keeps
+# the thread's signal mask) would leave this shell deaf to SIGTERM, and MLServer running after
+# the parent gave up: start again with no signal blocked.
+if [ -z "${WALKAROUND_SIGNALS_UNBLOCKED:-}" ]; then
+  export WALKAROUND_SIGNALS_UNBLOCKED=1
+  exec python3 -c 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])' "$0" "$@"
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 port=$1 name=$2 model=$(realpath "$3")
 version=1.7.1
