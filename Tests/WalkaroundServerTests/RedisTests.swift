@@ -240,6 +240,35 @@ struct RedisTests {
             #expect(try await app.operations("/metrics").text.contains("walkaround_redis_up 1"))
         }
     }
+
+    /// Rate limits counted across pods in Redis. In this serialized suite, not beside the rate
+    /// limits: the kill test above stops the shared Redis, and pods counting alone meanwhile would
+    /// each admit the key's whole limit.
+    @Test func twoPodsCountTogetherInRedis() async throws {
+        var overrides = RateLimitTests.limits(key: 8, station: 0)
+        overrides.merge(try TestRedis.overrides()) { $1 }
+        try await TestApp.run(.sqlite, overrides) { podA in
+            // The second pod needs the same key: the same database, so run it on podA's settings' folder.
+            let podB = RedisClient(settings: try TestRedis.settings(), logger: RedisTests.logger)
+            defer { podB.close() }
+            let limiter = RateLimiter(limits: RateLimits(perKey: 8, perStation: 0), redis: podB)
+            let keyID = try #require(try await APIKeyRepository(database: podA.database).authenticate(secret: podA.keys.station)).id
+            // Both pods' clients connected, and well inside one minute's window.
+            _ = try await #require(podA.components.redis).command(["PING"])
+            _ = try await podB.command(["PING"])
+            try await RateLimitTests.earlyInAMinute()
+            let window = RateLimitTests.minute
+            // Pod B (a limiter on the same Redis) uses 5 of the key's 8.
+            for _ in 0..<5 { #expect(await limiter.admit(keyID: keyID, station: nil) == nil) }
+            let (sent, refused) = try await RateLimitTests.exhaust(podA, key: podA.keys.station, limit: 8)
+            #expect(refused?.status == .tooManyRequests)
+            if RateLimitTests.minute == window {
+                #expect(sent == 4, "pod A saw pod B's requests: the 4th on pod A is over the key's 8: \(sent)")
+            } else {
+                #expect(sent <= 4 + 8, "a window ended mid-test, the count started again: \(sent)")
+            }
+        }
+    }
 }
 
 /// Rate limits per key and per station: 429 with `Retry-After` over the limit, counted across
@@ -310,29 +339,6 @@ struct RateLimitTests {
                 #expect(sent <= 4 + 6, "a window ended mid-test, the count started again: \(sent)")
             }
             #expect(try await app.request(.get, "/v1/inspections?limit=1", key: app.keys.otherStation).status == .ok, "another station is not limited")
-        }
-    }
-
-    @Test(.enabled(if: TestRedis.available)) func twoPodsCountTogetherInRedis() async throws {
-        var overrides = Self.limits(key: 8, station: 0)
-        overrides.merge(try TestRedis.overrides()) { $1 }
-        try await TestApp.run(.sqlite, overrides) { podA in
-            // The second pod needs the same key: the same database, so run it on podA's settings' folder.
-            let limiter = RateLimiter(limits: RateLimits(perKey: 8, perStation: 0), redis: RedisClient(settings: try TestRedis.settings(), logger: RedisTests.logger))
-            let keyID = try #require(try await APIKeyRepository(database: podA.database).authenticate(secret: podA.keys.station)).id
-            // Both pods' clients connected, and well inside one minute's window.
-            _ = try await #require(podA.components.redis).command(["PING"])
-            try await Self.earlyInAMinute()
-            let window = Self.minute
-            // Pod B (a limiter on the same Redis) uses 5 of the key's 8.
-            for _ in 0..<5 { #expect(await limiter.admit(keyID: keyID, station: nil) == nil) }
-            let (sent, refused) = try await Self.exhaust(podA, key: podA.keys.station, limit: 8)
-            #expect(refused?.status == .tooManyRequests)
-            if Self.minute == window {
-                #expect(sent == 4, "pod A saw pod B's requests: the 4th on pod A is over the key's 8: \(sent)")
-            } else {
-                #expect(sent <= 4 + 8, "a window ended mid-test, the count started again: \(sent)")
-            }
         }
     }
 }
